@@ -1,0 +1,52 @@
+"""Model cards (README.md with Hub YAML metadata) for StyleALAE folders.
+
+Written by us rather than by diffusers, whose generated card would label the repo
+`library_name: diffusers` (shared/reference/ecosystem.md §1a, §5).
+"""
+
+from __future__ import annotations
+
+from .config import ALAEConfig
+
+TAGS = ("alae", "stylealae", "stylegan", "gan", "autoencoder", "image-to-image", "latent-editing")
+
+
+def model_card(arch: ALAEConfig, title: str = "StyleALAE", description: str = "", datasets: tuple[str, ...] = (),
+               license: str = "cc-by-nc-4.0", extra_sections: str = "", base_model: str | None = None) -> str:
+    """A model card: YAML front matter, what the model is, how to load and edit it, its config."""
+    lines = ["---", "library_name: alae_hf", f"license: {license}", "pipeline_tag: unconditional-image-generation",
+             "tags:"] + [f"- {t}" for t in TAGS]
+    if datasets:
+        lines += ["datasets:"] + [f"- {d}" for d in datasets]
+    if base_model:
+        lines.append(f"base_model: {base_model}")
+    lines.append("---")
+    config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in arch.to_dict().items())
+    body = f"""
+# {title}
+
+{description or "A StyleALAE model (Pidhorskyi et al., *Adversarial Latent Autoencoders*, CVPR 2020)."}
+
+It holds F (mapping z -> w), G (style-based generator), E (encoder, image -> w), D (latent
+discriminator) and `w_avg`, the running mean of w used for truncation.
+Resolution {arch.resolution}x{arch.resolution}, {arch.channels} channel(s), latent size {arch.latent_size},
+{arch.num_styles} styles.
+
+## Use
+
+```python
+from alae_hf import StyleALAE
+model = StyleALAE.from_pretrained("path/or/repo-id")
+images = model.sample(4, seed=0, truncation_psi=0.7)      # [4, C, H, W] in [-1, 1]
+w = model.encode(images)                                   # images -> w
+reconstruction = model.synthesize(w)                       # w -> images
+```
+
+## Config
+
+| field | value |
+| --- | --- |
+{config_rows}
+{extra_sections}
+"""
+    return "\n".join(lines) + "\n" + body

@@ -1,0 +1,138 @@
+"""The StyleALAE architecture config and the sizes derived from it.
+
+One typed config holds every architecture choice; everything else (layer count, channel
+schedule, number of styles, where resampling is fused) is computed from it, never stored.
+The formulas follow the official implementation (podgorskiy/ALAE `net.py`, `model.py`,
+`configs/*.yaml`), described in `shared/reference/official_alae.md` §1.1 and §3.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+MIN_RESOLUTION = 8
+MAX_RESOLUTION = 1024
+# Resampling is fused (a strided 4x4 conv instead of resample + 3x3 conv) wherever the larger
+# of the two resolutions involved is at least this (official `net.py`: `resolution * 2 >= 128`).
+FUSED_MIN_RESOLUTION = 128
+
+
+@dataclass(frozen=True)
+class ALAEConfig:
+    """Architecture of a StyleALAE model (all values are JSON primitives).
+
+    Args:
+        resolution: output image side, a power of two in [8, 1024] (official `2^(LAYER_COUNT+1)`).
+        start_channels: channels at full resolution (official `START_CHANNEL_COUNT`).
+        max_channels: channel cap at low resolutions (official `MAX_CHANNEL_COUNT`).
+        latent_size: size of z, w and every mapping width (official `LATENT_SPACE_SIZE`).
+        mapping_layers: depth of F (official `MAPPING_LAYERS`).
+        channels: image channels, 1 or 3 (official `CHANNELS`).
+        w_avg_beta: EMA decay of the running mean of w used by training (official `DLATENT_AVG_BETA`).
+        truncation_psi: default truncation strength for sampling (official `TRUNCATIOM_PSI`).
+        truncation_cutoff: default number of leading styles that are truncated.
+        style_mixing_prob: probability of style mixing during training.
+    """
+
+    resolution: int = 256
+    start_channels: int = 64
+    max_channels: int = 512
+    latent_size: int = 512
+    mapping_layers: int = 8
+    channels: int = 3
+    w_avg_beta: float = 0.995
+    truncation_psi: float = 0.7
+    truncation_cutoff: int = 8
+    style_mixing_prob: float = 0.9
+
+    def __post_init__(self) -> None:
+        _check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+        if self.resolution & (self.resolution - 1):
+            raise ValueError(
+                f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], "
+                f"got {self.resolution}"
+            )
+        _check_int("start_channels", self.start_channels, 1, 4096)
+        _check_int("max_channels", self.max_channels, 1, 4096)
+        _check_int("latent_size", self.latent_size, 1, 8192)
+        _check_int("mapping_layers", self.mapping_layers, 1, 32)
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
+        _check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
+        _check_float("truncation_psi", self.truncation_psi, -1.0, 2.0)
+        _check_int("truncation_cutoff", self.truncation_cutoff, 0, 1024)
+        _check_float("style_mixing_prob", self.style_mixing_prob, 0.0, 1.0)
+
+    # ---- derived sizes -------------------------------------------------------------------
+    @property
+    def layer_count(self) -> int:
+        """Number of resolution blocks L (official `LAYER_COUNT`); resolution = 2^(L+1)."""
+        return int(math.log2(self.resolution)) - 1
+
+    @property
+    def num_styles(self) -> int:
+        """Number of style vectors in w+: two per block."""
+        return 2 * self.layer_count
+
+    @property
+    def max_lod(self) -> int:
+        """Index of the full level of detail; lod l renders at 2^(l+2) pixels."""
+        return self.layer_count - 1
+
+    def channels_at(self, resolution: int) -> int:
+        """Feature channels at a resolution, shared by G and its mirror E.
+
+        Official formula `min(M, S * 2^(L+1-log2 r))`: `start_channels` at full resolution,
+        doubling at every halving, capped at `max_channels`.
+        """
+        steps = self.layer_count + 1 - int(math.log2(resolution))
+        return min(self.max_channels, self.start_channels * 2**steps)
+
+    @staticmethod
+    def lod_resolution(lod: int) -> int:
+        return 2 ** (lod + 2)
+
+    def style_resolution(self, style_index: int) -> int:
+        """Resolution of the block that style k modulates (two styles per block)."""
+        return self.lod_resolution(style_index // 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **overrides: Any) -> "ALAEConfig":
+        unknown = set(overrides) - {f.name for f in fields(self)}
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
+        return replace(self, **overrides)
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+
+
+def _check_float(name: str, value: Any, low: float, high: float) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not low <= value <= high:
+        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+
+
+# The five official configs (`configs/*.yaml`, official_alae.md §3). `celeba` is the 128 px one.
+PRESETS: dict[str, ALAEConfig] = {
+    "ffhq": ALAEConfig(resolution=1024, start_channels=16, max_channels=512, latent_size=512, mapping_layers=8),
+    "celeba-hq256": ALAEConfig(resolution=256, start_channels=64, max_channels=512, latent_size=512, mapping_layers=8),
+    "bedroom": ALAEConfig(resolution=256, start_channels=32, max_channels=512, latent_size=512, mapping_layers=8),
+    "celeba": ALAEConfig(resolution=128, start_channels=64, max_channels=256, latent_size=256, mapping_layers=8),
+    "mnist": ALAEConfig(
+        resolution=32, start_channels=64, max_channels=256, latent_size=32, mapping_layers=4, channels=1
+    ),
+}
+
+
+def preset(name: str, **overrides: Any) -> ALAEConfig:
+    """An official config by name, with any field overridden."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name].replace(**overrides)

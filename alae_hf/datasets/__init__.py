@@ -1,0 +1,1 @@
+"""Procedural datasets whose generative factors are known (for training and measuring edits)."""

@@ -1,0 +1,181 @@
+"""Layers of StyleALAE: equalized-learning-rate linear/conv, fused resampling, blur, AdaIN pieces.
+
+Matches the official `lreq.py` and the helpers at the top of `net.py` (podgorskiy/ALAE), with
+one deliberate difference: the official code stores *effective* weights and puts the
+equalized-lr coefficient into a custom Adam ("implicit lreq"); here the coefficient is applied
+at run time (StyleGAN's "explicit" form), so a stock `torch.optim.Adam` trains the model and the
+gradients are the same up to that per-tensor constant. `alae_hf.convert` divides official
+weights by the same constants, so the forward passes agree.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LEAKY_SLOPE = 0.2
+
+
+class EqualLinear(nn.Module):
+    """Linear layer with equalized learning rate (Karras et al. 2018, §4.1).
+
+    Stores `weight ~ N(0, 1/lrmul^2)`; the forward pass multiplies it by
+    `gain / sqrt(in_features) * lrmul` and the bias by `lrmul` (official `lreq.Linear`).
+
+    Args:
+        in_features: input width.
+        out_features: output width.
+        bias: whether the layer has a bias (initialised to zero).
+        gain: He-style gain (√2 for LeakyReLU layers, 1 for G's style affines).
+        lrmul: learning-rate multiplier (0.1 in F and D).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, gain: float = math.sqrt(2.0),
+                 lrmul: float = 1.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lrmul)
+        self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
+        self.weight_scale = gain / math.sqrt(in_features) * lrmul
+        self.bias_scale = lrmul
+
+    def effective_weight(self) -> torch.Tensor:
+        """The weight the forward pass uses (what official checkpoints store)."""
+        return self.weight * self.weight_scale
+
+    def effective_bias(self) -> torch.Tensor | None:
+        return None if self.bias is None else self.bias * self.bias_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.effective_weight(), self.effective_bias())
+
+
+class EqualConv2d(nn.Module):
+    """Stride-1 "same" convolution with equalized learning rate (official `lreq.Conv2d`).
+
+    The 3x3 convs of E and G have no bias here (their per-channel biases live in the blocks,
+    as in the official checkpoints); the 1x1 from/to-RGB convs have one.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = False,
+                 gain: float = math.sqrt(2.0)) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        self.weight_scale = gain / math.sqrt(in_channels * kernel_size * kernel_size)
+        self.padding = kernel_size // 2
+
+    def effective_weight(self) -> torch.Tensor:
+        return self.weight * self.weight_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.effective_weight(), self.bias, padding=self.padding)
+
+
+def _sum_shifted_windows(w: torch.Tensor) -> torch.Tensor:
+    """Turn a 3x3 kernel into the 4x4 kernel of a fused stride-2 resampling conv.
+
+    Zero-pads by one and adds the four 1-pixel-shifted 4x4 windows (official `lreq.Conv2d`
+    with `transform_kernel=True`): a 3x3 conv at the fine resolution composed with 2x
+    nearest upsampling or 2x2 box downsampling, folded into one strided conv.
+    """
+    w = F.pad(w, (1, 1, 1, 1))
+    return w[:, :, 1:, 1:] + w[:, :, :-1, 1:] + w[:, :, 1:, :-1] + w[:, :, :-1, :-1]
+
+
+class FusedDownConv2d(EqualConv2d):
+    """3x3 conv followed by 2x2 average pooling, as one 4x4 stride-2 conv (E at >= 128 px).
+
+    Weight layout `[out, in, 3, 3]`; the summed kernel is scaled by 0.25 (the pooling).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(in_channels, out_channels, 3, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = _sum_shifted_windows(self.effective_weight()) * 0.25
+        return F.conv2d(x, w, stride=2, padding=1)
+
+
+class FusedUpConv2d(nn.Module):
+    """2x nearest upsampling followed by a 3x3 conv, as one 4x4 stride-2 transposed conv.
+
+    Used by G at >= 128 px. Weight layout is PyTorch's transposed one, `[in, out, 3, 3]`, and
+    fan-in is `9 * in` (official `lreq.ConvTranspose2d`); the summed kernel is *not* scaled by
+    0.25 (official quirk: the upsampling repeats pixels, so it must not average).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(in_channels, out_channels, 3, 3))
+        self.weight_scale = math.sqrt(2.0) / math.sqrt(in_channels * 9)
+
+    def effective_weight(self) -> torch.Tensor:
+        return self.weight * self.weight_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = _sum_shifted_windows(self.effective_weight())
+        return F.conv_transpose2d(x, w, stride=2, padding=1)
+
+
+def blur(x: torch.Tensor) -> torch.Tensor:
+    """[1, 2, 1] ⊗ [1, 2, 1] / 16 low-pass filter with zero padding (official `net.Blur`).
+
+    Written as sums of shifted views instead of the official depthwise convolution: the same
+    numbers, but R1's double backward through a grouped conv is ~77x slower on cuDNN
+    (shared/reference/official_alae_h100.md), and shifted sums fuse under `torch.compile`.
+    """
+    x = F.pad(x, (1, 1, 1, 1))
+    x = x[:, :, :, :-2] + 2.0 * x[:, :, :, 1:-1] + x[:, :, :, 2:]
+    x = x[:, :, :-2, :] + 2.0 * x[:, :, 1:-1, :] + x[:, :, 2:, :]
+    return x * (1.0 / 16.0)
+
+
+def upscale2d(x: torch.Tensor) -> torch.Tensor:
+    """Nearest-neighbour 2x upsampling (official `net.upscale2d`)."""
+    return F.interpolate(x, scale_factor=2.0, mode="nearest")
+
+
+def downscale2d(x: torch.Tensor) -> torch.Tensor:
+    """2x2 box downsampling (official `net.downscale2d`)."""
+    return F.avg_pool2d(x, 2, 2)
+
+
+def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Normalise each vector to unit RMS over dim 1 (F's input, official `net.pixel_norm`)."""
+    return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + eps)
+
+
+def instance_norm(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """Instance normalisation without affine or running statistics (biased variance)."""
+    return F.instance_norm(x, eps=eps)
+
+
+def style_mod(x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """AdaIN modulation: `x * (scale + 1) + bias` with style = [scale (C), bias (C)].
+
+    The "+1" makes the affine's zero-initialised bias a unit scale (official `net.style_mod`).
+    """
+    style = style.view(style.shape[0], 2, x.shape[1], 1, 1)
+    return torch.addcmul(style[:, 1], x, style[:, 0] + 1)
+
+
+def channel_stats(x: torch.Tensor) -> torch.Tensor:
+    """Per-channel spatial means and population stds (no epsilon), concatenated [means, stds].
+
+    The statistics StyleALAE's encoder turns into styles (official `EncodeBlock.forward`).
+    """
+    m = x.mean(dim=(2, 3), keepdim=True)
+    std = (x - m).pow(2).mean(dim=(2, 3), keepdim=True).sqrt()
+    return torch.cat((m, std), dim=1).flatten(1)
+
+
+def leaky_relu(x: torch.Tensor) -> torch.Tensor:
+    return F.leaky_relu(x, LEAKY_SLOPE)
+
+
+def fade_in(previous: torch.Tensor, current: torch.Tensor, blend: float) -> torch.Tensor:
+    """Progressive-growing blend: `previous + blend * (current - previous)`."""
+    return torch.lerp(previous, current, blend)

@@ -1,0 +1,30 @@
+"""Shared test setup: offline Hub, one thread, tiny models."""
+
+import os
+
+# Must be set before huggingface_hub is imported (it reads the flag once at import time).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+TINY = dict(resolution=16, start_channels=8, max_channels=16, latent_size=8, mapping_layers=2, channels=3)
+
+
+@pytest.fixture
+def tiny_model():
+    from alae_hf import StyleALAE
+
+    torch.manual_seed(0)
+    model = StyleALAE(**TINY).eval()
+    # Move every parameter off its trivial init so that all terms of the forward pass matter.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "noise_weight" in name or "bias" in name:
+                p.normal_(0, 0.2)
+        model.w_avg.normal_()
+    return model
