@@ -1,7 +1,18 @@
-"""alae_hf: StyleALAE (Adversarial Latent Autoencoders, Pidhorskyi et al., CVPR 2020), Hub-native."""
+"""alae_hf: StyleALAE (Adversarial Latent Autoencoders, Pidhorskyi et al., CVPR 2020), Hub-native.
 
-from .config import PRESETS, ALAEConfig, preset
-from .model import StyleALAE
+Imports are lazy so that torch-free leaves (e.g. `alae_hf.datasets.synthetic_faces`) load
+without importing torch and diffusers.
+"""
 
-__all__ = ["ALAEConfig", "PRESETS", "StyleALAE", "preset"]
+from importlib import import_module
+from typing import Any
+
 __version__ = "0.1.0"
+_EXPORTS = {"StyleALAE": "model", "ALAEConfig": "config", "PRESETS": "config", "preset": "config"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -85,7 +85,7 @@ class LatentDiscriminator(nn.Module):
             x = layer(x)
         last = self.map_blocks[-1]
         row = slice(self.logit_index, self.logit_index + 1)
-        return torch.nn.functional.linear(x, last.effective_weight()[row], last.effective_bias()[row])[:, 0]
+        return torch.nn.functional.linear(x, last.kernel()[row], last.effective_bias()[row])[:, 0]
 
 
 class DecodeBlock(nn.Module):

@@ -196,3 +196,17 @@ def test_push_to_hub_uploads_our_card(tiny_model, monkeypatch):
     assert tiny_model.push_to_hub("user/tiny") == "user/tiny"
     assert calls["files"] == ["README.md", "config.json", "diffusion_pytorch_model.safetensors"]
     assert "library_name: alae_hf" in calls["card"]
+
+
+def test_inference_kernel_cache_follows_weight_updates(tiny_model):
+    m, w = tiny_model, torch.randn(2, 8)
+    with torch.no_grad():
+        before = m.synthesize(w)
+        assert torch.equal(m.synthesize(w), before)  # served from the cache
+        m.generator.decode_block[1].conv_2.weight.mul_(1.5)  # an in-place update (optimizer, EMA)
+        after = m.synthesize(w)
+    assert not torch.allclose(after, before)
+    assert torch.equal(after, m.synthesize(w))  # grad mode recomputes and agrees with the cache
+    loss = m.synthesize(w).square().mean()
+    loss.backward()
+    assert m.generator.decode_block[1].conv_2.weight.grad is not None

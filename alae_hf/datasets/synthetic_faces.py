@@ -51,8 +51,8 @@ class Factor:
 
 
 FACTORS: tuple[Factor, ...] = (
-    Factor("yaw", "continuous", 0, "coarse", -1.0, 1.0, "head turn: features and head shift sideways"),
-    Factor("tilt", "continuous", 0, "coarse", -1.0, 1.0, "head roll, -15 deg .. +15 deg"),
+    Factor("yaw", "continuous", 0, "coarse", -1.0, 1.0, "head turn; +1 moves the features right"),
+    Factor("tilt", "continuous", 0, "coarse", -1.0, 1.0, "head roll, -15 .. +15 deg clockwise"),
     Factor("face_width", "continuous", 0, "coarse", 0.0, 1.0, "narrow .. wide head"),
     Factor("hair_style", "categorical", 4, "coarse", 0, 3, "0 bald, 1 short, 2 long, 3 spiky"),
     Factor("eye_size", "continuous", 0, "middle", 0.0, 1.0, "small .. large eyes"),
@@ -65,10 +65,18 @@ FACTORS: tuple[Factor, ...] = (
 FACTOR_NAMES: tuple[str, ...] = tuple(f.name for f in FACTORS)
 
 RGB = tuple[int, int, int]
-SKIN_PALETTE: tuple[RGB, ...] = ((255, 226, 200), (240, 192, 150), (214, 160, 105), (160, 105, 60), (95, 60, 35))
-HAIR_PALETTE: tuple[RGB, ...] = ((30, 26, 26), (105, 65, 30), (235, 200, 100), (200, 75, 25), (185, 185, 190), (50, 105, 215))
-BACKGROUND_PALETTE: tuple[RGB, ...] = ((160, 205, 245), (165, 225, 180), (245, 185, 205), (250, 235, 145), (195, 175, 235), (55, 65, 85))
-SHIRT, EYE_WHITE, PUPIL, LIPS, FRAME = (85, 95, 120), (250, 250, 250), (35, 30, 40), (125, 25, 40), (25, 25, 30)
+SKIN_PALETTE: tuple[RGB, ...] = (
+    (255, 226, 200), (240, 192, 150), (214, 160, 105), (160, 105, 60), (95, 60, 35),
+)
+HAIR_PALETTE: tuple[RGB, ...] = (
+    (30, 26, 26), (105, 65, 30), (235, 200, 100), (200, 75, 25), (185, 185, 190), (50, 105, 215),
+)
+# Light pastels plus one dark slate, so that grey and blonde hair still stand out somewhere.
+BACKGROUND_PALETTE: tuple[RGB, ...] = (
+    (160, 205, 245), (165, 225, 180), (245, 185, 205), (250, 235, 145), (195, 175, 235), (55, 65, 85),
+)
+SHIRT, EYE_WHITE, PUPIL = (85, 95, 120), (250, 250, 250), (35, 30, 40)
+LIPS, FRAME = (125, 25, 40), (25, 25, 30)
 MAX_TILT_DEG = 15.0
 _N_POLY = 48
 _T = np.linspace(0.0, 2.0 * math.pi, _N_POLY, endpoint=False)
@@ -172,6 +180,7 @@ def _fringe(a: float, style: int) -> np.ndarray:
 
 
 def _draw_hair_back(pen: _Pen, a: float, style: int, colour: RGB) -> None:
+    """Hair behind the head: a cap for short hair, a shoulder-length curtain for long hair."""
     if style == 1:
         pen.poly(_ellipse(0.0, -0.05, a * 1.09, 1.07), colour)
     elif style == 2:
@@ -229,12 +238,15 @@ def render(factors: Mapping[str, float | int], resolution: int = 64) -> Image.Im
     size = check_resolution(resolution) * SUPERSAMPLE
     check_factors(factors)
     image = Image.new("RGB", (size, size), BACKGROUND_PALETTE[int(factors["background"])])
-    yaw, style, hair = float(factors["yaw"]), int(factors["hair_style"]), HAIR_PALETTE[int(factors["hair_colour"])]
-    skin, a = _skin(float(factors["skin_tone"])), 0.66 + 0.22 * float(factors["face_width"])
-    pen = _Pen(image, (0.5 + 0.04 * yaw, 0.45), 0.3, math.radians(MAX_TILT_DEG) * float(factors["tilt"]))
+    yaw, style = float(factors["yaw"]), int(factors["hair_style"])
+    hair, skin = HAIR_PALETTE[int(factors["hair_colour"])], _skin(float(factors["skin_tone"]))
+    a = 0.66 + 0.22 * float(factors["face_width"])  # head half-width, in head half-heights
+    tilt = math.radians(MAX_TILT_DEG) * float(factors["tilt"])
+    pen = _Pen(image, (0.5 + 0.04 * yaw, 0.45), 0.3, tilt)
     pen.poly(_ellipse(0.0, 2.05, 1.4, 0.7), SHIRT, plain=True)
     _draw_hair_back(pen, a, style, hair)
-    pen.poly(np.array([[-0.3, 0.5], [0.3, 0.5], [0.33, 1.6], [-0.33, 1.6]]) * [a, 1], _shade(skin, 0.88), plain=True)
+    neck = np.array([[-0.3, 0.5], [0.3, 0.5], [0.33, 1.6], [-0.33, 1.6]]) * [a, 1.0]
+    pen.poly(neck, _shade(skin, 0.88), plain=True)
     _draw_face(pen, factors, a, skin, _shade(hair, 0.85))
     if style:
         pen.poly(_fringe(a, style), hair)
@@ -284,13 +296,10 @@ class SyntheticFaces:
         """Render several items: uint8 images [N, H, W, 3] and one label array per factor
         (float32 for continuous factors, int64 for categorical and binary ones)."""
         items = [self[i] for i in indices]
-        images = np.stack([np.asarray(img) for img, _ in items]) if items else np.zeros(
-            (0, self.resolution, self.resolution, 3), np.uint8
-        )
-        labels = {
-            f.name: np.array([lab[f.name] for _, lab in items], np.float32 if f.kind == "continuous" else np.int64)
-            for f in FACTORS
-        }
+        empty = np.zeros((0, self.resolution, self.resolution, 3), np.uint8)
+        images = np.stack([np.asarray(img) for img, _ in items]) if items else empty
+        dtypes = {f.name: np.float32 if f.kind == "continuous" else np.int64 for f in FACTORS}
+        labels = {k: np.array([lab[k] for _, lab in items], dt) for k, dt in dtypes.items()}
         return images, labels
 
 
@@ -307,7 +316,7 @@ def parse_spec(spec: str) -> dict[str, int]:
     from the training config: `SyntheticFaces(resolution=r, **parse_spec(spec))`.
     """
     if not is_synthetic_spec(spec):
-        raise ValueError(f"not a synthetic data spec (expected '{SPEC_PREFIX}faces[:k=v,...]'): {spec!r}")
+        raise ValueError(f"expected '{SPEC_PREFIX}faces[:key=value,...]', got {spec!r}")
     name, _, options = spec[len(SPEC_PREFIX):].partition(":")
     if name != "faces":
         raise ValueError(f"unknown synthetic data set {name!r}; available: 'faces'")

@@ -1,0 +1,216 @@
+"""Inference throughput of alae_hf (and, optionally, the official code) — a benchmark, not a test.
+
+Measures images/s of generate (F + truncation + G, noise on), encode (E + D) and reconstruct
+(E then G) for the official configs at the batch sizes of shared/reference/official_alae_h100.md,
+in several variants: fp32, bf16 autocast, channels_last, torch.compile. Reports GFLOP/image
+(torch.utils.flop_counter, 2 x multiply-adds) and utilisation against a measured matmul peak.
+
+    python bench/inference.py --device cuda                       # all configs, all variants
+    python bench/inference.py --device cpu --configs app64 --variants fp32 --batch 1
+    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/inference.py ... # also time the official Model
+
+Writes bench/results/inference_<device>.json and prints a table last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from alae_hf import StyleALAE, preset  # noqa: E402
+
+CONFIGS = {  # name -> (config overrides or preset, batch as in the H100 anchor)
+    "mnist": (dict(preset="mnist"), 128),
+    "celeba-hq256": (dict(preset="celeba-hq256"), 32),
+    "ffhq": (dict(preset="ffhq"), 16),
+    # the bundled default's shape: the app's CPU path
+    "app64": (dict(resolution=64, start_channels=32, max_channels=256, latent_size=256, mapping_layers=8), 1),
+}
+VARIANTS = ("fp32", "bf16", "channels_last", "compile")
+
+
+def build(name: str, device: torch.device) -> StyleALAE:
+    spec = dict(CONFIGS[name][0])
+    arch = preset(spec.pop("preset")) if "preset" in spec else preset("celeba-hq256").replace(**spec)
+    torch.manual_seed(0)
+    return StyleALAE(**arch.to_dict()).to(device).eval()
+
+
+def timed(fn, device: torch.device, warmup: int = 3, min_time: float = 1.0, max_reps: int = 50) -> float:
+    """Mean seconds per call after warm-up (synchronising the device)."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        fn()
+    sync()
+    reps, start = 0, time.perf_counter()
+    while reps < max_reps and (reps < 3 or time.perf_counter() - start < min_time):
+        fn()
+        reps += 1
+    sync()
+    return (time.perf_counter() - start) / reps
+
+
+def ops(model: StyleALAE, variant: str, batch: int, device: torch.device) -> dict:
+    """The three timed operations for one variant, as closures over fixed inputs."""
+    arch = model.arch
+    z = torch.randn(batch, arch.latent_size, device=device)
+    x = torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1
+    gen = torch.Generator(device=device).manual_seed(0)
+    mapping, generator, encoder = model.mapping, model.generator, model.encoder
+    if variant == "channels_last":
+        model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    if variant == "compile":
+        generator, encoder = torch.compile(generator), torch.compile(encoder)
+    lod = arch.max_lod
+    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if variant == "bf16" else contextlib.nullcontext
+
+    def generate():
+        with torch.no_grad(), autocast():
+            w = model.truncate(mapping(z))
+            return generator(w, lod, 1.0, model.make_noise(batch, gen))
+
+    def encode():
+        with torch.no_grad(), autocast():
+            return model.discriminator(encoder(x, lod, 1.0))
+
+    def reconstruct():
+        with torch.no_grad(), autocast():
+            return generator(model.to_w_plus(encoder(x, lod, 1.0)), lod, 1.0, model.make_noise(batch, gen))
+
+    return {"gen": generate, "enc": encode, "rec": reconstruct}
+
+
+def gflops_per_image(model: StyleALAE, device: torch.device) -> dict[str, float]:
+    out = {}
+    for key, fn in ops(model, "fp32", 1, device).items():
+        with FlopCounterMode(display=False) as counter:
+            fn()
+        out[key] = counter.get_total_flops() / 1e9
+    return out
+
+
+def matmul_peak(device: torch.device) -> float:
+    """Measured dense matmul TFLOP/s (bf16 on GPU, fp32 on CPU)."""
+    n, dtype = (8192, torch.bfloat16) if device.type == "cuda" else (1024, torch.float32)
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    seconds = timed(lambda: a @ a, device, warmup=2, min_time=0.5)
+    return 2 * n**3 / seconds / 1e12
+
+
+def official_model(name: str, device: torch.device):
+    """The official `Model` with the same config (needs ALAE_OFFICIAL_SRC), or None."""
+    src = os.environ.get("ALAE_OFFICIAL_SRC")
+    if not src:
+        return None
+    sys.path.insert(0, src)
+    from model import Model  # type: ignore  # the official repo's model.py
+
+    arch = build(name, torch.device("cpu")).arch
+    if device.type == "cuda":
+        torch.set_default_tensor_type("torch.cuda.FloatTensor")  # the official launcher does this
+    return Model(startf=arch.start_channels, maxf=arch.max_channels, layer_count=arch.layer_count,
+                 latent_size=arch.latent_size, mapping_layers=arch.mapping_layers, channels=arch.channels,
+                 truncation_psi=arch.truncation_psi, truncation_cutoff=arch.truncation_cutoff,
+                 dlatent_avg_beta=None, style_mixing_prob=None, generator="GeneratorDefault",
+                 encoder="EncoderDefault").to(device).eval()
+
+
+def time_official(name: str, batch: int, device: torch.device) -> dict[str, float] | None:
+    model = official_model(name, device)
+    if model is None:
+        return None
+    arch = build(name, torch.device("cpu")).arch
+    lod = arch.max_lod
+    z = torch.randn(batch, arch.latent_size, device=device)
+    x = torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1
+    fns = {
+        "gen": lambda: model.generate(lod, 1, z=z, count=batch, mixing=False, noise=True),
+        "enc": lambda: model.encode(x, lod, 1),
+        "rec": lambda: model.decoder(model.encode(x, lod, 1)[0].repeat(1, 2 * arch.layer_count, 1), lod, 1, True),
+    }
+    with torch.no_grad():
+        result = {k: batch / timed(fn, device) for k, fn in fns.items()}
+    torch.set_default_tensor_type("torch.FloatTensor")
+    return result
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    device = torch.device(args.device)
+    peak = matmul_peak(device)
+    rows = []
+    for name in args.configs:
+        batch = args.batch or CONFIGS[name][1]
+        flops = gflops_per_image(build(name, device), device)
+        official = time_official(name, batch, device) if args.official else None
+        for variant in args.variants:
+            model = build(name, device)
+            try:
+                rates = {k: batch / timed(fn, device) for k, fn in ops(model, variant, batch, device).items()}
+            except Exception as err:  # noqa: BLE001 - a variant that fails is reported, not fatal
+                rows.append(dict(config=name, variant=variant, batch=batch, error=f"{type(err).__name__}: {err}"))
+                continue
+            row = dict(config=name, variant=variant, batch=batch, gflop_per_img=flops, **{f"{k}_img_s": v for k, v in rates.items()})
+            row["gen_util"] = rates["gen"] * flops["gen"] / 1e3 / peak
+            row["gen_ms_per_batch"] = 1e3 * batch / rates["gen"]
+            row["enc_ms_per_batch"] = 1e3 * batch / rates["enc"]
+            if official:
+                row.update({f"official_{k}_img_s": v for k, v in official.items()})
+                row.update({f"{k}_speedup": rates[k] / official[k] for k in official})
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return [dict(device=device_name(device), matmul_peak_tflops=peak, torch=torch.__version__)] + rows
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def table(rows: list[dict]) -> str:
+    head = rows[0]
+    lines = [f"device: {head['device']}  matmul peak {head['matmul_peak_tflops']:.1f} TFLOP/s  torch {head['torch']}",
+             f"{'config':14s} {'variant':14s} {'batch':>5s} {'GFLOP gen':>9s} {'gen img/s':>10s} {'enc img/s':>10s} "
+             f"{'rec img/s':>10s} {'gen util':>8s} {'x official gen':>14s}"]
+    for r in rows[1:]:
+        if "error" in r:
+            lines.append(f"{r['config']:14s} {r['variant']:14s} {r['batch']:5d} failed: {r['error'][:60]}")
+            continue
+        speedup = f"{r['gen_speedup']:.2f}" if "gen_speedup" in r else "-"
+        lines.append(f"{r['config']:14s} {r['variant']:14s} {r['batch']:5d} {r['gflop_per_img']['gen']:9.2f} "
+                     f"{r['gen_img_s']:10.1f} {r['enc_img_s']:10.1f} {r['rec_img_s']:10.1f} {r['gen_util']:8.1%} {speedup:>14s}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--configs", nargs="+", default=["mnist", "celeba-hq256", "ffhq"], choices=sorted(CONFIGS))
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--batch", type=int, default=None, help="override the per-config batch")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    parser.add_argument("--no-official", dest="official", action="store_false")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.backends.cudnn.benchmark = True
+    rows = run(args)
+    out = Path(args.out or Path(__file__).parent / "results" / f"inference_{torch.device(args.device).type}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
