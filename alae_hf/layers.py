@@ -19,6 +19,11 @@ from torch import nn
 LEAKY_SLOPE = 0.2
 
 
+def _full_precision(x: torch.Tensor):
+    """Switch autocast off for one layer (a no-op context when autocast is not active)."""
+    return torch.autocast(x.device.type, enabled=False)
+
+
 class _ScaledKernel(nn.Module):
     """Base of the equalized-lr layers: the kernel the forward pass uses, cached for inference.
 
@@ -73,7 +78,10 @@ class EqualLinear(_ScaledKernel):
         return None if self.bias is None else self.bias * self.bias_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.kernel(), self.effective_bias())
+        # Under autocast, linears (F, D, style affines: <2% of the FLOPs) stay in the weights'
+        # precision: their outputs set every style, and bf16 there costs accuracy for no speed.
+        with _full_precision(x):
+            return F.linear(x.to(self.weight.dtype), self.kernel(), self.effective_bias())
 
 
 class EqualConv2d(_ScaledKernel):
@@ -90,11 +98,16 @@ class EqualConv2d(_ScaledKernel):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.weight_scale = gain / math.sqrt(in_channels * kernel_size * kernel_size)
         self.padding = kernel_size // 2
+        # 1x1 from/to-RGB convs are cheap and sit at the image boundary: keep them out of bf16.
+        self.full_precision = kernel_size == 1
 
     def effective_weight(self) -> torch.Tensor:
         return self.weight * self.weight_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.full_precision:
+            with _full_precision(x):
+                return F.conv2d(x.to(self.weight.dtype), self.kernel(), self.bias, padding=self.padding)
         return F.conv2d(x, self.kernel(), self.bias, padding=self.padding)
 
 

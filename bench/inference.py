@@ -90,6 +90,27 @@ def ops(model: StyleALAE, variant: str, batch: int, device: torch.device) -> dic
     return {"gen": generate, "enc": encode, "rec": reconstruct}
 
 
+def variant_error(name: str, variant: str, device: torch.device) -> float:
+    """Max relative error of a variant's generated images against fp32, with the same noise."""
+    batch = 2
+    reference = build(name, device)
+    torch.manual_seed(1)
+    z = torch.randn(batch, reference.arch.latent_size, device=device)
+    noise = reference.make_noise(batch, torch.Generator(device=device).manual_seed(1))
+    with torch.no_grad():
+        expected = reference.synthesize(reference.map(z), noise=noise)
+    model = build(name, device)
+    generator = model.generator
+    if variant == "channels_last":
+        model.to(memory_format=torch.channels_last)
+    if variant == "compile":
+        generator = torch.compile(generator)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if variant == "bf16" else contextlib.nullcontext()
+    with torch.no_grad(), autocast:
+        out = generator(model.to_w_plus(model.map(z)), model.arch.max_lod, 1.0, noise).float()
+    return float((out - expected).abs().max() / expected.abs().max())
+
+
 def gflops_per_image(model: StyleALAE, device: torch.device) -> dict[str, float]:
     out = {}
     for key, fn in ops(model, "fp32", 1, device).items():
@@ -160,6 +181,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                 rows.append(dict(config=name, variant=variant, batch=batch, error=f"{type(err).__name__}: {err}"))
                 continue
             row = dict(config=name, variant=variant, batch=batch, gflop_per_img=flops, **{f"{k}_img_s": v for k, v in rates.items()})
+            row["max_rel_err_vs_fp32"] = variant_error(name, variant, device)
             row["gen_util"] = rates["gen"] * flops["gen"] / 1e3 / peak
             row["gen_ms_per_batch"] = 1e3 * batch / rates["gen"]
             row["enc_ms_per_batch"] = 1e3 * batch / rates["enc"]
@@ -181,14 +203,15 @@ def table(rows: list[dict]) -> str:
     head = rows[0]
     lines = [f"device: {head['device']}  matmul peak {head['matmul_peak_tflops']:.1f} TFLOP/s  torch {head['torch']}",
              f"{'config':14s} {'variant':14s} {'batch':>5s} {'GFLOP gen':>9s} {'gen img/s':>10s} {'enc img/s':>10s} "
-             f"{'rec img/s':>10s} {'gen util':>8s} {'x official gen':>14s}"]
+             f"{'rec img/s':>10s} {'gen util':>8s} {'x official gen':>14s} {'rel err':>8s}"]
     for r in rows[1:]:
         if "error" in r:
             lines.append(f"{r['config']:14s} {r['variant']:14s} {r['batch']:5d} failed: {r['error'][:60]}")
             continue
         speedup = f"{r['gen_speedup']:.2f}" if "gen_speedup" in r else "-"
         lines.append(f"{r['config']:14s} {r['variant']:14s} {r['batch']:5d} {r['gflop_per_img']['gen']:9.2f} "
-                     f"{r['gen_img_s']:10.1f} {r['enc_img_s']:10.1f} {r['rec_img_s']:10.1f} {r['gen_util']:8.1%} {speedup:>14s}")
+                     f"{r['gen_img_s']:10.1f} {r['enc_img_s']:10.1f} {r['rec_img_s']:10.1f} {r['gen_util']:8.1%} {speedup:>14s} "
+                     f"{r['max_rel_err_vs_fp32']:8.1e}")
     return "\n".join(lines)
 
 
