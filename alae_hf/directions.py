@@ -1,0 +1,399 @@
+"""Latent directions for StyleALAE: style-layer selection, the `Directions` type, SeFa, GANSpace.
+
+- Style k of w+ modulates `generator.decode_block[k // 2]` (`style_1` for even k, else
+  `style_2`) at 4·2^(k//2) px (official ALAE `net.py`); `style_affine` is the one place that
+  maps an index to its module (editing.md §1.3 shows how this drifts by one). Named groups
+  follow StyleGAN fig. 3 and ALAE `style_mixing/stylemix.py` (shared/reference/editing.md §4.2).
+- SeFa: Shen & Zhou, "Closed-Form Factorization of Latent Semantics in GANs", CVPR 2021
+  (genforce/sefa `utils.factorize_weight`): unit-normalised affine rows A, eigenvectors of AᵀA.
+  Unlike genforce we use `eigh`, sort in descending order and fix the signs (editing.md §1.4).
+- GANSpace: Härkönen et al., "GANSpace: Discovering Interpretable GAN Controls", NeurIPS 2020
+  (harskish/ganspace, W space): PCA of mapped w, here exact (batched float64 covariance + eigh)
+  instead of IncrementalPCA, with σ measured on fresh samples (editing.md §2).
+
+Sign convention (all methods): each vector's largest-magnitude coordinate is positive (the
+first one on exact ties). Eigenvector signs are otherwise arbitrary: "+" would mean nothing.
+σ convention: `sigma[k]` is the std of ⟨w − mean(w), v_k⟩ over w = F(z), z from
+`numpy.random.RandomState(seed)`; an edit of α in "sigma" units moves w by α·σ_k·v_k.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from . import __version__
+from .config import ALAEConfig
+
+if TYPE_CHECKING:
+    from .layers import EqualLinear
+    from .model import StyleALAE
+
+LayerSpec = Union[str, int, range, Sequence[int]]
+Progress = Callable[[float, str], None]
+METHODS = ("sefa", "ganspace", "voynov", "custom")
+NAMED_RANGES = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, None)}  # px a style drives, inclusive
+SIGN_CONVENTION = "largest-magnitude coordinate of each vector is positive"
+FORMAT = "alae_hf.directions"
+FORMAT_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+# ---- style indices -------------------------------------------------------------------------
+def _num_styles(model: "StyleALAE | ALAEConfig | int") -> int:
+    arch = model if isinstance(model, (ALAEConfig, int)) else getattr(model, "arch", None)
+    n = arch.num_styles if isinstance(arch, ALAEConfig) else arch
+    if not isinstance(n, int) or isinstance(n, bool) or n < 2 or n % 2:
+        raise TypeError(f"expected a StyleALAE, an ALAEConfig or an even number of styles, got {model!r}")
+    return n
+
+
+def _named(num_styles: int, name: str) -> list[int]:
+    if name == "all":
+        return list(range(num_styles))
+    low, high = NAMED_RANGES[name]
+    res = [4 * 2 ** (k // 2) for k in range(num_styles)]
+    return [k for k in range(num_styles) if low <= res[k] and (high is None or res[k] <= high)]
+
+
+def describe_styles(model: "StyleALAE | ALAEConfig | int") -> str:
+    """One line naming a model's style indices, e.g. '16 px, 6 styles 0-5: coarse 0-3, middle 4-5, fine none'."""
+    n = _num_styles(model)
+    parts = [f"{name} {i[0]}-{i[-1]}" if i else f"{name} none" for name, i in ((k, _named(n, k)) for k in NAMED_RANGES)]
+    return f"{2 ** (n // 2 + 1)} px, {n} styles 0-{n - 1}: " + ", ".join(parts)
+
+
+def _parse_indices(spec: str) -> list[int]:
+    indices: list[int] = []
+    for part in spec.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not match or (match.group(2) is not None and int(match.group(2)) < int(match.group(1))):
+            raise ValueError(f"could not parse layer spec {spec!r}: use one of {['all', *NAMED_RANGES]} or "
+                             "inclusive ranges and commas such as '0-3' or '4,5,8-11'")
+        first = int(match.group(1))
+        indices += range(first, int(match.group(2) or first) + 1)
+    return indices
+
+
+def layer_range(model: "StyleALAE | ALAEConfig | int", spec: LayerSpec) -> list[int]:
+    """Resolve a layer spec to sorted, distinct style indices of w+.
+
+    Args:
+        model: a `StyleALAE`, its `ALAEConfig`, or the number of styles 2L.
+        spec: "all", "coarse" (4-8 px styles), "middle" (16-32 px), "fine" (>= 64 px), a string
+            of inclusive ranges ("0-3", "4,5,8-11"), an int, a `range`, or a sequence of ints.
+
+    Raises:
+        ValueError: an unparsable spec, an empty selection (e.g. "fine" below 64 px), or an
+            index outside the model's styles; the message lists the valid indices.
+    """
+    n, key = _num_styles(model), spec.strip().lower() if isinstance(spec, str) else None
+    if key == "all" or key in NAMED_RANGES:
+        if not _named(n, key):
+            raise ValueError(f"{key!r} selects no styles in this model ({describe_styles(n)})")
+        return _named(n, key)
+    if key is not None:
+        indices = _parse_indices(key)
+    else:
+        indices = [spec] if isinstance(spec, (int, np.integer)) else list(spec) if isinstance(
+            spec, (range, Sequence, np.ndarray)) else [None]
+    if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in indices):
+        raise TypeError(f"a layer spec is a name, a range string, an int, a range or ints; got {spec!r}")
+    bad = [int(i) for i in indices if not 0 <= i < n]
+    if bad or not indices:
+        problem = f"indices {bad} out of range" if bad else "an empty selection"
+        raise ValueError(f"layer spec {spec!r} gives {problem}; valid style indices are 0-{n - 1} "
+                         f"({describe_styles(n)})")
+    return sorted({int(i) for i in indices})
+
+
+def style_affine(model: "StyleALAE", style_index: int) -> "EqualLinear":
+    """The affine that turns style `style_index` of w+ into AdaIN scales and biases."""
+    layer_range(model, style_index)
+    block = model.generator.decode_block[style_index // 2]
+    return block.style_1 if style_index % 2 == 0 else block.style_2
+
+
+# ---- the Directions type -------------------------------------------------------------------
+@dataclass
+class Directions:
+    """A set of K latent directions in W with what is needed to use them as sliders.
+
+    Args:
+        vectors: [K, Z] directions, one per row (unit norm for SeFa, GANSpace and Voynov).
+        scores: [K] eigenvalues (SeFa), explained variances (GANSpace) or None.
+        sigma: [K] std of ⟨w − mean, v_k⟩ over mapped samples; "sigma" units scale by it.
+        method: one of "sefa", "ganspace", "voynov", "custom".
+        layers: style indices the directions were computed for and are applied to by default.
+        provenance: JSON-serialisable facts (model fingerprint, samples, seed, date, ...).
+    """
+
+    vectors: torch.Tensor
+    scores: torch.Tensor | None
+    sigma: torch.Tensor
+    method: str
+    layers: list[int]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        v, s = self.vectors, self.sigma
+        if not isinstance(v, torch.Tensor) or v.ndim != 2 or v.shape[0] < 1 or not v.is_floating_point():
+            raise ValueError(f"vectors must be a float tensor [K, Z] with K >= 1, got {getattr(v, 'shape', v)}")
+        for name, t in (("sigma", s), ("scores", s if self.scores is None else self.scores)):
+            if not isinstance(t, torch.Tensor) or tuple(t.shape) != (v.shape[0],):
+                raise ValueError(f"{name} must be a tensor [{v.shape[0]}], got {getattr(t, 'shape', t)}")
+        if not (torch.isfinite(v).all() and torch.isfinite(s).all() and (s >= 0).all()):
+            raise ValueError("vectors and sigma must be finite and sigma non-negative")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        layers = [int(k) for k in self.layers]
+        if not layers or layers != sorted(set(layers)) or layers[0] < 0:
+            raise ValueError(f"layers must be sorted, distinct, non-negative style indices, got {self.layers!r}")
+        self.layers = layers
+        json.dumps(self.provenance)  # fail now, not at save time
+
+    @property
+    def num_directions(self) -> int:
+        return self.vectors.shape[0]
+
+    @property
+    def latent_size(self) -> int:
+        return self.vectors.shape[1]
+
+    def check_compatible(self, latent_size: int, num_styles: int, what: str = "this model") -> None:
+        """Raise a clear error if these directions cannot edit a model of that shape."""
+        if self.latent_size != latent_size:
+            raise ValueError(f"these {self.method} directions have latent size {self.latent_size}, but {what} has "
+                             f"latent size {latent_size}: they were computed for another model "
+                             f"({self.provenance.get('model', 'unknown model')})")
+        if self.layers[-1] >= num_styles:
+            raise ValueError(f"these directions are meant for styles {self.layers}, but {what} has only "
+                             f"{num_styles} styles ({describe_styles(num_styles)})")
+
+    def save_to(self, path: str | Path) -> Path:
+        """Write `path.safetensors` and `path.json` (a given suffix is dropped); returns the stem."""
+        stem = _stem(path)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        named = {"vectors": self.vectors, "sigma": self.sigma, "scores": self.scores}
+        tensors = {k: t.detach().to("cpu", torch.float32).contiguous() for k, t in named.items() if t is not None}
+        save_file(tensors, str(stem.with_suffix(".safetensors")), metadata={"format": FORMAT})
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "method": self.method,
+                "num_directions": self.num_directions, "latent_size": self.latent_size, "layers": self.layers,
+                "has_scores": self.scores is not None, "sign_convention": SIGN_CONVENTION,
+                "sigma": "std of <w - mean(w), v_k> over mapped samples; 'sigma' units move w by alpha*sigma_k*v_k",
+                "provenance": self.provenance}
+        stem.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        return stem
+
+    def save(self, folder: str | Path, name: str) -> Path:
+        """Write `folder/directions/<name>.safetensors` and `<name>.json` (e.g. into a model folder)."""
+        return self.save_to(Path(folder) / "directions" / _check_name(name))
+
+    @classmethod
+    def load_from(cls, path: str | Path, model: "StyleALAE | None" = None) -> "Directions":
+        """Read a pair written by `save_to`, strictly; if `model` is given, check it fits."""
+        stem = _stem(path)
+        tensor_path, json_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+        if not (tensor_path.is_file() and json_path.is_file()):
+            raise FileNotFoundError(f"missing {tensor_path} or {json_path} (a .safetensors + .json pair)")
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{json_path} is not {FORMAT} version {FORMAT_VERSION} metadata")
+        tensors = load_file(str(tensor_path))
+        expected = {"vectors", "sigma"} | ({"scores"} if meta.get("has_scores") else set())
+        if set(tensors) != expected:
+            raise ValueError(f"{tensor_path} holds tensors {sorted(tensors)}, expected {sorted(expected)}")
+        shape = (meta.get("num_directions"), meta.get("latent_size"))
+        if tuple(tensors["vectors"].shape) != shape:
+            raise ValueError(f"{tensor_path}: vectors {tuple(tensors['vectors'].shape)} but metadata says {shape}")
+        out = cls(tensors["vectors"], tensors.get("scores"), tensors["sigma"], meta.get("method"),
+                  meta.get("layers", []), meta.get("provenance", {}))
+        if model is not None:
+            out.check_compatible(model.arch.latent_size, model.arch.num_styles)
+        return out
+
+    @classmethod
+    def load(cls, folder: str | Path, name: str, model: "StyleALAE | None" = None) -> "Directions":
+        """Read `folder/directions/<name>`; check it against `model`, or else against
+        `folder/config.json` when the folder is a model folder."""
+        out = cls.load_from(Path(folder) / "directions" / _check_name(name), model)
+        config = Path(folder) / "config.json"
+        if model is None and config.is_file():
+            arch = json.loads(config.read_text(encoding="utf-8"))
+            if "latent_size" in arch and "resolution" in arch:
+                styles = 2 * (int(np.log2(arch["resolution"])) - 1)
+                out.check_compatible(arch["latent_size"], styles, f"the model in {folder}")
+        return out
+
+
+def _stem(path: str | Path) -> Path:
+    return Path(path).with_suffix("") if Path(path).suffix in (".safetensors", ".json") else Path(path)
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".json", ".safetensors")):
+        raise ValueError(f"a directions name is letters, digits, '_', '.', '-' (no suffix, no path), got {name!r}")
+    return name
+
+
+def list_directions(folder: str | Path) -> list[str]:
+    """Names of the complete direction sets saved in `folder/directions/`, sorted."""
+    root = Path(folder) / "directions"
+    return sorted(p.stem for p in root.glob("*.safetensors") if p.with_suffix(".json").is_file())
+
+
+# ---- shared numerics -----------------------------------------------------------------------
+def canonical_signs(vectors: torch.Tensor) -> torch.Tensor:
+    """Flip rows [K, Z] so that each row's largest-magnitude coordinate is positive."""
+    peak = vectors.abs().argmax(dim=1, keepdim=True)
+    sign = torch.sign(vectors.gather(1, peak))
+    return vectors * torch.where(sign == 0, torch.ones_like(sign), sign)
+
+
+def _descending_eigh(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eigenvalues descending [Z] and sign-canonical eigenvectors as rows [Z, Z] of a symmetric matrix."""
+    values, vectors = torch.linalg.eigh(matrix)
+    order = torch.argsort(values, descending=True, stable=True)
+    return values[order], canonical_signs(vectors[:, order].T.contiguous())
+
+
+def mapped_samples(model: "StyleALAE", n_samples: int, seed: int, batch_size: int = 10_000) -> Iterator[torch.Tensor]:
+    """Yield w = F(z) in batches, z from one `numpy.random.RandomState(seed)` stream (so the
+    samples do not depend on `batch_size`, and the first batch is `model.seed_latents(b, seed)`)."""
+    if n_samples < 1 or batch_size < 1:
+        raise ValueError(f"n_samples and batch_size must be >= 1, got {n_samples} and {batch_size}")
+    rng = np.random.RandomState(seed)
+    param = model.generator.const
+    for start in range(0, n_samples, batch_size):
+        z = rng.randn(min(batch_size, n_samples - start), model.arch.latent_size)
+        with torch.no_grad():
+            yield model.map(torch.from_numpy(z).to(param.device, param.dtype))
+
+
+def latent_moments(model: "StyleALAE", n_samples: int, seed: int, batch_size: int = 10_000,
+                   progress: Progress | None = None, label: str = "mapping") -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean [Z] and sample covariance [Z, Z] (ddof 1) of mapped w, accumulated in float64 on CPU
+    (shifted by the first batch's mean to avoid cancellation)."""
+    if n_samples < 2:
+        raise ValueError(f"need at least 2 samples for a covariance, got {n_samples}")
+    total, shift, z = 0, None, model.arch.latent_size
+    s1, s2 = torch.zeros(z, dtype=torch.float64), torch.zeros(z, z, dtype=torch.float64)
+    for w in mapped_samples(model, n_samples, seed, batch_size):
+        x = w.detach().to("cpu", torch.float64)
+        shift = x.mean(0) if shift is None else shift
+        x = x - shift
+        s1 += x.sum(0)
+        s2 += x.T @ x
+        total += x.shape[0]
+        if progress is not None:
+            progress(total / n_samples, f"{label}: {total:,}/{n_samples:,} samples")
+    mean = s1 / total
+    cov = (s2 - total * torch.outer(mean, mean)) / (total - 1)
+    return shift + mean, (cov + cov.T) / 2
+
+
+def projection_sigma(model: "StyleALAE", vectors: torch.Tensor, n_samples: int = 10_000, seed: int = 0,
+                     batch_size: int = 10_000, progress: Progress | None = None) -> torch.Tensor:
+    """σ_k = std of ⟨w − mean, v_k⟩ over `n_samples` mapped samples (float32 [K]): √(v_k C v_kᵀ)."""
+    _, cov = latent_moments(model, n_samples, seed, batch_size, progress, "sigma")
+    v = vectors.detach().to("cpu", torch.float64)
+    return torch.einsum("kz,zy,ky->k", v, cov, v).clamp_min(0).sqrt().float()
+
+
+def model_fingerprint(model: "StyleALAE", tensors: Sequence[torch.Tensor]) -> dict[str, Any]:
+    """Config hash, name/path, and a hash of the weights a method depends on (for provenance)."""
+    arch = json.dumps(model.arch.to_dict(), sort_keys=True).encode()
+    digest = hashlib.sha256()
+    for t in tensors:
+        digest.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return {"config_hash": hashlib.sha256(arch).hexdigest()[:16], "weights_hash": digest.hexdigest()[:16],
+            "name_or_path": model.config.get("_name_or_path"), "config": model.arch.to_dict(),
+            "alae_hf": __version__, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+
+
+# ---- SeFa ------------------------------------------------------------------------------------
+def sefa_basis(model: "StyleALAE", layers: LayerSpec = "all") -> tuple[torch.Tensor, torch.Tensor]:
+    """The data-free SeFa eigenbasis: (vectors [Z, Z] as rows, eigenvalues [Z] descending), float64.
+
+    Stacks the `effective_weight()` rows (C scale rows, then C bias rows) of the chosen styles'
+    affines, scales each row to unit L2 norm (genforce), and eigendecomposes AᵀA.
+    """
+    indices = layer_range(model, layers)
+    with torch.no_grad():
+        a = torch.cat([style_affine(model, k).effective_weight().to("cpu", torch.float64) for k in indices])
+    a = a / a.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
+    values, vectors = _descending_eigh(a.T @ a)
+    return vectors, values
+
+
+def sefa(model: "StyleALAE", layers: LayerSpec = "all", num_directions: int | None = None,
+         n_sigma_samples: int = 10_000, seed: int = 0, batch_size: int = 10_000) -> Directions:
+    """SeFa directions (Shen & Zhou 2021) for the chosen styles, with σ from mapped samples.
+
+    Args:
+        model: the model whose generator's style affines are factorised (weights only, no data).
+        layers: styles to factorise; the directions are applied to the same styles by default.
+        num_directions: keep the top K (default: all Z).
+        n_sigma_samples: mapped samples used to measure σ per direction.
+        seed: RandomState seed of those samples.
+        batch_size: mapping batch size.
+    """
+    indices = layer_range(model, layers)
+    vectors, values = sefa_basis(model, indices)
+    k = model.arch.latent_size if num_directions is None else num_directions
+    if not 1 <= k <= model.arch.latent_size:
+        raise ValueError(f"num_directions must be in [1, {model.arch.latent_size}], got {num_directions}")
+    vectors, values = vectors[:k], values[:k]
+    sigma = projection_sigma(model, vectors, n_sigma_samples, seed, batch_size)
+    weights = [style_affine(model, i).weight for i in indices] + list(model.mapping.parameters())
+    provenance = {"model": model_fingerprint(model, weights), "normalisation": "unit rows (genforce)",
+                  "n_sigma_samples": n_sigma_samples, "sigma_seed": seed}
+    return Directions(vectors.float(), values.float(), sigma, "sefa", indices, provenance)
+
+
+def _part(progress: Progress | None, start: float, span: float) -> Progress | None:
+    """A callback reporting a sub-task's fractions as [start, start + span] of the whole."""
+    return None if progress is None else (lambda fraction, message: progress(start + span * fraction, message))
+
+
+# ---- GANSpace --------------------------------------------------------------------------------
+def ganspace(model: "StyleALAE", n_samples: int = 100_000, n_components: int = 64, seed: int = 0,
+             batch_size: int = 10_000, progress: Progress | None = None, layers: LayerSpec = "all",
+             n_sigma_samples: int = 10_000, sigma_seed: int | None = None) -> Directions:
+    """GANSpace directions (Härkönen et al. 2020): exact PCA of mapped w in W space.
+
+    Args:
+        model: the model whose mapping network F is sampled (only F matters).
+        n_samples: mapped samples for the covariance (GANSpace: 300k default, 1M in its README).
+        n_components: principal components kept, sorted by explained variance.
+        seed: RandomState seed of the PCA samples.
+        batch_size: mapping / accumulation batch size.
+        progress: `progress(fraction, message)`, called after every batch.
+        layers: styles the directions are applied to by default (PCA itself is layer-free).
+        n_sigma_samples: fresh samples used to measure σ.
+        sigma_seed: their seed (default `seed + 1`, so they are not the PCA samples).
+    """
+    indices = layer_range(model, layers)
+    if not 1 <= n_components <= model.arch.latent_size:
+        raise ValueError(f"n_components must be in [1, {model.arch.latent_size}], got {n_components}")
+    sigma_seed = seed + 1 if sigma_seed is None else sigma_seed
+    share = n_samples / (n_samples + n_sigma_samples)  # of the progress bar spent on the PCA samples
+    _, cov = latent_moments(model, n_samples, seed, batch_size, _part(progress, 0.0, share), "GANSpace PCA")
+    values, vectors = _descending_eigh(cov)
+    vectors, kept = vectors[:n_components], values[:n_components]
+    sigma = projection_sigma(model, vectors, n_sigma_samples, sigma_seed, batch_size, _part(progress, share, 1 - share))
+    ratio = (kept / values.clamp_min(0).sum()).tolist()
+    provenance = {"model": model_fingerprint(model, list(model.mapping.parameters())), "estimator": "exact PCA",
+                  "n_samples": n_samples, "seed": seed, "n_sigma_samples": n_sigma_samples,
+                  "sigma_seed": sigma_seed, "explained_variance_ratio": ratio}
+    return Directions(vectors.float(), kept.float(), sigma, "ganspace", indices, provenance)
