@@ -1,0 +1,277 @@
+"""Training throughput of alae_hf (and, optionally, the official code) — a benchmark, not a test.
+
+Times one full ALAE iteration (E+D step with R1, F+G step, latent reciprocity step, EMA) and each
+phase alone (forward + backward + optimizer step) for the official configs at the batch sizes of
+shared/reference/official_alae_h100.md, in fp32 and under bf16 autocast, at the full level of
+detail with noise on. Counts FLOPs with torch.utils.flop_counter (2 x multiply-adds, backward and
+R1's double backward included) and reports utilisation against a peak (--peak_tflops, or a
+measured dense matmul rate).
+
+    python bench/train_throughput.py --device cuda                   # mnist, celeba-hq256, ffhq
+    python bench/train_throughput.py --device cpu --configs tiny      # sanity run
+    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/train_throughput.py  # also time the official iteration
+
+Writes bench/results/train_throughput_<device>.json and prints a table last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from alae_hf import StyleALAE, preset  # noqa: E402
+from alae_hf.ema import EMA  # noqa: E402
+from alae_hf.losses import (draw_latents, encoder_discriminator_loss, generate, generator_loss,  # noqa: E402
+                            latent_reciprocity_loss)
+
+CONFIGS = {  # name -> (preset, overrides, batch as in the H100 anchor)
+    "mnist": ("mnist", {}, 128),
+    "celeba-hq256": ("celeba-hq256", {}, 32),
+    "ffhq": ("ffhq", {}, 16),
+    "tiny": ("celeba-hq256", dict(resolution=32, start_channels=16, max_channels=64, latent_size=32,
+                                  mapping_layers=2), 8),
+}
+PRECISIONS = ("fp32", "bf16")
+PHASES = ("d_step", "g_step", "ae_step")
+
+
+def build(name: str, device: torch.device) -> StyleALAE:
+    base, overrides, _ = CONFIGS[name]
+    torch.manual_seed(0)
+    return StyleALAE(**preset(base, **overrides).to_dict()).to(device).train()
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, device: torch.device, warmup: int, min_time: float, max_reps: int) -> float:
+    """Mean seconds per call after warm-up."""
+    for _ in range(warmup):
+        fn()
+    sync(device)
+    reps, start = 0, time.perf_counter()
+    while reps < max_reps and (reps < 2 or time.perf_counter() - start < min_time):
+        fn()
+        reps += 1
+    sync(device)
+    return (time.perf_counter() - start) / reps
+
+
+def alae_steps(model: StyleALAE, batch: int, precision: str, device: torch.device) -> dict:
+    """Closures for the three phases and the full iteration, as train_accelerate.py runs them."""
+    lod, blend, mix = model.arch.max_lod, 1.0, model.arch.style_mixing_prob
+    res = model.arch.resolution
+    reals = torch.rand(batch, model.arch.channels, res, res, device=device) * 2 - 1
+    rng, host = torch.Generator(device).manual_seed(0), torch.Generator().manual_seed(0)
+    adam = dict(lr=0.0015, betas=(0.0, 0.99), eps=1e-8)
+    opt_ed = torch.optim.Adam(list(model.encoder.parameters()) + list(model.discriminator.parameters()), **adam)
+    opt_fg = torch.optim.Adam(list(model.generator.parameters()) + list(model.mapping.parameters()), **adam)
+    ema = EMA(model)
+    bf16 = precision == "bf16"
+    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+
+    def run(loss_fn, optimizers):
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        with autocast():
+            loss, stats = loss_fn()
+        loss.backward()
+        for optimizer in optimizers:
+            optimizer.step()
+        model.update_w_avg(stats["w_mean"][None])
+
+    def d_step():
+        def loss_fn():
+            with torch.no_grad():
+                fakes, w = generate(model, draw_latents(model, batch, lod, mix, rng, host), lod, blend, rng)
+            loss, stats = encoder_discriminator_loss(model, reals, fakes, blend)
+            return loss, {**stats, "w_mean": w.float().mean(0)}
+        run(loss_fn, [opt_ed])
+
+    def g_step():
+        run(lambda: generator_loss(model, draw_latents(model, batch, lod, mix, rng, host), lod, blend, rng), [opt_fg])
+
+    def ae_step():
+        z = torch.randn(batch, model.arch.latent_size, device=device, generator=rng)
+        run(lambda: latent_reciprocity_loss(model, z, lod, blend, rng), [opt_ed, opt_fg])
+
+    def iteration():
+        d_step(), g_step(), ae_step()
+        ema.update(model, batch)
+
+    return {"d_step": d_step, "g_step": g_step, "ae_step": ae_step, "iteration": iteration}
+
+
+class FlopCount(TorchDispatchMode):
+    """FLOPs by torch.utils.flop_counter's per-op formulas, without FlopCounterMode's module
+    hooks (they reject the autograd.grad call of R1 with create_graph)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flops = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if func._overloadpacket in flop_registry:
+            self.flops += flop_registry[func._overloadpacket](*args, **kwargs, out_val=out)
+        return out
+
+
+def gflops(fn) -> float:
+    with FlopCount() as counter:
+        fn()
+    return counter.flops / 1e9
+
+
+def matmul_peak(device: torch.device) -> float:
+    """Measured dense matmul TFLOP/s (bf16 on GPU, fp32 on CPU)."""
+    n, dtype = (8192, torch.bfloat16) if device.type == "cuda" else (1024, torch.float32)
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    return 2 * n**3 / timed(lambda: a @ a, device, 2, 0.5, 50) / 1e12
+
+
+def official_iteration(name: str, batch: int, device: torch.device):
+    """One official train_alae.py iteration (LREQAdam, three steps) as a closure, or None."""
+    src = os.environ.get("ALAE_OFFICIAL_SRC")
+    if not src:
+        return None
+    sys.path.insert(0, src)
+    from custom_adam import LREQAdam  # type: ignore  # the official repo's files
+    from model import Model  # type: ignore
+
+    arch = build(name, torch.device("cpu")).arch
+    if device.type == "cuda":
+        torch.set_default_tensor_type("torch.cuda.FloatTensor")  # the official launcher does this
+    model = Model(startf=arch.start_channels, maxf=arch.max_channels, layer_count=arch.layer_count,
+                  latent_size=arch.latent_size, mapping_layers=arch.mapping_layers, channels=arch.channels,
+                  dlatent_avg_beta=0.995, style_mixing_prob=0.9, generator="GeneratorDefault",
+                  encoder="EncoderDefault").to(device).train()
+    # HEAD names D and F mapping_d / mapping_f; older revisions mapping_tl / mapping_fl
+    d_net, f_net = (getattr(model, a, None) or getattr(model, b) for a, b in (("mapping_d", "mapping_tl"),
+                                                                              ("mapping_f", "mapping_fl")))
+    enc = LREQAdam([{"params": model.encoder.parameters()}, {"params": d_net.parameters()}],
+                   lr=0.0015, betas=(0.0, 0.99), weight_decay=0)
+    dec = LREQAdam([{"params": model.decoder.parameters()}, {"params": f_net.parameters()}],
+                   lr=0.0015, betas=(0.0, 0.99), weight_decay=0)
+    lod = arch.max_lod
+    x = (torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1).requires_grad_(True)
+
+    alt = {"alt": False} if "alt" in inspect.signature(model.forward).parameters else {}  # HEAD has it
+
+    def step():
+        enc.zero_grad()
+        model(x, lod, 1.0, d_train=True, ae=False, **alt).backward()
+        enc.step()
+        dec.zero_grad()
+        model(x, lod, 1.0, d_train=False, ae=False, **alt).backward()
+        dec.step()
+        enc.zero_grad()
+        dec.zero_grad()
+        model(x, lod, 1.0, d_train=True, ae=True, **alt).backward()
+        enc.step()
+        dec.step()
+
+    return step
+
+
+def measure(name: str, precision: str, args: argparse.Namespace, device: torch.device, peak: float) -> dict:
+    batch = args.batch or CONFIGS[name][2]
+    model = build(name, device)
+    steps = alae_steps(model, batch, precision, device)
+    row = dict(config=name, precision=precision, batch=batch, resolution=model.arch.resolution,
+               params_m=sum(p.numel() for p in model.parameters()) / 1e6)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    for key in PHASES + ("iteration",):
+        seconds = timed(steps[key], device, args.warmup, args.min_time, args.max_reps)
+        flops = gflops(steps[key]) / batch
+        row[f"{key}_img_s"] = batch / seconds
+        row[f"{key}_gflop_per_img"] = flops
+        row[f"{key}_util"] = flops * batch / seconds / 1e3 / peak
+    if device.type == "cuda":
+        row["peak_mem_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
+    return row
+
+
+def add_official(rows: list[dict], args: argparse.Namespace, device: torch.device) -> None:
+    if not os.environ.get("ALAE_OFFICIAL_SRC"):
+        return
+    for name in args.configs:
+        batch = args.batch or CONFIGS[name][2]
+        try:
+            step = official_iteration(name, batch, device)
+            rate = batch / timed(step, device, 1, args.min_time, max(2, args.max_reps // 5))
+        except Exception as err:  # noqa: BLE001 - report, do not abort the benchmark
+            print(f"official {name}: {type(err).__name__}: {err}", flush=True)
+            continue
+        finally:
+            if device.type == "cuda":
+                torch.set_default_tensor_type("torch.FloatTensor")
+        for row in rows:
+            if row["config"] == name:
+                row["official_iteration_img_s"] = rate
+                row["iteration_speedup"] = row["iteration_img_s"] / rate
+
+
+def table(head: dict, rows: list[dict]) -> str:
+    lines = [f"device: {head['device']}  peak {head['peak_tflops']:.3g} TFLOP/s ({head['peak_source']})  "
+             f"torch {head['torch']}",
+             f"{'config':13s} {'prec':5s} {'batch':>5s} {'GFLOP/img':>9s} {'iter img/s':>10s} {'util':>6s} "
+             f"{'D img/s':>9s} {'G img/s':>9s} {'AE img/s':>9s} {'official':>9s} {'speedup':>8s}"]
+    for r in rows:
+        official = f"{r['official_iteration_img_s']:9.2f}" if "official_iteration_img_s" in r else f"{'-':>9s}"
+        speedup = f"{r['iteration_speedup']:8.2f}" if "iteration_speedup" in r else f"{'-':>8s}"
+        lines.append(f"{r['config']:13s} {r['precision']:5s} {r['batch']:5d} {r['iteration_gflop_per_img']:9.2f} "
+                     f"{r['iteration_img_s']:10.2f} {r['iteration_util']:6.1%} {r['d_step_img_s']:9.2f} "
+                     f"{r['g_step_img_s']:9.2f} {r['ae_step_img_s']:9.2f} {official} {speedup}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--configs", nargs="+", default=["mnist", "celeba-hq256", "ffhq"], choices=sorted(CONFIGS))
+    parser.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=PRECISIONS)
+    parser.add_argument("--batch", type=int, default=None, help="override the per-config batch")
+    parser.add_argument("--peak_tflops", type=float, default=None, help="default: measured matmul rate")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--min_time", type=float, default=2.0, help="seconds timed per measurement (at least 2 reps)")
+    parser.add_argument("--max_reps", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    peak = args.peak_tflops or matmul_peak(device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
+    head = dict(device=name, peak_tflops=peak, peak_source="given" if args.peak_tflops else "measured matmul",
+                torch=torch.__version__)
+    rows = []
+    for config in args.configs:
+        for precision in args.precisions:
+            rows.append(measure(config, precision, args, device, peak))
+            print(json.dumps(rows[-1]), flush=True)
+    add_official(rows, args, device)
+    out = Path(args.out or Path(__file__).parent / "results" / f"train_throughput_{device.type}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([head] + rows, indent=1))
+    print(table(head, rows))
+
+
+if __name__ == "__main__":
+    main()
