@@ -17,9 +17,6 @@ import hashlib
 import json
 import math
 import os
-import re
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +30,7 @@ from tqdm.auto import tqdm
 
 from alae_hf import PRESETS, ALAEConfig, StyleALAE, preset
 from alae_hf.card import model_card
+from alae_hf.checkpoints import atomic_checkpoint, remove_stale_temporaries, resolve_resume, rotate
 from alae_hf.data import downsample_to, make_dataset, make_loader, random_flip, to_model_range
 from alae_hf.ema import EMA
 from alae_hf.imaging import make_grid, tensor_to_pil
@@ -40,8 +38,6 @@ from alae_hf.losses import (Stats, draw_latents, encoder_discriminator_loss, fad
                             generator_loss, latent_reciprocity_loss)
 from alae_hf.schedule import ScheduleConfig, TrainingState, schedule_at, schedule_preset
 
-CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
-COMPLETE = "COMPLETE"
 SAMPLE_SEED = 3456  # official train_alae.py: RandomState(3456) latents for the sample sheets
 
 
@@ -251,57 +247,37 @@ def track_nonfinite(run: Run, finite: bool) -> None:
 
 
 # ---- checkpoints --------------------------------------------------------------------------
-def complete_checkpoints(output_dir: str | os.PathLike) -> list[tuple[int, Path]]:
-    """(step, folder) of finished checkpoints, oldest first; temp and unmarked folders are ignored."""
-    root = Path(output_dir)
-    found = [(int(m.group(1)), d) for d in root.iterdir() if (m := CHECKPOINT.match(d.name))] if root.is_dir() else []
-    return sorted((s, d) for s, d in found if (d / COMPLETE).is_file())
-
-
 def save_checkpoint(run: Run) -> None:
-    """Write checkpoint-<step> atomically: into a temp folder, marked COMPLETE, then renamed.
-    Every rank's RNG states are gathered to rank 0, which writes everything."""
+    """Write checkpoint-<step> atomically (see alae_hf.checkpoints). Every rank's RNG states are
+    gathered to rank 0, which writes everything."""
     states = gather_object([{"device": run.rng.get_state(), "host": run.host_rng.get_state(),
                              "torch": torch.get_rng_state()}])
-    acc, out = run.accelerator, Path(run.args.output_dir)
+    acc = run.accelerator
     if acc.is_main_process:
-        tmp, final = out / f"checkpoint-{run.step}.tmp-{uuid.uuid4().hex[:8]}", out / f"checkpoint-{run.step}"
-        run.model.save_pretrained(tmp / "model")
-        run.ema.model.save_pretrained(tmp / "ema")
-        opt_ed, opt_fg = run.optimizers
-        torch.save({"encoder_discriminator": opt_ed.state_dict(), "mapping_generator": opt_fg.state_dict(),
-                    "grad_scaler": run.scaler.state_dict()}, tmp / "optimizers.pt")
-        for rank, state in enumerate(states):
-            torch.save(state, tmp / f"rng_state_{rank}.pt")
-        counters = dict(step=run.step, images_seen=run.images, lod=run.lod, nonfinite_total=run.nonfinite_total,
-                        nonfinite_run=run.nonfinite_run, ema_updates=run.ema.num_updates,
-                        num_processes=acc.num_processes, schedule=run.sched.to_dict(), arch=run.model.arch.to_dict())
-        (tmp / "training_state.json").write_text(json.dumps(counters, indent=1))
-        (tmp / COMPLETE).write_text(f"step {run.step}\n")
-        if final.exists():  # re-training past an older resume point: replace the stale folder
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-        rotate(out, run.args.checkpoints_total_limit)
+        with atomic_checkpoint(run.args.output_dir, run.step) as tmp:
+            run.model.save_pretrained(tmp / "model")
+            run.ema.model.save_pretrained(tmp / "ema")
+            opt_ed, opt_fg = run.optimizers
+            torch.save({"encoder_discriminator": opt_ed.state_dict(), "mapping_generator": opt_fg.state_dict(),
+                        "grad_scaler": run.scaler.state_dict()}, tmp / "optimizers.pt")
+            for rank, state in enumerate(states):
+                torch.save(state, tmp / f"rng_state_{rank}.pt")
+            counters = dict(step=run.step, images_seen=run.images, lod=run.lod, nonfinite_total=run.nonfinite_total,
+                            nonfinite_run=run.nonfinite_run, ema_updates=run.ema.num_updates,
+                            num_processes=acc.num_processes, schedule=run.sched.to_dict(),
+                            arch=run.model.arch.to_dict())
+            (tmp / "training_state.json").write_text(json.dumps(counters, indent=1))
+        rotate(run.args.output_dir, run.args.checkpoints_total_limit)
     acc.wait_for_everyone()
 
 
-def rotate(output_dir: Path, limit: int | None) -> None:
-    if limit:
-        for _, folder in complete_checkpoints(output_dir)[:-limit]:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
 def find_resume(args: argparse.Namespace, accelerator: Accelerator) -> Path | None:
-    if args.resume_from_checkpoint in (None, ""):
-        return None
-    if args.resume_from_checkpoint == "latest":
-        done = complete_checkpoints(args.output_dir)
-        if not done:
-            accelerator.print(f"no finished checkpoint in {args.output_dir}; starting a new run")
-        return done[-1][1] if done else None
-    path = Path(args.resume_from_checkpoint)
-    if not (path / COMPLETE).is_file():
-        raise SystemExit(f"error: {path} is not a finished checkpoint folder (no {COMPLETE} marker)")
+    try:
+        path = resolve_resume(args.resume_from_checkpoint, args.output_dir)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from err
+    if path is None and args.resume_from_checkpoint == "latest":
+        accelerator.print(f"no finished checkpoint in {args.output_dir}; starting a new run")
     return path
 
 
@@ -426,8 +402,7 @@ def setup(args: argparse.Namespace) -> Run:
     run = Run(args, acc, sched, model, EMA(model), dataset, scaler, rng, host_rng)
     if acc.is_main_process:
         Path(args.output_dir).mkdir(parents=True, exist_ok=True)
-        for stale in Path(args.output_dir).glob("checkpoint-*.tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        remove_stale_temporaries(args.output_dir)
     resume = find_resume(args, acc)
     if resume is not None:
         load_checkpoint(run, resume)
