@@ -1,0 +1,416 @@
+"""The Gradio app through gradio_client, against a locally launched server: every endpoint,
+range checks, and hostile uploads (never a traceback; a clear message or a handled result).
+
+A random-weight stand-in model (tools/screenshots.py `make_random_model`) replaces the bundled
+checkpoint, so these tests say nothing about image quality, only about behaviour.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+ENDPOINTS = {"/sample", "/sample_random", "/select_sample", "/send_sample_to_edit", "/encode", "/select_encoded",
+             "/send_encoded_to_edit", "/mix", "/edit_base_from_seed", "/edit_base_from_upload", "/directions",
+             "/edit", "/reset", "/traversal", "/export", "/load_model", "/model_info"}
+K = 10  # app.MAX_K sliders
+ZEROS = [0.0] * K
+
+
+def _tools():
+    spec = importlib.util.spec_from_file_location("alae_screenshots", ROOT / "tools" / "screenshots.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tools():
+    return _tools()
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, tools):
+    root = tmp_path_factory.mktemp("models")
+    return {"m32": tools.make_random_model(root / "m32"),
+            "m16": tools.make_random_model(root / "m16", resolution=16, learned=False)}
+
+
+@pytest.fixture(scope="module")
+def server(models, tools):
+    demo, url = tools.launch(models["m32"])
+    yield demo, url
+    demo.close()
+
+
+@pytest.fixture
+def client(server):
+    """A fresh client: a fresh session (gr.State) on the shared server."""
+    return Client(server[1], verbose=False, download_files=True)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, tools):
+    """Good and hostile inputs."""
+    d = tmp_path_factory.mktemp("inputs")
+    out = {k: str(v) for k, v in tools.test_images(d).items()}
+    rgb = np.zeros((24, 40, 3), np.uint8)
+    rgb[:, :20] = (255, 0, 0)                                  # left red, right blue; EXIF says rotate 90°
+    rgb[:, 20:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(d / "exif.jpg", exif=exif.tobytes(), quality=95)
+    gray16 = (np.arange(30 * 30, dtype=np.uint16).reshape(30, 30) * 70)
+    Image.fromarray(gray16).save(d / "gray16.png")
+    Image.new("RGB", (1, 1), (10, 200, 30)).save(d / "one.png")
+    good = io.BytesIO()
+    Image.fromarray(rgb).save(good, format="PNG")
+    (d / "truncated.png").write_bytes(good.getvalue()[: len(good.getvalue()) // 2])
+    (d / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (d / "notes.txt").write_text("not an image\n" * 20)
+    _solid_png(d / "huge.png", 10_000, 10_000)
+    out.update({k: str(d / n) for k, n in [("exif", "exif.jpg"), ("gray16", "gray16.png"), ("one", "one.png"),
+                                           ("truncated", "truncated.png"), ("corrupt", "corrupt.png"),
+                                           ("text", "notes.txt"), ("huge", "huge.png")]})
+    assert Image.open(out["gray16"]).mode.startswith("I;16")
+    return out
+
+
+def _solid_png(path: Path, width: int, height: int) -> None:
+    """A valid grayscale PNG of one colour, written without holding the pixels in memory."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    row, squash = b"\x00" + b"\x80" * width, zlib.compressobj(9)
+    body = b"".join(squash.compress(row) for _ in range(height)) + squash.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+
+
+def _error(call, *words: str) -> str:
+    """Run `call`, expect an AppError whose message has `words` and no traceback."""
+    with pytest.raises(AppError) as info:
+        call()
+    message = str(info.value)
+    assert "Traceback" not in message and "File \"" not in message, message
+    assert "verbose error reporting" not in message, f"an unhandled exception reached the user: {message}"
+    for word in words:
+        assert word.lower() in message.lower(), message
+    return message
+
+
+def _pixels(path: str) -> np.ndarray:
+    assert path.endswith(".png"), path
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+
+
+# ---- the API surface ---------------------------------------------------------------------------
+def test_every_event_has_a_named_endpoint(server, client):
+    demo, _ = server
+    names = {"/" + fn.api_name for fn in demo.fns.values()}
+    assert names == ENDPOINTS
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ENDPOINTS
+    fns = {fn.api_name: fn for fn in demo.fns.values()}
+    assert demo._queue.max_size == 32 and demo._queue.default_concurrency_limit == 2
+    assert (fns["edit"].trigger_mode, fns["edit"].show_progress, fns["edit"].concurrency_id) == (
+        "always_last", "hidden", "slider")
+    heavy = ["sample", "encode", "mix", "directions", "traversal", "export", "edit_base_from_upload"]
+    assert {fns[name].concurrency_id for name in heavy} == {"model"}
+
+
+def test_model_info_describes_the_loaded_model(client, models):
+    status, info, card = client.predict(api_name="/model_info")
+    assert str(models["m32"]) in status
+    assert "Parameters:" in info and "| `resolution` | 32 |" in info
+    assert "sefa_all" in info and "voynov" in info
+    assert card.lstrip().startswith("# StyleALAE") and "library_name" not in card  # front matter stripped
+
+
+# ---- Sample ------------------------------------------------------------------------------------
+def test_sample_is_reproducible_png_and_send_to_edit_reproduces_the_image(client):
+    gallery, info = client.predict(7, 4, 0.7, 8, "fixed seed", 3, api_name="/sample")
+    assert len(gallery) == 4 and "seed 7" in info and "noise seed 3" in info
+    images = [_pixels(g["image"]) for g in gallery]
+    assert images[0].shape == (32, 32, 3)
+    assert all(np.abs(a - images[0]).max() > 0 for a in images[1:])
+    other, _ = client.predict(8, 4, 0.7, 8, "fixed seed", 3, api_name="/sample")
+    assert np.abs(_pixels(other[0]["image"]) - images[0]).max() > 0
+    again, _ = client.predict(7, 4, 0.7, 8, "fixed seed", 3, api_name="/sample")
+    assert all(np.array_equal(_pixels(g["image"]), a) for g, a in zip(again, images))
+    assert client.predict(api_name="/select_sample") == 0
+    base, edited, *sliders = client.predict(2, api_name="/send_sample_to_edit")   # #2 of the last gallery
+    assert sliders == ZEROS
+    assert np.array_equal(_pixels(base), images[2]) and np.array_equal(_pixels(edited), images[2])
+
+
+def test_sample_random_and_noise_modes(client):
+    seed, gallery, info = client.predict(2, 1.0, 0, "random", 0, api_name="/sample_random")
+    assert isinstance(seed, int) and len(gallery) == 2 and f"seed {seed}" in info
+    off_a, info = client.predict(1, 1, 0.5, 4, "off", 0, api_name="/sample")
+    assert "no noise" in info
+    off_b, _ = client.predict(1, 1, 0.5, 4, "off", 99, api_name="/sample")
+    assert np.array_equal(_pixels(off_a[0]["image"]), _pixels(off_b[0]["image"]))
+
+
+@pytest.mark.parametrize("args, words", [
+    ((0, 17, 0.7, 8, "fixed seed", 0), ["Number of images", "16"]),
+    ((0, 0, 0.7, 8, "fixed seed", 0), ["Number of images"]),
+    ((-1, 2, 0.7, 8, "fixed seed", 0), ["Seed"]),
+    ((2**40, 2, 0.7, 8, "fixed seed", 0), ["Seed"]),
+    ((1.5, 2, 0.7, 8, "fixed seed", 0), ["Seed", "whole number"]),
+    ((0, 2, 2.5, 8, "fixed seed", 0), ["ψ", "[-1, 2]"]),
+    ((0, 2, 0.7, 99, "fixed seed", 0), ["cutoff", "[0, 8]"]),
+    ((0, 2, 0.7, 8, "sometimes", 0), ["Noise"]),
+    (("12", 2, 0.7, 8, "fixed seed", 0), ["Seed"]),
+])
+def test_sample_range_checks(client, args, words):
+    _error(lambda: client.predict(*args, api_name="/sample"), *words)
+
+
+def test_handlers_refuse_non_finite_numbers(server):
+    """NaN and inf cannot travel as JSON, but a Python caller of the handlers can pass them."""
+    import gradio as gr
+
+    demo, _ = server
+    fns = {fn.api_name: fn.fn for fn in demo.fns.values()}
+    session = {"model": demo.alae_context.default_key}
+    with pytest.raises(gr.Error, match="ψ"):
+        fns["sample"](session, 0, 2, float("nan"), 8, "fixed seed", 0)
+    with pytest.raises(gr.Error, match="Slider 1"):
+        fns["edit"](session, "SeFa", "all", "", float("inf"), *ZEROS[1:])
+
+
+def test_sending_without_samples_is_a_clear_error(client):
+    _error(lambda: client.predict(0, api_name="/send_sample_to_edit"), "Generate some samples first")
+    _error(lambda: client.predict(0, api_name="/send_encoded_to_edit"), "Encode some images first")
+
+
+# ---- Encode ------------------------------------------------------------------------------------
+def test_encode_handles_every_kind_of_image(client, files):
+    names = ["rgb", "rgba", "gray", "gray16", "exif", "one"]
+    gallery, table = client.predict([handle_file(files[n]) for n in names], api_name="/encode")
+    assert len(gallery) == len(names) and "Mean PSNR" in table
+    for item, name in zip(gallery, names):
+        pair = _pixels(item["image"])
+        assert pair.shape == (2 + 32 + 2, 2 + 2 * (32 + 2), 3)   # original | reconstruction with padding
+        assert "PSNR" in item["caption"] and Path(files[name]).name in item["caption"]
+    exif = _pixels(gallery[names.index("exif")]["image"])[2:34, 2:34]
+    top, bottom, left = exif[:16].mean((0, 1)), exif[16:].mean((0, 1)), exif[:, :16].mean((0, 1))
+    # The left-red / right-blue image was rotated by its EXIF tag: halves are now top and bottom.
+    assert abs(top[0] - bottom[0]) > 100 and abs(top[2] - bottom[2]) > 100
+    assert abs(left[0] - exif[:, 16:].mean((0, 1))[0]) < 40
+    one = _pixels(gallery[names.index("one")]["image"])[2:34, 2:34]
+    assert np.abs(one - np.array([10, 200, 30])).max() <= 2         # a 1×1 image becomes a flat square
+    base, edited, *sliders = client.predict(names.index("rgba"), api_name="/send_encoded_to_edit")
+    assert _pixels(base).shape == (32, 32, 3) and sliders == ZEROS
+    assert np.array_equal(_pixels(base), _pixels(gallery[1]["image"])[2:34, 36:68])  # the reconstruction
+
+
+@pytest.mark.parametrize("name, words", [
+    ("corrupt", ["corrupt.png", "not an image"]),
+    ("truncated", ["truncated.png"]),
+    ("text", ["notes.txt", "not an image"]),
+    ("huge", ["huge.png", "10000x10000", "megapixels"]),
+])
+def test_encode_refuses_bad_files_clearly(client, files, name, words):
+    _error(lambda: client.predict([handle_file(files[name])], api_name="/encode"), *words)
+    _error(lambda: client.predict(handle_file(files[name]), api_name="/edit_base_from_upload"), *words)
+
+
+def test_encode_limits(client, files):
+    _error(lambda: client.predict([], api_name="/encode"), "Upload one or more images")
+    _error(lambda: client.predict([handle_file(files["one"])] * 17, api_name="/encode"), "At most 16")
+
+
+def test_upload_size_limit(client, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (21 * 1024 * 1024))
+    with pytest.raises(ValueError, match="exceeds the maximum file size of 20971520 bytes"):
+        client.predict(handle_file(str(big)), api_name="/edit_base_from_upload")   # launch(max_file_size=...)
+
+
+# ---- Style mixing --------------------------------------------------------------------------------
+def test_mix_grid_layout_and_uploads(client, files):
+    grid, info = client.predict("1, 2, 3", None, "10-11", [handle_file(files["rgb"])], 0.7, "coarse", "", 0,
+                                api_name="/mix")
+    cell = 32 + 2
+    assert _pixels(grid).shape == (4 * cell + 2, 4 * cell + 2, 3)   # header row + 3 destinations, blank + 3 sources
+    assert "3 sources" in info and "3 destinations" in info and "[0, 1, 2, 3]" in info
+    grid2, _ = client.predict("1, 2, 3", None, "10-11", [handle_file(files["rgb"])], 0.7, "custom", "4-7", 0,
+                              api_name="/mix")
+    assert np.abs(_pixels(grid) - _pixels(grid2)).max() > 0
+    client.predict("1", None, "2, 3", None, 1.0, "paper rows", "", 0, api_name="/mix")
+
+
+@pytest.mark.parametrize("args, words", [
+    (("1-9", None, "2", None, 0.7, "coarse", "", 0), ["Source seeds", "at most 8"]),
+    (("a, b", None, "2", None, 0.7, "coarse", "", 0), ["source seeds", "could not read"]),
+    (("", None, "2", None, 0.7, "coarse", "", 0), ["at least one source"]),
+    (("1", None, "2", None, 0.7, "custom", "0-99", 0), ["out of range", "0-7"]),
+    (("1", None, "2", None, 0.7, "fine", "", 0), ["selects no styles"]),          # 32 px has no 64 px styles
+    (("1", None, "2", None, 0.7, "diagonal", "", 0), ["Styles to copy"]),
+    (("1", None, "2", None, 5.0, "coarse", "", 0), ["ψ"]),
+    (("1", None, "2-8", None, 0.7, "paper rows", "", 0), ["selects no styles"]),
+])
+def test_mix_range_checks(client, args, words):
+    _error(lambda: client.predict(*args, api_name="/mix"), *words)
+
+
+def test_mix_with_a_bad_upload(client, files):
+    _error(lambda: client.predict("1", [handle_file(files["text"])], "2", None, 0.7, "coarse", "", 0,
+                                  api_name="/mix"), "notes.txt")
+
+
+# ---- Edit ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method, layers, custom", [("SeFa", "all", ""), ("SeFa", "custom", "0-3"),
+                                                    ("SeFa", "custom", "2,5"), ("GANSpace", "middle", ""),
+                                                    ("learned", "all", "")])
+def test_edit_methods(client, method, layers, custom):
+    base, edited0, *_ = client.predict(5, 0.7, api_name="/edit_base_from_seed")
+    *sliders, picker, info, edited = client.predict(method, layers, custom, 4, api_name="/directions")
+    assert method in info and "σ units" in info
+    assert np.array_equal(_pixels(edited), _pixels(base))
+    moved = client.predict(method, layers, custom, 2.0, -1.5, *ZEROS[2:], api_name="/edit")
+    assert np.abs(_pixels(moved) - _pixels(base)).max() > 0
+    zero = client.predict(method, layers, custom, *ZEROS, api_name="/edit")
+    assert np.array_equal(_pixels(zero), _pixels(base))
+
+
+def test_directions_update_sliders(server, client):
+    *sliders, picker, info, _ = client.predict("SeFa", "coarse", "", 3, api_name="/directions")
+    assert [s["visible"] for s in sliders] == [True] * 3 + [False] * 7 and sliders[0]["label"].startswith("SeFa 1")
+    assert "applied to styles [0, 1, 2, 3]" in info and "shipped with the model" in info
+    assert [c[0] for c in picker["choices"]] == ["1", "2", "3"]
+    *_, info, _ = client.predict("SeFa", "custom", "1-2", 3, api_name="/directions")
+    assert "computed here" in info
+
+
+def test_edit_reset_traversal_export(client, tmp_path):
+    base, *_ = client.predict(11, 1.0, api_name="/edit_base_from_seed")
+    alphas = [1.0, 0.0, -2.0] + ZEROS[3:]
+    edited = client.predict("GANSpace", "all", "", *alphas, api_name="/edit")
+    assert np.abs(_pixels(edited) - _pixels(base)).max() > 0
+    *sliders, reset_image = client.predict(api_name="/reset")
+    assert sliders == ZEROS and np.array_equal(_pixels(reset_image), _pixels(base))
+    strip, gif = client.predict("GANSpace", "all", "", "2", 2.0, 5, *alphas, api_name="/traversal")
+    assert _pixels(strip).shape == (36, 5 * 34 + 2, 3)
+    with Image.open(gif) as animation:
+        assert animation.format == "GIF" and animation.n_frames == 2 * 5 - 2
+    exported = client.predict("GANSpace", "all", "", *alphas, api_name="/export")   # shown on first export
+    assert exported["visible"] is True
+    paths = {Path(p).name: Path(p) for p in exported["value"]}
+    assert sorted(paths) == ["edit.json", "edited.png", "ganspace_directions.json", "ganspace_directions.safetensors"]
+    assert np.array_equal(_pixels(str(paths["edited.png"])), _pixels(edited))
+    edit = json.loads(paths["edit.json"].read_text())
+    assert edit["alphas_sigma"][:3] == [1.0, 0.0, -2.0] and edit["method"] == "ganspace"
+    assert edit["base"] == "seed 11, ψ 1" and edit["styles"] == list(range(8))
+    for name in ("ganspace_directions.json", "ganspace_directions.safetensors"):   # the client stores each apart
+        (tmp_path / name).write_bytes(paths[name].read_bytes())
+    from alae_hf.directions import Directions
+
+    loaded = Directions.load_from(tmp_path / "ganspace_directions")
+    assert loaded.method == "ganspace" and loaded.latent_size == 32
+
+
+@pytest.mark.parametrize("endpoint, args, words", [
+    ("/edit", ("SeFa", "all", "", 99.0, *ZEROS[1:]), ["Slider 1", "[-5, 5]"]),
+    ("/edit", ("magic", "all", "", *ZEROS), ["Method"]),
+    ("/edit", ("SeFa", "custom", "zero-three", *ZEROS), ["could not parse"]),
+    ("/edit", ("SeFa", "custom", "", *ZEROS), ["custom styles"]),
+    ("/directions", ("SeFa", "all", "", 11), ["Number of sliders"]),
+    ("/traversal", ("SeFa", "all", "", "12", 3.0, 7, *ZEROS), ["Direction"]),
+    ("/traversal", ("SeFa", "all", "", "1", 3.0, 100, *ZEROS), ["Frames"]),
+    ("/edit_base_from_seed", (-5, 0.7), ["Seed"]),
+    ("/edit_base_from_upload", (None,), ["Upload an image first"]),
+])
+def test_edit_range_checks(client, endpoint, args, words):
+    _error(lambda: client.predict(*args, api_name=endpoint), *words)
+
+
+# ---- Model ---------------------------------------------------------------------------------------
+def test_bad_models_keep_the_current_one(client, models, tmp_path):
+    not_a_model = tmp_path / "other"
+    not_a_model.mkdir()
+    (not_a_model / "config.json").write_text(json.dumps({"_class_name": "UNet2DModel"}))
+    cases = [(str(tmp_path / "missing"), ["not a folder"]),
+             ("nobody/no-such-alae-model", ["not a local folder", "could not download"]),
+             (str(not_a_model), ["UNet2DModel", "not a StyleALAE"]), (str(tmp_path), ["not a StyleALAE folder"])]
+    for source, words in cases:
+        message = _error(lambda: client.predict(source, api_name="/load_model"), *words)
+        assert f"Still using {models['m32']}" in message
+        status, info, _ = client.predict(api_name="/model_info")
+        assert str(models["m32"]) in status
+    gallery, _ = client.predict(0, 1, 0.7, 8, "fixed seed", 0, api_name="/sample")
+    assert _pixels(gallery[0]["image"]).shape == (32, 32, 3)
+
+
+def test_switching_models_is_per_session(server, models, files):
+    first, second = Client(server[1], verbose=False), Client(server[1], verbose=False)
+    status, info, card, methods, layers, k, mix_layers, cutoff, base, edited, *rest = first.predict(
+        str(models["m16"]), api_name="/load_model")
+    *sliders, picker, edit_info = rest
+    assert "16 px" in status and "| `resolution` | 16 |" in info
+    assert _pixels(base).shape == (16, 16, 3) and "SeFa" in edit_info
+    assert [s["value"] for s in sliders] == ZEROS and [s["visible"] for s in sliders] == [True] * 5 + [False] * 5
+    assert sliders[0]["label"].startswith("SeFa 1 (σ =")
+    assert [c[0] for c in mix_layers["choices"]] == ["coarse", "middle", "all", "custom"]   # no fine: no paper rows
+    assert [c[0] for c in methods["choices"]] == ["SeFa", "GANSpace"]        # no learned directions shipped
+    assert [c[0] for c in layers["choices"]] == ["all", "coarse", "middle", "custom"]
+    assert cutoff["maximum"] == 6
+    gallery, _ = first.predict(0, 2, 0.7, 6, "fixed seed", 0, api_name="/sample")
+    assert _pixels(gallery[0]["image"]).shape == (16, 16, 3)
+    gallery, _ = first.predict([handle_file(files["rgb"])], api_name="/encode")
+    assert _pixels(gallery[0]["image"]).shape == (20, 38, 3)
+    _error(lambda: first.predict("learned", "all", "", *ZEROS, api_name="/edit"), "Method")
+    gallery, _ = second.predict(0, 1, 0.7, 8, "fixed seed", 0, api_name="/sample")
+    assert _pixels(gallery[0]["image"]).shape == (32, 32, 3)            # the other session is unaffected
+    status, *_ = first.predict("", api_name="/load_model")                 # empty -> the default again
+    assert str(models["m32"]) in status
+
+
+def test_build_app_refuses_a_missing_model(tools, tmp_path):
+    app = tools.load_app()
+    with pytest.raises(OSError, match="not a StyleALAE folder"):
+        app.build_app(tmp_path)
+    assert "bundled default checkpoint is missing" in app.missing_default_message(tmp_path / "nope")
+
+
+# ---- the Space ---------------------------------------------------------------------------------
+def _load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_space_entry_point_and_upload(models, tmp_path, monkeypatch):
+    import yaml
+
+    assert not (ROOT / "spaces" / "__init__.py").exists()       # it would shadow the `spaces` library
+    front = yaml.safe_load((ROOT / "spaces" / "README.md").read_text().split("---")[1])
+    assert front["sdk"] == "gradio" and front["sdk_version"] == "6.31.0" and front["app_file"] == "app.py"
+    assert front["python_version"] == "3.11" and front["models"] and len(front["short_description"]) <= 60
+    assert "gradio" not in (ROOT / "spaces" / "requirements.txt").read_text().split("#")[-1]
+    space = _load(ROOT / "spaces" / "app.py", "alae_space_app")
+    assert space.gpu_decorator()(len) is len or hasattr(sys.modules.get("spaces"), "GPU")
+    monkeypatch.setenv("ALAE_MODEL", str(models["m16"]))
+    ui, demo = space.build()
+    assert {fn.api_name for fn in demo.fns.values()} == {e[1:] for e in ENDPOINTS}
+    assert demo.alae_context.default_key == str(models["m16"])
+    out = _load(ROOT / "spaces" / "prepare_upload.py", "alae_prepare_upload").prepare(tmp_path / "space",
+                                                                                       checkpoint=False)
+    assert {p.name for p in out.iterdir()} == {"app.py", "alae_app.py", "alae_hf", "README.md", "requirements.txt"}
+    assert (out / "alae_hf" / "editing.py").is_file() and not list(out.rglob("__pycache__"))

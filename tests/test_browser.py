@@ -1,0 +1,116 @@
+"""The app in a real browser (Debian's Chromium through Playwright): every tab renders, buttons
+generate, a slider move and an upload change the images. Screenshots go to pytest's tmp folder
+(`tools/screenshots.py` writes the README ones)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests need Debian's Chromium",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+
+
+@pytest.fixture(scope="module")
+def tools():
+    spec = importlib.util.spec_from_file_location("alae_screenshots", ROOT / "tools" / "screenshots.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def page(tools, tmp_path_factory):
+    model = tools.make_random_model(tmp_path_factory.mktemp("model") / "m32")
+    demo, url = tools.launch(model)
+    with sync_api.sync_playwright() as p:
+        context = tools.browser(p)
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        page.wait_for_selector("#sample-go", timeout=30_000)
+        yield page
+        context.close()
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def images(tools, tmp_path_factory):
+    return tools.test_images(tmp_path_factory.mktemp("inputs"))
+
+
+def test_every_tab_generates_and_reacts(page, tools, images, tmp_path_factory):
+    shots = tmp_path_factory.mktemp("browser") / "screenshots"
+    shots.mkdir()
+    wait = tools.wait_for_image
+
+    # Sample: generate, then the dice gives a new seed and new images.
+    page.get_by_role("button", name="Generate").click()
+    first = wait(page, "#sample-gallery")
+    page.screenshot(path=str(shots / "sample.png"), full_page=True)
+    seed_before = page.locator("#sample-seed input").input_value()
+    page.locator("#sample-dice").click()
+    wait(page, "#sample-gallery", first)
+    assert page.locator("#sample-seed input").input_value() != seed_before
+
+    # Send the first sample to Edit: the Edit tab opens with it as the base.
+    page.locator("#sample-gallery img").first.click()
+    initial = tools.image_src(page, "#edit-out")
+    page.locator("#sample-send").click()
+    edited = wait(page, "#edit-out", initial)
+    assert page.get_by_role("tab", name="Edit").get_attribute("aria-selected") == "true"
+    before_edit = page.screenshot()
+
+    # Edit: a slider move changes the edited image; reset brings the base back.
+    page.locator("#edit-slider-0 input[type=range]").fill("4")
+    moved = wait(page, "#edit-out", edited)
+    assert page.screenshot() != before_edit
+    page.locator("#edit-export").click()
+    page.wait_for_selector("#edit-files a", timeout=15_000)       # the downloads appear on the first export
+    assert page.locator("#edit-files a").count() == 4
+    page.locator("#edit-traverse").click()
+    wait(page, "#edit-strip")
+    wait(page, "#edit-gif")
+    page.screenshot(path=str(shots / "edit.png"), full_page=True)
+    page.locator("#edit-reset").click()
+    wait(page, "#edit-out", moved)
+    assert page.locator("#edit-slider-0 input[type=range]").input_value() == "0"
+
+    # Edit: uploading a photo encodes it and replaces the base.
+    base = wait(page, "#edit-base")
+    page.locator("#edit-upload input[type=file]").set_input_files(str(images["rgba"]))
+    wait(page, "#edit-base", base)
+
+    # Encode & reconstruct: two uploads give two original|reconstruction pairs with PSNR.
+    page.get_by_role("tab", name="Encode & reconstruct").click()
+    page.locator("#encode-files input[type=file]").set_input_files([str(images["rgb"]), str(images["gray"])])
+    page.wait_for_timeout(300)
+    page.locator("#encode-go").click()
+    wait(page, "#encode-gallery")
+    assert page.locator("#encode-gallery img").count() == 2
+    assert "Mean PSNR" in page.locator("#encode-table").inner_text()
+    page.screenshot(path=str(shots / "encode.png"), full_page=True)
+
+    # Style mixing: the grid appears.
+    page.get_by_role("tab", name="Style mixing").click()
+    page.locator("#mix-go").click()
+    wait(page, "#mix-grid")
+    page.screenshot(path=str(shots / "mix.png"), full_page=True)
+
+    # Model: a bad path shows an error and the current model stays.
+    page.get_by_role("tab", name="Model").click()
+    status = page.locator("#model-status").inner_text()
+    page.locator("#model-source input, #model-source textarea").first.fill("/no/such/model")
+    page.locator("#model-load").click()
+    page.get_by_text("Still using").first.wait_for(timeout=15_000)
+    assert status.strip() in page.locator("#model-status").inner_text()
+    page.screenshot(path=str(shots / "model.png"), full_page=True)
+    assert sorted(p.name for p in shots.iterdir()) == ["edit.png", "encode.png", "mix.png", "model.png", "sample.png"]
