@@ -17,16 +17,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alae_hf import StyleALAE, preset  # noqa: E402
+from common import matmul_peak, official_model, timed  # noqa: E402
 
 CONFIGS = {  # name -> (config overrides or preset, batch as in the H100 anchor)
     "mnist": (dict(preset="mnist"), 128),
@@ -43,20 +43,6 @@ def build(name: str, device: torch.device) -> StyleALAE:
     arch = preset(spec.pop("preset")) if "preset" in spec else preset("celeba-hq256").replace(**spec)
     torch.manual_seed(0)
     return StyleALAE(**arch.to_dict()).to(device).eval()
-
-
-def timed(fn, device: torch.device, warmup: int = 3, min_time: float = 1.0, max_reps: int = 50) -> float:
-    """Mean seconds per call after warm-up (synchronising the device)."""
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    for _ in range(warmup):
-        fn()
-    sync()
-    reps, start = 0, time.perf_counter()
-    while reps < max_reps and (reps < 3 or time.perf_counter() - start < min_time):
-        fn()
-        reps += 1
-    sync()
-    return (time.perf_counter() - start) / reps
 
 
 def ops(model: StyleALAE, variant: str, batch: int, device: torch.device) -> dict:
@@ -120,37 +106,12 @@ def gflops_per_image(model: StyleALAE, device: torch.device) -> dict[str, float]
     return out
 
 
-def matmul_peak(device: torch.device) -> float:
-    """Measured dense matmul TFLOP/s (bf16 on GPU, fp32 on CPU)."""
-    n, dtype = (8192, torch.bfloat16) if device.type == "cuda" else (1024, torch.float32)
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    seconds = timed(lambda: a @ a, device, warmup=2, min_time=0.5)
-    return 2 * n**3 / seconds / 1e12
-
-
-def official_model(name: str, device: torch.device):
-    """The official `Model` with the same config (needs ALAE_OFFICIAL_SRC), or None."""
-    src = os.environ.get("ALAE_OFFICIAL_SRC")
-    if not src:
-        return None
-    sys.path.insert(0, src)
-    from model import Model  # type: ignore  # the official repo's model.py
-
-    arch = build(name, torch.device("cpu")).arch
-    if device.type == "cuda":
-        torch.set_default_tensor_type("torch.cuda.FloatTensor")  # the official launcher does this
-    return Model(startf=arch.start_channels, maxf=arch.max_channels, layer_count=arch.layer_count,
-                 latent_size=arch.latent_size, mapping_layers=arch.mapping_layers, channels=arch.channels,
-                 truncation_psi=arch.truncation_psi, truncation_cutoff=arch.truncation_cutoff,
-                 dlatent_avg_beta=None, style_mixing_prob=None, generator="GeneratorDefault",
-                 encoder="EncoderDefault").to(device).eval()
-
-
 def time_official(name: str, batch: int, device: torch.device) -> dict[str, float] | None:
-    model = official_model(name, device)
+    arch = build(name, torch.device("cpu")).arch
+    model = official_model(arch, device)
     if model is None:
         return None
-    arch = build(name, torch.device("cpu")).arch
+    model.eval()
     lod = arch.max_lod
     z = torch.randn(batch, arch.latent_size, device=device)
     x = torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1

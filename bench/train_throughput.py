@@ -22,7 +22,7 @@ import inspect
 import json
 import os
 import sys
-import time
+
 from pathlib import Path
 
 import torch
@@ -30,7 +30,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alae_hf import StyleALAE, preset  # noqa: E402
+from common import matmul_peak, official_model, official_module, timed  # noqa: E402
 from alae_hf.ema import EMA  # noqa: E402
 from alae_hf.losses import (draw_latents, encoder_discriminator_loss, generate, generator_loss,  # noqa: E402
                             latent_reciprocity_loss)
@@ -50,24 +52,6 @@ def build(name: str, device: torch.device) -> StyleALAE:
     base, overrides, _ = CONFIGS[name]
     torch.manual_seed(0)
     return StyleALAE(**preset(base, **overrides).to_dict()).to(device).train()
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(fn, device: torch.device, warmup: int, min_time: float, max_reps: int) -> float:
-    """Mean seconds per call after warm-up."""
-    for _ in range(warmup):
-        fn()
-    sync(device)
-    reps, start = 0, time.perf_counter()
-    while reps < max_reps and (reps < 2 or time.perf_counter() - start < min_time):
-        fn()
-        reps += 1
-    sync(device)
-    return (time.perf_counter() - start) / reps
 
 
 def alae_steps(model: StyleALAE, batch: int, precision: str, device: torch.device) -> dict:
@@ -137,29 +121,14 @@ def gflops(fn) -> float:
     return counter.flops / 1e9
 
 
-def matmul_peak(device: torch.device) -> float:
-    """Measured dense matmul TFLOP/s (bf16 on GPU, fp32 on CPU)."""
-    n, dtype = (8192, torch.bfloat16) if device.type == "cuda" else (1024, torch.float32)
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    return 2 * n**3 / timed(lambda: a @ a, device, 2, 0.5, 50) / 1e12
-
-
 def official_iteration(name: str, batch: int, device: torch.device):
     """One official train_alae.py iteration (LREQAdam, three steps) as a closure, or None."""
-    src = os.environ.get("ALAE_OFFICIAL_SRC")
-    if not src:
-        return None
-    sys.path.insert(0, src)
-    from custom_adam import LREQAdam  # type: ignore  # the official repo's files
-    from model import Model  # type: ignore
-
     arch = build(name, torch.device("cpu")).arch
-    if device.type == "cuda":
-        torch.set_default_tensor_type("torch.cuda.FloatTensor")  # the official launcher does this
-    model = Model(startf=arch.start_channels, maxf=arch.max_channels, layer_count=arch.layer_count,
-                  latent_size=arch.latent_size, mapping_layers=arch.mapping_layers, channels=arch.channels,
-                  dlatent_avg_beta=0.995, style_mixing_prob=0.9, generator="GeneratorDefault",
-                  encoder="EncoderDefault").to(device).train()
+    model = official_model(arch, device, training=True)
+    if model is None:
+        return None
+    model.train()
+    LREQAdam = official_module("custom_adam").LREQAdam
     # HEAD names D and F mapping_d / mapping_f; older revisions mapping_tl / mapping_fl
     d_net, f_net = (getattr(model, a, None) or getattr(model, b) for a, b in (("mapping_d", "mapping_tl"),
                                                                               ("mapping_f", "mapping_fl")))
@@ -197,7 +166,7 @@ def measure(name: str, precision: str, args: argparse.Namespace, device: torch.d
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     for key in PHASES + ("iteration",):
-        seconds = timed(steps[key], device, args.warmup, args.min_time, args.max_reps)
+        seconds = timed(steps[key], device, args.warmup, args.min_time, args.max_reps, min_reps=2)
         flops = gflops(steps[key]) / batch
         row[f"{key}_img_s"] = batch / seconds
         row[f"{key}_gflop_per_img"] = flops
@@ -214,7 +183,7 @@ def add_official(rows: list[dict], args: argparse.Namespace, device: torch.devic
         batch = args.batch or CONFIGS[name][2]
         try:
             step = official_iteration(name, batch, device)
-            rate = batch / timed(step, device, 1, args.min_time, max(2, args.max_reps // 5))
+            rate = batch / timed(step, device, 1, args.min_time, max(2, args.max_reps // 5), min_reps=2)
         except Exception as err:  # noqa: BLE001 - report, do not abort the benchmark
             print(f"official {name}: {type(err).__name__}: {err}", flush=True)
             continue
