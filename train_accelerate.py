@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a("--lod_kimg", type=float, default=None, help="kimg per level of detail (default: the preset's)")
     a("--fade_kimg", type=float, default=None, help="kimg of fade-in per level (default: half of lod_kimg)")
     a("--r1_gamma", type=float, default=10.0)
+    a("--ema_rampup", type=float, default=None,
+      help="cap the EMA half-life at this fraction of the images seen (e.g. 0.05 for short runs; default: official)")
     a("--center_crop", action="store_true", help="centre-crop non-square images (default: pad)")
     a("--random_flip", action="store_true")
     a("--dataloader_num_workers", type=int, default=0)
@@ -399,7 +401,7 @@ def setup(args: argparse.Namespace) -> Run:
     acc.print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters; data: {len(dataset)} images")
     rng, host_rng = generators(args.seed, acc.process_index, acc.device)
     scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == "fp16")
-    run = Run(args, acc, sched, model, EMA(model), dataset, scaler, rng, host_rng)
+    run = Run(args, acc, sched, model, EMA(model, rampup=args.ema_rampup), dataset, scaler, rng, host_rng)
     if acc.is_main_process:
         Path(args.output_dir).mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(args.output_dir)
@@ -421,7 +423,7 @@ def train(run: Run) -> TrainingState:
         prepare_step(run, state)
         reals = prepare_reals(next(run.loader), state, acc.device, run.rng if args.random_flip else None)
         logs, finite = iteration(run, state, reals)
-        run.ema.update(run.model, state.batch_size)
+        run.ema.update(run.model, state.batch_size, images_seen=run.images + state.batch_size)
         before, run.images, run.step = run.images, run.images + state.batch_size, run.step + 1
         track_nonfinite(run, finite)
         logs.update(kimg=run.images / 1000, lod=state.lod, blend=state.blend, lr=state.learning_rate,

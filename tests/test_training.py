@@ -394,3 +394,15 @@ def test_nonfinite_steps_are_skipped_counted_then_abort(image_folder, tmp_path):
     result = _train(common + ["--output_dir", tmp_path / "always", "--debug_nonfinite_steps", "0,1,2"], check=False)
     assert result.returncode == 1 and "aborting after 2 consecutive non-finite steps" in result.stderr
     assert not (tmp_path / "always" / "config.json").exists()
+
+
+def test_ema_rampup_caps_the_half_life():
+    from alae_hf.ema import EMA
+
+    model = torch.nn.Linear(2, 2)
+    official, ramped = EMA(model), EMA(model, rampup=0.05)
+    assert official.decay(32, images_seen=1_000) == pytest.approx(0.5 ** (32 / 10_000))
+    assert ramped.decay(32, images_seen=1_000) == pytest.approx(0.5 ** (32 / 50))  # half-life 5% of 1k images
+    assert ramped.decay(32, images_seen=10**7) == pytest.approx(official.decay(32))  # capped at the official value
+    with pytest.raises(ValueError, match="rampup"):
+        EMA(model, rampup=2.0)
