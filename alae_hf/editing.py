@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # The editing API in one place (directions are re-exported from `alae_hf.directions`).
 __all__ = ["Directions", "EditResult", "apply_direction", "apply_directions", "direction_offset", "edit_image",
            "encode_images", "ganspace", "layer_range", "lerp_w", "list_directions", "mixing_grid", "render", "sefa",
-           "shared_noise", "slerp_z", "style_mix", "sweep", "traversal", "truncate"]
+           "seed_to_w_plus", "shared_noise", "slerp_z", "style_mix", "sweep", "traversal", "truncate"]
 
 NoiseLike = Union[int, torch.Generator, Sequence[torch.Tensor], None]
 ImageLike = Union[str, os.PathLike, bytes, Image.Image]
@@ -50,6 +50,20 @@ def truncate(model: "StyleALAE", w: torch.Tensor, psi: float | None = None, cuto
     ψ = 1 is the identity; defaults are the config's (official ψ 0.7 on the first 8 styles).
     """
     return model.truncate(w, psi, cutoff)
+
+
+def seed_to_w_plus(model: "StyleALAE", n: int, seed: int, psi: float | None = None,
+                   cutoff: int | None = None) -> torch.Tensor:
+    """Truncated w+ [n, 2L, Z] of `n` samples from a seed: z (`model.seed_latents`, the
+    NVlabs/official `RandomState` convention) -> F -> `truncate`.
+
+    Args:
+        model: the model.
+        n: number of samples (z rows are drawn in order: n = 1 gets the first z of any n > 1).
+        seed: the `numpy.random.RandomState` seed.
+        psi, cutoff: truncation (see `truncate`); None takes the config's defaults.
+    """
+    return truncate(model, model.map(model.seed_latents(n, seed)), psi, cutoff)
 
 
 def style_mix(model: "StyleALAE", w_dst: torch.Tensor, w_src: torch.Tensor, layers: LayerSpec) -> torch.Tensor:

@@ -1,0 +1,348 @@
+"""The editor app's state without the UI: input checks, loaded models, direction sets, output files.
+
+`app.py` (Gradio) is a layout over this module and `alae_hf.studio_actions` (what each event
+computes). Nothing here imports gradio: a bad input raises `InputError` (a `ValueError` whose
+message names the field and is shown to the user as is), a model that cannot be loaded raises
+`OSError` / `ValueError` with a readable message.
+
+`Studio` is what all sessions of one app share: an LRU of loaded models (the default pinned)
+and of direction sets per (model, method, styles), and a private folder of output files.
+Sessions only keep a model key and their own latents (`new_session`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .directions import Directions, ganspace, layer_range, list_directions, sefa
+from .imaging import ImageError, to_model_tensor
+from .model import StyleALAE
+
+LOG = logging.getLogger("alae_app")
+
+# Server-side limits (the UI sliders use the same ranges; clients can send anything).
+SEED_MAX = 2**32 - 1          # numpy.random.RandomState seeds (the model's seed convention)
+MAX_IMAGES = 16               # images per sample / encode request
+MAX_MIX = 8                   # sources or destinations in the mixing grid
+PSI_RANGE = (-1.0, 2.0)
+MAX_K = 10                    # direction sliders
+ALPHA_MAX = 5.0               # slider range in σ units
+STEPS_RANGE = (3, 15)         # traversal frames
+UPLOAD_PIXELS = 40_000_000    # refuse larger images from their header, before decoding
+GANSPACE_SAMPLES = 50_000     # when a model folder ships no GANSpace directions
+METHODS = {"SeFa": "sefa", "GANSpace": "ganspace", "learned": "voynov"}
+LAYER_CHOICES = ["all", "coarse", "middle", "fine", "custom"]
+MIX_CHOICES = ["coarse", "middle", "fine", "all", "paper rows", "custom"]
+PAPER_ROWS = ["coarse"] * 3 + ["middle"] * 2 + ["fine"]   # StyleGAN fig. 3 / ALAE stylemix.py
+NOISE_CHOICES = ["fixed seed", "random", "off"]
+
+Progress = Callable[[float, str], None]
+
+
+class InputError(ValueError):
+    """A request the user can fix; the message names the field and is shown verbatim."""
+
+
+# ---- input checks ------------------------------------------------------------------------------
+def check_number(name: str, value: Any, low: float, high: float, integer: bool = False) -> float | int:
+    """A finite number in [low, high] (integers must be whole), else an InputError naming the range."""
+    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and integer and float(value) != int(value):
+        ok = False
+    if not ok or not low <= value <= high:
+        kind = "a whole number" if integer else "a number"
+        raise InputError(f"{name} must be {kind} in [{low:g}, {high:g}], got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """`value` if it is one of `choices`, else an InputError listing them."""
+    if value not in choices:
+        raise InputError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def parse_seeds(text: Any, name: str, limit: int = MAX_MIX) -> list[int]:
+    """'1, 2, 5-8' -> [1, 2, 5, 6, 7, 8] (at most `limit` seeds)."""
+    if text is None or str(text).strip() == "":
+        return []
+    seeds: list[int] = []
+    for part in str(text).split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not match:
+            raise InputError(f"{name}: could not read {part.strip()!r}; write seeds like '1, 2, 5-8'")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if last < first or last > SEED_MAX:
+            raise InputError(f"{name}: bad range {part.strip()!r} (seeds are 0-{SEED_MAX})")
+        seeds += range(first, min(last, first + limit) + 1)
+        if len(seeds) > limit:
+            raise InputError(f"{name}: at most {limit} seeds, got more")
+    return seeds
+
+
+def check_layers(model: StyleALAE, choice: Any, custom: Any) -> list[int]:
+    """Style indices of a layer choice (LAYER_CHOICES; "custom" reads the `custom` text)."""
+    choice = check_choice("Layers", choice, LAYER_CHOICES)
+    spec = str(custom or "").strip() if choice == "custom" else choice
+    if not spec:
+        raise InputError("Enter the custom styles, e.g. '0-3' or '4,5,8-9'.")
+    try:
+        return layer_range(model, spec)
+    except ValueError as err:
+        raise InputError(str(err)) from err
+
+
+def check_alphas(alphas: Sequence[Any]) -> list[float]:
+    """Slider values in σ units, at most MAX_K of them, each in ±ALPHA_MAX."""
+    if len(alphas) > MAX_K:
+        raise InputError(f"at most {MAX_K} slider values, got {len(alphas)}")
+    return [check_number(f"Slider {i + 1}", a, -ALPHA_MAX, ALPHA_MAX) for i, a in enumerate(alphas)]
+
+
+def as_list(files: Any) -> list:
+    """One upload payload or several, as a list."""
+    return [files] if isinstance(files, (dict, str)) else list(files or [])
+
+
+def upload_path(payload: Any, what: str = "image") -> tuple[str, str]:
+    """(path, display name) of an uploaded file from a gradio FileData payload or a path."""
+    if isinstance(payload, dict):
+        path, name = payload.get("path"), payload.get("orig_name") or payload.get("path")
+    else:
+        path = name = getattr(payload, "path", payload)
+    if not path or not isinstance(path, str) or not os.path.isfile(path):
+        raise InputError(f"Upload an {what} first.")
+    return path, os.path.basename(str(name))
+
+
+def image_tensor(path: str, name: str, model: StyleALAE) -> torch.Tensor:
+    """Model input [1, C, R, R] for an uploaded file, refusing huge images from their header."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except Exception as err:  # noqa: BLE001 - any Pillow failure means "not an image"
+        raise InputError(f"{name} is not an image this app can read ({type(err).__name__}).") from err
+    if width * height > UPLOAD_PIXELS:
+        raise InputError(f"{name} is {width}x{height}; images up to {UPLOAD_PIXELS // 1_000_000} megapixels "
+                         "are accepted. Please downscale it first.")
+    try:
+        return to_model_tensor(path, model.arch.resolution, model.arch.channels)
+    except ImageError as err:
+        raise InputError(f"{name}: {err}") from err
+
+
+# ---- shared state ------------------------------------------------------------------------------
+def new_session(key: str) -> dict[str, Any]:
+    """Per-session state: the model key, the edit base (w+ and noise seed) and the last results."""
+    return {"model": key, "base": None, "samples": None, "encoded": None}
+
+
+@dataclass
+class LoadedModel:
+    """A model with the folder it came from and the direction sets shipped in `folder/directions/`."""
+
+    key: str
+    folder: Path
+    model: StyleALAE
+    shipped: dict[str, Directions]
+    card: str
+
+    def methods(self) -> list[str]:
+        """Edit methods offered for this model ("learned" only when it ships Voynov directions)."""
+        have_voynov = any(d.method == "voynov" for d in self.shipped.values())
+        return [label for label, method in METHODS.items() if method != "voynov" or have_voynov]
+
+    def layer_choices(self) -> list[str]:
+        """Named layer groups that select at least one style of this model, plus custom."""
+        ok = ["custom"]
+        for name in LAYER_CHOICES[:-1]:
+            try:
+                layer_range(self.model, name)
+                ok.append(name)
+            except ValueError:
+                pass
+        return ok[1:] + ok[:1]
+
+
+class OutputFiles:
+    """Files handed to the UI in a private temp folder, one folder per output; old ones are deleted.
+
+    Every image output goes through `png` rather than being returned as a PIL image: gradio
+    6.31 saves returned PIL images to a content-addressed cache path by rewriting it in place
+    (`processing_utils.save_pil_to_cache`), so two requests producing the same image at the same
+    moment (two visitors on the default seed) can serve a truncated file. Returned file paths are
+    copied with a staging file and a rename, which is safe."""
+
+    def __init__(self, keep: int = 512) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="alae_app_"))
+        self._dirs: deque[Path] = deque()
+        self._keep = keep
+        self._lock = threading.Lock()
+        atexit.register(shutil.rmtree, self.root, True)
+
+    def folder(self) -> Path:
+        path = self.root / uuid.uuid4().hex[:12]
+        path.mkdir()
+        with self._lock:
+            self._dirs.append(path)
+            while len(self._dirs) > self._keep:
+                shutil.rmtree(self._dirs.popleft(), ignore_errors=True)
+        return path
+
+    def png(self, image: Image.Image, name: str = "image") -> str:
+        """Write `image` as `<new folder>/<name>.png` (name made file-safe); returns the path."""
+        path = self.folder() / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)[:80] or 'image'}.png"
+        image.save(path, format="PNG")
+        return str(path)
+
+
+class Studio:
+    """What all sessions share: loaded models (LRU, the default pinned) and direction sets per
+    (model, method, layers). Sessions only keep a model key and their own latents.
+
+    Args:
+        default: the default model (folder or Hub repo id), loaded now and never evicted.
+        device: where models run.
+        max_models, max_directions: LRU sizes.
+        ganspace_samples: mapped samples for GANSpace when a model ships no GANSpace directions.
+
+    Raises:
+        OSError / ValueError: the default model cannot be loaded (the message says why).
+    """
+
+    def __init__(self, default: str | os.PathLike, device: str | torch.device = "cpu", max_models: int = 3,
+                 max_directions: int = 32, ganspace_samples: int = GANSPACE_SAMPLES) -> None:
+        self.device = torch.device(device)
+        self.max_models, self.max_directions, self.ganspace_samples = max_models, max_directions, ganspace_samples
+        self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._directions: OrderedDict[tuple, Directions] = OrderedDict()
+        self._lock = threading.RLock()
+        self._compute_lock = threading.Lock()
+        self.files = OutputFiles()
+        self.default_key = ""
+        self.default_key = self.load(default).key
+
+    # models
+    def _cached(self, key: str) -> LoadedModel | None:
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+        return None
+
+    def load(self, source: str | os.PathLike, progress: Progress | None = None) -> LoadedModel:
+        """Load a folder or Hub repo (raises OSError/ValueError with a readable message); the
+        models already loaded stay as they are when it fails."""
+        key = str(source).strip()
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        report = progress or (lambda fraction, message: None)
+        report(0.05, f"locating {key}")
+        folder = resolve_folder(key)
+        report(0.5, "loading weights")
+        model = StyleALAE.from_pretrained(folder).to(self.device).eval()
+        report(0.85, "reading directions")
+        shipped = {}
+        for name in list_directions(folder):
+            try:
+                shipped[name] = Directions.load(folder, name, model)
+            except (OSError, ValueError) as err:
+                LOG.warning("skipping directions %s in %s: %s", name, folder, err)
+        card_path = folder / "README.md"
+        card = card_path.read_text(encoding="utf-8", errors="replace") if card_path.is_file() else ""
+        loaded = LoadedModel(key, folder, model, shipped, card)
+        with self._lock:
+            self._models[key] = loaded
+            evictable = [k for k in self._models if k != self.default_key]
+            while len(self._models) > self.max_models and evictable:
+                self._models.pop(evictable.pop(0))
+        report(1.0, "ready")
+        return loaded
+
+    def get(self, key: str | None) -> LoadedModel:
+        """The session's model (reloaded if it was evicted; the default if the key is unknown)."""
+        key = key or self.default_key
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        try:
+            return self.load(key)
+        except (OSError, ValueError):
+            return self._models[self.default_key]
+
+    # directions
+    def directions(self, loaded: LoadedModel, method: str, layers: list[int],
+                   progress: Progress | None = None) -> Directions:
+        """Directions of `method` for `layers`: shipped with the model if it has them (an exact
+        layer match first), else computed once (SeFa, GANSpace) and cached."""
+        cache_key = (loaded.key, id(loaded.model), method, tuple(layers))
+        with self._lock:
+            if cache_key in self._directions:
+                self._directions.move_to_end(cache_key)
+                return self._directions[cache_key]
+        with self._compute_lock:
+            with self._lock:
+                if cache_key in self._directions:
+                    return self._directions[cache_key]
+            found = pick_shipped(loaded, method, layers)
+            if found is None and method == "sefa":
+                found = sefa(loaded.model, layers)
+            elif found is None and method == "ganspace":
+                found = ganspace(loaded.model, n_samples=self.ganspace_samples, n_components=32, layers=layers,
+                                 progress=progress)
+            elif found is None:
+                raise ValueError(f"{loaded.key} ships no {method} directions")
+        with self._lock:
+            self._directions[cache_key] = found
+            while len(self._directions) > self.max_directions:
+                self._directions.popitem(last=False)
+        return found
+
+
+def resolve_folder(source: str) -> Path:
+    """A local folder as is; a Hub repo id through the Hub cache (only the files a model needs)."""
+    if not source:
+        raise ValueError("enter a Hub repo id (owner/name) or a local folder")
+    if os.path.isdir(source):
+        return Path(source)
+    if os.path.exists(source) or source.startswith((".", "/", "~")) or source.count("/") > 1:
+        raise OSError(f"{source!r} is not a folder and does not look like a Hub repo id (owner/name)")
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(source, allow_patterns=["config.json", "*.safetensors", "README.md",
+                                                              "directions/*"]))
+    except Exception as err:  # noqa: BLE001 - hub errors come in many classes; the message is what matters
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+        hint = " (offline: HF_HUB_OFFLINE is set and the repo is not cached)" if offline else ""
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise OSError(f"{source!r} is not a local folder, and could not download it from the Hub{hint}: "
+                      f"{first}") from err
+
+
+def pick_shipped(loaded: LoadedModel, method: str, layers: list[int]) -> Directions | None:
+    """A shipped set of `method`: the one computed for exactly `layers`, else (for layer-free
+    methods: GANSpace PCA, learned) the first one, applied to `layers`."""
+    candidates = [d for _, d in sorted(loaded.shipped.items()) if d.method == method]
+    exact = [d for d in candidates if d.layers == list(layers)]
+    if exact:
+        return exact[0]
+    return candidates[0] if candidates and method != "sefa" else None

@@ -1,0 +1,348 @@
+"""What each event of the editor app computes, without the UI: sample, encode, mix, edit, traverse, export.
+
+`Actions` methods take a session dict (`alae_hf.studio.new_session`) and the raw request values,
+check them (`InputError` names the field), run `StyleALAE` / `alae_hf.editing` (truncate-then-edit,
+shared noise maps, directions in σ units; see editing.py's docstring) and return plain values:
+PNG paths in the `Studio`'s output folder, markdown text and updated session dicts. `app.py`
+turns them into Gradio components.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import editing
+from .directions import Directions, describe_styles, layer_range
+from .imaging import make_grid, tensor_to_pil
+from .metrics import reconstruction_metrics
+from .studio import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, METHODS, MIX_CHOICES, NOISE_CHOICES, PAPER_ROWS,
+                     PSI_RANGE, SEED_MAX, STEPS_RANGE, InputError, LoadedModel, Progress, Studio, as_list,
+                     check_alphas, check_choice, check_layers, check_number, image_tensor, new_session, parse_seeds,
+                     upload_path)
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """PSNR in dB of one reconstruction (`alae_hf.metrics`, the evaluation's definition)."""
+    return reconstruction_metrics(None, np.asarray(a)[None], np.asarray(b)[None])["psnr"]
+
+
+def write_gif(frames: Sequence[Image.Image], path: Path, min_size: int = 256, duration_ms: int = 90) -> Path:
+    """A looping there-and-back GIF of `frames`, upscaled to at least `min_size` px."""
+    big = [f.resize((max(min_size, f.width), max(min_size, f.height)), Image.LANCZOS) for f in frames]
+    loop = big + big[-2:0:-1]
+    loop[0].save(path, save_all=True, append_images=loop[1:], duration=duration_ms, loop=0)
+    return path
+
+
+def mix_choices(layer_choices: Sequence[str]) -> list[str]:
+    """Mixing ranges a model supports: its named groups, plus the paper's rows when it has all three."""
+    paper = all(name in layer_choices for name in ("coarse", "middle", "fine"))
+    return [c for c in MIX_CHOICES if c in layer_choices or c == "custom" or (c == "paper rows" and paper)]
+
+
+def model_markdown(loaded: LoadedModel) -> str:
+    """The Model tab's description: folder, styles, parameter counts, shipped directions, config."""
+    model = loaded.model
+    counts = {name: sum(p.numel() for p in getattr(model, name).parameters())
+              for name in ("mapping", "generator", "encoder", "discriminator")}
+    rows = "\n".join(f"| `{k}` | {v} |" for k, v in model.arch.to_dict().items())
+    nets = ", ".join(f"{name} {n / 1e6:.2f} M" for name, n in counts.items())
+    shipped = ", ".join(f"`{n}` ({d.method}, {d.num_directions} × styles {d.layers[0]}–{d.layers[-1]})"
+                        for n, d in sorted(loaded.shipped.items())) or "none (computed on demand)"
+    return (f"**{loaded.key}**  \nfolder `{loaded.folder}`  \n{describe_styles(model)}  \n"
+            f"**Parameters:** {sum(counts.values()) / 1e6:.2f} M ({nets})  \n**Directions:** {shipped}\n\n"
+            f"| config | value |\n| --- | --- |\n{rows}")
+
+
+def card_body(card: str) -> str:
+    """The model card without its YAML front matter."""
+    if card.startswith("---"):
+        end = card.find("\n---", 3)
+        card = card[end + 4:] if end != -1 else card
+    return card.strip() or "*This model folder has no README.md (model card).*"
+
+
+class Actions:
+    """The computations behind every event, over one `Studio` (the app-level caches)."""
+
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+
+    # shared pieces
+    def model(self, session: dict | None) -> LoadedModel:
+        return self.studio.get((session or {}).get("model"))
+
+    def png(self, image: Image.Image, name: str) -> str:
+        """An image output as a PNG file path (see `OutputFiles`)."""
+        return self.studio.files.png(image, name)
+
+    def base(self, session: dict | None, loaded: LoadedModel) -> dict[str, Any]:
+        """The session's edit base on `loaded` (seed 0 at the config's truncation if it has none)."""
+        base = (session or {}).get("base")
+        if base is None or base.get("model") != loaded.key:
+            arch = loaded.model.arch
+            w = editing.seed_to_w_plus(loaded.model, 1, 0, arch.truncation_psi, arch.truncation_cutoff)
+            base = {"model": loaded.key, "w": w, "noise": 0, "label": "seed 0"}
+        return base
+
+    def _edited_w(self, session: dict | None, method: Any, layers: Any, custom: Any,
+                  alphas: Sequence[Any]) -> tuple[LoadedModel, dict, Directions, list[int], torch.Tensor]:
+        loaded = self.model(session)
+        method = METHODS[check_choice("Method", method, loaded.methods())]
+        indices = check_layers(loaded.model, layers, custom)
+        values = check_alphas(alphas)
+        directions = self.studio.directions(loaded, method, indices)
+        base = self.base(session, loaded)
+        values = values[:directions.num_directions]
+        w = editing.apply_directions(base["w"], directions, values, indices)
+        return loaded, base, directions, indices, w
+
+    def _render(self, loaded: LoadedModel, w: torch.Tensor, noise: int | None, name: str) -> str:
+        return self.png(editing.render(loaded.model, w, noise)[0], name)
+
+    def set_base(self, session: dict | None, loaded: LoadedModel, w: torch.Tensor, noise: int | None,
+                 label: str) -> tuple:
+        """New edit base: (session, base image, edited image, *sliders reset to 0)."""
+        session = dict(session or new_session(loaded.key))
+        session["base"] = {"model": loaded.key, "w": loaded.model.to_w_plus(w).clone(), "noise": noise,
+                           "label": label}
+        image = self._render(loaded, session["base"]["w"], noise, "base")
+        return (session, image, image, *[0.0] * MAX_K)
+
+    # Sample tab
+    def sample(self, session: dict, seed: Any, n: Any, psi: Any, cutoff: Any, noise_mode: Any,
+               noise_seed: Any) -> tuple:
+        """Generate n images from a seed: (gallery, info, session)."""
+        loaded = self.model(session)
+        seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
+        n = check_number("Number of images", n, 1, MAX_IMAGES, integer=True)
+        psi = check_number("Truncation ψ", psi, *PSI_RANGE)
+        cutoff = check_number("Truncation cutoff", cutoff, 0, loaded.model.num_styles, integer=True)
+        noise_mode = check_choice("Noise", noise_mode, NOISE_CHOICES)
+        noise_seed = check_number("Noise seed", noise_seed, 0, SEED_MAX, integer=True)
+        if noise_mode == "random":
+            noise_seed = random.randint(0, SEED_MAX)
+        noise = None if noise_mode == "off" else noise_seed
+        start = time.perf_counter()
+        w = editing.seed_to_w_plus(loaded.model, n, seed, psi, cutoff)
+        images = editing.render(loaded.model, w, noise)
+        took = (time.perf_counter() - start) * 1000
+        session = dict(session or new_session(loaded.key))
+        session["samples"] = {"model": loaded.key, "w": w, "noise": noise, "seed": seed}
+        gallery = [(self.png(image, f"seed{seed}_{i}"), f"#{i} · seed {seed}") for i, image in enumerate(images)]
+        noise_text = "no noise" if noise is None else f"noise seed {noise}"
+        info = (f"seed {seed} · ψ {psi:g} on styles 0–{cutoff - 1 if cutoff else '(none)'} · {noise_text} · "
+                f"{n} × {loaded.model.arch.resolution}² px in {took:.0f} ms")
+        return gallery, info, session
+
+    def sample_random(self, session: dict, n: Any, psi: Any, cutoff: Any, noise_mode: Any,
+                      noise_seed: Any) -> tuple:
+        """🎲: a random seed, then `sample`: (seed, gallery, info, session)."""
+        seed = random.randint(0, 2**31 - 1)
+        return (seed, *self.sample(session, seed, n, psi, cutoff, noise_mode, noise_seed))
+
+    def send_sample_to_edit(self, session: dict, index: Any) -> tuple:
+        """Use sampled image #index as the edit base: (session, base, edited, *sliders)."""
+        loaded = self.model(session)
+        samples = (session or {}).get("samples")
+        if not samples or samples.get("model") != loaded.key:
+            raise InputError("Generate some samples first.")
+        index = check_number("Image #", index, 0, samples["w"].shape[0] - 1, integer=True)
+        label = f"sample #{index} of seed {samples['seed']}"
+        return self.set_base(session, loaded, samples["w"][index:index + 1], samples["noise"], label)
+
+    # Encode tab
+    def encode(self, session: dict, files: Any) -> tuple:
+        """Encode uploads and reconstruct them: (gallery of original|reconstruction, table, session)."""
+        loaded = self.model(session)
+        files = as_list(files)
+        if not files:
+            raise InputError("Upload one or more images first.")
+        if len(files) > MAX_IMAGES:
+            raise InputError(f"At most {MAX_IMAGES} images at once, got {len(files)}.")
+        named = [upload_path(f) for f in files]
+        x = torch.cat([image_tensor(path, name, loaded.model) for path, name in named])
+        start = time.perf_counter()
+        w = editing.encode_images(loaded.model, x)
+        recon = editing.render(loaded.model, w, 0)
+        took = (time.perf_counter() - start) * 1000
+        originals = tensor_to_pil(x)
+        scores = [psnr(a, b) for a, b in zip(originals, recon)]
+        gallery = [(self.png(make_grid([a, b], columns=2), f"{Path(name).stem}_reconstruction"),
+                    f"{name} · PSNR {p:.1f} dB") for (_, name), a, b, p in zip(named, originals, recon, scores)]
+        rows = "\n".join(f"| {i} | {name} | {p:.2f} |" for i, ((_, name), p) in enumerate(zip(named, scores)))
+        table = (f"| # | image | PSNR (dB) |\n| --- | --- | --- |\n{rows}\n\nMean PSNR {np.mean(scores):.2f} dB over "
+                 f"{len(scores)} image(s) at {loaded.model.arch.resolution}² px, encode + decode {took:.0f} ms.")
+        session = dict(session or new_session(loaded.key))
+        session["encoded"] = {"model": loaded.key, "w": w, "names": [name for _, name in named]}
+        return gallery, table, session
+
+    def send_encoded_to_edit(self, session: dict, index: Any) -> tuple:
+        """Use encoded image #index as the edit base (not truncated): (session, base, edited, *sliders)."""
+        loaded = self.model(session)
+        encoded = (session or {}).get("encoded")
+        if not encoded or encoded.get("model") != loaded.key:
+            raise InputError("Encode some images first.")
+        index = check_number("Image #", index, 0, encoded["w"].shape[0] - 1, integer=True)
+        return self.set_base(session, loaded, encoded["w"][index:index + 1], 0, f"encoded {encoded['names'][index]}")
+
+    # Style mixing tab
+    def _mix_latents(self, loaded: LoadedModel, seeds_text: Any, files: Any, psi: float, what: str) -> torch.Tensor:
+        """w+ [N, 2L, Z] of the seeds (truncated) then the uploads (encoded) of one side of the grid."""
+        model = loaded.model
+        seeds = parse_seeds(seeds_text, f"{what.capitalize()} seeds")
+        files = as_list(files)
+        if len(seeds) + len(files) > MAX_MIX:
+            raise InputError(f"At most {MAX_MIX} {what}s (seeds + uploads), got {len(seeds) + len(files)}.")
+        parts = [editing.seed_to_w_plus(model, 1, s, psi) for s in seeds]
+        if files:
+            x = torch.cat([image_tensor(*upload_path(f), model) for f in files])
+            parts.append(model.to_w_plus(editing.encode_images(model, x)))
+        if not parts:
+            raise InputError(f"Give at least one {what} (a seed or an upload).")
+        return torch.cat(parts)
+
+    def mix(self, session: dict, source_seeds: Any, source_files: Any, destination_seeds: Any,
+            destination_files: Any, psi: Any, layers: Any, custom: Any, noise_seed: Any) -> tuple:
+        """The style-mixing figure: sources across the top, destinations down the side: (grid, info)."""
+        loaded = self.model(session)
+        psi = check_number("Truncation ψ", psi, *PSI_RANGE)
+        noise_seed = check_number("Noise seed", noise_seed, 0, SEED_MAX, integer=True)
+        layers = check_choice("Styles to copy", layers, MIX_CHOICES)
+        src = self._mix_latents(loaded, source_seeds, source_files, psi, "source")
+        dst = self._mix_latents(loaded, destination_seeds, destination_files, psi, "destination")
+        if layers == "paper rows":
+            specs = [layer_range(loaded.model, PAPER_ROWS[i % len(PAPER_ROWS)]) for i in range(dst.shape[0])]
+            text = "rows: coarse ×3, middle ×2, fine ×1 (repeating)"
+        else:
+            specs = check_layers(loaded.model, layers, custom)
+            text = f"styles {specs}"
+        start = time.perf_counter()
+        grid = editing.mixing_grid(loaded.model, src, dst, specs, noise=noise_seed)
+        took = (time.perf_counter() - start) * 1000
+        info = (f"Top row: {src.shape[0]} sources; left column: {dst.shape[0]} destinations; each cell is the "
+                f"destination with the source's {text}. {describe_styles(loaded.model)}. {took:.0f} ms.")
+        return self.png(grid, "style_mixing"), info
+
+    # Edit tab
+    def edit_base_from_seed(self, session: dict, seed: Any, psi: Any) -> tuple:
+        """Base = a sampled image: (session, base, edited, *sliders)."""
+        loaded = self.model(session)
+        seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
+        psi = check_number("Truncation ψ", psi, *PSI_RANGE)
+        w = editing.seed_to_w_plus(loaded.model, 1, seed, psi, loaded.model.arch.truncation_cutoff)
+        return self.set_base(session, loaded, w, seed, f"seed {seed}, ψ {psi:g}")
+
+    def edit_base_from_upload(self, session: dict, image: Any) -> tuple:
+        """Base = an encoded upload (no truncation): (session, base, edited, *sliders)."""
+        loaded = self.model(session)
+        path, name = upload_path(image)
+        w = editing.encode_images(loaded.model, image_tensor(path, name, loaded.model))
+        return self.set_base(session, loaded, w, 0, f"encoded {name}")
+
+    def directions(self, session: dict, method: Any, layers: Any, custom: Any, k: Any,
+                   progress: Progress | None = None) -> tuple[list[str], int, str, str]:
+        """Pick a direction set: (slider labels, number of sliders shown, info, edited image)."""
+        loaded = self.model(session)
+        label = check_choice("Method", method, loaded.methods())
+        k = check_number("Number of sliders", k, 1, MAX_K, integer=True)
+        indices = check_layers(loaded.model, layers, custom)
+        found = self.studio.directions(loaded, METHODS[label], indices, progress)
+        labels, info = self.describe_directions(loaded, found, label, indices)
+        base = self.base(session, loaded)
+        return labels, min(k, found.num_directions), info, self._render(loaded, base["w"], base["noise"], "edited")
+
+    @classmethod
+    def describe_directions(cls, loaded: LoadedModel, found: Directions, label: str,
+                            indices: list[int]) -> tuple[list[str], str]:
+        """Slider labels and a one-line description of a direction set."""
+        source = "shipped with the model" if any(found is d for d in loaded.shipped.values()) else "computed here"
+        info = (f"{label}: {found.num_directions} directions ({source}), applied to styles {indices}. Sliders are "
+                f"in σ units (1 = one standard deviation of w along the direction).")
+        return [cls._slider_label(found, label, i) for i in range(MAX_K)], info
+
+    @staticmethod
+    def _slider_label(found: Directions, label: str, i: int) -> str:
+        if i >= found.num_directions:
+            return f"direction {i + 1}"
+        score = "" if found.scores is None else f" · score {float(found.scores[i]):.3g}"
+        return f"{label} {i + 1} (σ = {float(found.sigma[i]):.3g}{score})"
+
+    def edit_view(self, loaded: LoadedModel, k: int = 5) -> tuple[Image.Image, list[str], int, str]:
+        """The Edit tab of a fresh session on `loaded` (its default base, SeFa on all styles):
+        (base image, slider labels, number of visible sliders, info)."""
+        base = self.base(None, loaded)
+        image = editing.render(loaded.model, base["w"], base["noise"])[0]
+        indices = layer_range(loaded.model, "all")
+        found = self.studio.directions(loaded, "sefa", indices)
+        labels, info = self.describe_directions(loaded, found, "SeFa", indices)
+        return image, labels, min(k, found.num_directions), info
+
+    def edit(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> str:
+        """Render the base with the slider values applied (the hot path: cached base and directions)."""
+        loaded, base, _, _, w = self._edited_w(session, method, layers, custom, alphas)
+        return self._render(loaded, w, base["noise"], "edited")
+
+    def reset(self, session: dict) -> tuple:
+        """Sliders back to 0: (*sliders, base image)."""
+        loaded = self.model(session)
+        base = self.base(session, loaded)
+        return (*[0.0] * MAX_K, self._render(loaded, base["w"], base["noise"], "edited"))
+
+    def traversal(self, session: dict, method: Any, layers: Any, custom: Any, direction: Any, extent: Any,
+                  steps: Any, *alphas: Any) -> tuple[str, str]:
+        """One direction from −extent to +extent σ around the current edit: (strip, GIF path)."""
+        k = check_number("Direction", int(direction) if str(direction).isdigit() else direction, 1, MAX_K,
+                         integer=True)
+        extent = check_number("Extent (σ)", extent, 0.1, 3 * ALPHA_MAX)
+        steps = check_number("Frames", steps, *STEPS_RANGE, integer=True)
+        values = list(alphas) + [0.0] * (MAX_K - len(alphas))
+        values[k - 1] = 0.0
+        loaded, base, found, indices, w = self._edited_w(session, method, layers, custom, values)
+        if k > found.num_directions:
+            raise InputError(f"This set has only {found.num_directions} directions.")
+        strengths = np.linspace(-extent, extent, steps).tolist()
+        frames_w = editing.sweep(w, found, k - 1, strengths, indices)[:, 0]
+        frames = editing.render(loaded.model, frames_w, base["noise"])
+        strip = self.png(make_grid(frames, columns=len(frames)), f"direction_{k}_strip")
+        gif = write_gif(frames, self.studio.files.folder() / f"direction_{k}.gif")
+        return strip, str(gif)
+
+    def export(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> list[str]:
+        """Paths of the edited image (PNG), the direction set (.safetensors + .json) and the edit (JSON)."""
+        loaded, base, found, indices, w = self._edited_w(session, method, layers, custom, alphas)
+        folder = self.studio.files.folder()
+        editing.render(loaded.model, w, base["noise"])[0].save(folder / "edited.png")
+        stem = found.save_to(folder / f"{found.method}_directions")
+        edit = {"model": loaded.key, "base": base["label"], "noise_seed": base["noise"], "method": found.method,
+                "styles": indices, "alphas_sigma": [float(a) for a in alphas][:found.num_directions]}
+        (folder / "edit.json").write_text(json.dumps(edit, indent=2) + "\n", encoding="utf-8")
+        paths = [folder / "edited.png", stem.with_suffix(".safetensors"), stem.with_suffix(".json"),
+                 folder / "edit.json"]
+        return [str(p) for p in paths]
+
+    # Model tab
+    def model_info(self, session: dict) -> tuple[str, str, str]:
+        """(status, info, card) for the session's model."""
+        loaded = self.model(session)
+        return f"Using **{loaded.key}**.", model_markdown(loaded), card_body(loaded.card)
+
+    def load_model(self, session: dict, source: Any, progress: Progress | None = None) -> LoadedModel:
+        """The model to switch this session to (empty source: the default). On failure the
+        session keeps its current model and the InputError says so."""
+        source = str(source or "").strip() or self.studio.default_key
+        try:
+            return self.studio.load(source, progress)
+        except (OSError, ValueError) as err:
+            current = self.model(session).key
+            message = str(err).strip().splitlines()[0][:400]
+            raise InputError(f"Could not load {source!r}: {message}. Still using {current}.") from err

@@ -1,0 +1,138 @@
+"""The app's gradio-free layer (alae_hf.studio, alae_hf.studio_actions) called directly: input
+checks name the field, a failed model load keeps the previous model, caches return the same
+objects, seeds give reproducible w+. The endpoints themselves are tested in test_app.py."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from alae_hf.editing import seed_to_w_plus
+from alae_hf.studio import (InputError, OutputFiles, Studio, check_alphas, check_choice, check_layers, check_number,
+                            image_tensor, new_session, parse_seeds, upload_path)
+from alae_hf.studio_actions import Actions, card_body
+
+
+@pytest.fixture
+def folder(tiny_model, tmp_path):
+    tiny_model.save_pretrained(tmp_path / "tiny")
+    return tmp_path / "tiny"
+
+
+@pytest.fixture
+def studio(folder):
+    return Studio(folder)
+
+
+# ---- input checks ------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, message", [
+    (("Seed", 1.5, 0, 10, True), r"Seed must be a whole number in \[0, 10\], got 1.5"),
+    (("Seed", "3", 0, 10, True), r"Seed must be a whole number in \[0, 10\], got '3'"),
+    (("Seed", True, 0, 10, True), r"Seed must be a whole number"),
+    (("Truncation ψ", math.nan, -1, 2), r"Truncation ψ must be a number in \[-1, 2\], got nan"),
+    (("Truncation ψ", 2.5, -1, 2), r"Truncation ψ must be a number in \[-1, 2\], got 2.5"),
+])
+def test_number_checks_raise_value_errors_naming_the_field(args, message):
+    with pytest.raises(ValueError, match=message):
+        check_number(*args)
+
+
+def test_valid_inputs_pass_and_are_normalised():
+    assert check_number("Seed", np.int64(7), 0, 10, integer=True) == 7
+    assert check_number("Seed", 7.0, 0, 10, integer=True) == 7 and check_number("ψ", 1, -1, 2) == 1.0
+    assert check_choice("Noise", "off", ["off", "random"]) == "off"
+    assert parse_seeds(" 1, 2, 5-8 ", "Source seeds") == [1, 2, 5, 6, 7, 8] and parse_seeds("", "x") == []
+    assert check_alphas([0, -5, 5.0]) == [0.0, -5.0, 5.0]
+
+
+def test_choice_seed_layer_and_slider_messages(tiny_model):
+    with pytest.raises(ValueError, match=r"Noise must be one of \['off'\], got 'sometimes'"):
+        check_choice("Noise", "sometimes", ["off"])
+    with pytest.raises(ValueError, match=r"Source seeds: could not read 'x'; write seeds like"):
+        parse_seeds("1, x", "Source seeds")
+    with pytest.raises(ValueError, match=r"Source seeds: bad range '5-2'"):
+        parse_seeds("5-2", "Source seeds")
+    with pytest.raises(ValueError, match="Source seeds: at most 3 seeds"):
+        parse_seeds("1-9", "Source seeds", limit=3)
+    with pytest.raises(ValueError, match="Enter the custom styles"):
+        check_layers(tiny_model, "custom", " ")
+    with pytest.raises(ValueError, match="valid style indices are 0-5"):
+        check_layers(tiny_model, "custom", "4-7")
+    assert check_layers(tiny_model, "custom", "1-2") == [1, 2] and check_layers(tiny_model, "all", "") == list(range(6))
+    with pytest.raises(ValueError, match="Slider 2 must be a number"):
+        check_alphas([0.0, math.inf])
+    with pytest.raises(ValueError, match="at most 10 slider values, got 11"):
+        check_alphas([0.0] * 11)
+
+
+def test_upload_checks_name_the_file(tiny_model, tmp_path):
+    with pytest.raises(InputError, match="Upload an image first."):
+        upload_path({"path": str(tmp_path / "gone.png")})
+    (tmp_path / "notes.txt").write_text("not an image")
+    path, name = upload_path({"path": str(tmp_path / "notes.txt"), "orig_name": "my notes.txt"})
+    assert name == "my notes.txt"
+    with pytest.raises(InputError, match=r"my notes.txt is not an image this app can read \(UnidentifiedImageError\)"):
+        image_tensor(path, name, tiny_model)
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(tmp_path / "red.png")
+    x = image_tensor(*upload_path(str(tmp_path / "red.png")), tiny_model)
+    assert x.shape == (1, 3, 16, 16)
+
+
+# ---- models and caches -------------------------------------------------------------------------
+def test_a_failed_load_keeps_the_previous_model(studio, folder, tmp_path):
+    actions = Actions(studio)
+    before = studio.get(None)
+    session = new_session(studio.default_key)
+    (tmp_path / "empty").mkdir()
+    for source in (str(tmp_path / "empty"), str(tmp_path / "missing" / "a" / "b")):
+        with pytest.raises(ValueError, match=rf"Could not load .*\. Still using {studio.default_key}\.$"):
+            actions.load_model(session, source)
+    assert studio.get(None) is before and actions.model(session) is before
+    assert session == new_session(studio.default_key)
+    # An unknown key (an evicted model that no longer loads) falls back to the default.
+    assert studio.get(str(tmp_path / "empty")) is before
+    assert actions.load_model(session, "  ") is before  # empty source: the default
+
+
+def test_directions_cache_returns_the_same_object(studio):
+    loaded = studio.get(None)
+    first = studio.directions(loaded, "sefa", [0, 1])
+    assert studio.directions(loaded, "sefa", [0, 1]) is first
+    assert studio.directions(loaded, "sefa", [2, 3]) is not first
+    assert first.layers == [0, 1]
+    with pytest.raises(ValueError, match="ships no voynov directions"):
+        studio.directions(loaded, "voynov", [0, 1])
+
+
+def test_seed_to_w_plus_is_reproducible(tiny_model):
+    w = seed_to_w_plus(tiny_model, 3, 5, 0.7, 4)
+    assert w.shape == (3, tiny_model.num_styles, 8)
+    assert torch.equal(w, seed_to_w_plus(tiny_model, 3, 5, 0.7, 4))
+    assert torch.allclose(w[:1], seed_to_w_plus(tiny_model, 1, 5, 0.7, 4), atol=1e-6)  # n = 1: row 0's z
+    plain = tiny_model.to_w_plus(tiny_model.map(tiny_model.seed_latents(3, 5)))
+    assert torch.allclose(w[:, 4:], plain[:, 4:]) and not torch.allclose(w[:, :4], plain[:, :4])
+    assert torch.allclose(seed_to_w_plus(tiny_model, 3, 5, 1.0, 6), plain)
+    assert not torch.equal(w, seed_to_w_plus(tiny_model, 3, 6, 0.7, 4))
+
+
+# ---- outputs -----------------------------------------------------------------------------------
+def test_traversal_writes_a_strip_and_a_looping_gif(studio):
+    actions = Actions(studio)
+    session, base, edited, *sliders = actions.edit_base_from_seed(None, 3, 0.7)
+    assert base.endswith("base.png") and sliders == [0.0] * 10 and session["base"]["label"] == "seed 3, ψ 0.7"
+    strip, gif = actions.traversal(session, "SeFa", "all", "", "2", 2.0, 5, *[0.0] * 10)
+    assert Image.open(strip).size[0] > 5 * 16
+    with Image.open(gif) as frames:
+        assert frames.n_frames == 2 * 5 - 2 and frames.size == (256, 256)
+    with pytest.raises(ValueError, match=r"Frames must be a whole number in \[3, 15\]"):
+        actions.traversal(session, "SeFa", "all", "", "1", 2.0, 16)
+
+
+def test_png_names_are_file_safe_and_cards_lose_front_matter(tmp_path):
+    files = OutputFiles()
+    path = files.png(Image.new("RGB", (4, 4)), "../a b/c")
+    assert path.endswith("/.._a_b_c.png") and path.startswith(str(files.root))
+    assert card_body("---\nlicense: mit\n---\n# Hi\n") == "# Hi"
+    assert "no README.md" in card_body("")
