@@ -31,17 +31,6 @@ K = 10  # app.MAX_K sliders
 ZEROS = [0.0] * K
 
 
-def _tools():
-    spec = importlib.util.spec_from_file_location("alae_screenshots", ROOT / "tools" / "screenshots.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def tools():
-    return _tools()
-
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory, tools):
