@@ -153,10 +153,7 @@ class Actions:
     def send_sample_to_edit(self, session: dict, index: Any) -> tuple:
         """Use sampled image #index as the edit base: (session, base, edited, *sliders)."""
         loaded = self.model(session)
-        samples = (session or {}).get("samples")
-        if not samples or samples.get("model") != loaded.key:
-            raise InputError("Generate some samples first.")
-        index = check_number("Image #", index, 0, samples["w"].shape[0] - 1, integer=True)
+        samples, index = _stored_result(session, "samples", loaded.key, index, "Generate some samples first.")
         label = f"sample #{index} of seed {samples['seed']}"
         return self.set_base(session, loaded, samples["w"][index:index + 1], samples["noise"], label)
 
@@ -189,10 +186,7 @@ class Actions:
     def send_encoded_to_edit(self, session: dict, index: Any) -> tuple:
         """Use encoded image #index as the edit base (not truncated): (session, base, edited, *sliders)."""
         loaded = self.model(session)
-        encoded = (session or {}).get("encoded")
-        if not encoded or encoded.get("model") != loaded.key:
-            raise InputError("Encode some images first.")
-        index = check_number("Image #", index, 0, encoded["w"].shape[0] - 1, integer=True)
+        encoded, index = _stored_result(session, "encoded", loaded.key, index, "Encode some images first.")
         return self.set_base(session, loaded, encoded["w"][index:index + 1], 0, f"encoded {encoded['names'][index]}")
 
     # Style mixing tab
@@ -346,3 +340,11 @@ class Actions:
             current = self.model(session).key
             message = str(err).strip().splitlines()[0][:400]
             raise InputError(f"Could not load {source!r}: {message}. Still using {current}.") from err
+
+
+def _stored_result(session: dict | None, key: str, model_key: Any, index: Any, missing: str) -> tuple[dict, int]:
+    """A tab's stored result for the loaded model, and a checked image index into it."""
+    stored = (session or {}).get(key)
+    if not stored or stored.get("model") != model_key:
+        raise InputError(missing)
+    return stored, check_number("Image #", index, 0, stored["w"].shape[0] - 1, integer=True)
