@@ -2,7 +2,7 @@
 """Train StyleALAE with Accelerate: the official three-phase ALAE iteration with progressive
 growing, an EMA copy, atomic resumable checkpoints and any number of processes.
 
-A thin CLI over `alae_hf.losses`, `.schedule`, `.ema`, `.data` (official `train_alae.py`;
+A thin CLI over `alae_hf.training.losses`, `.schedule`, `.ema`, `.data` (official `train_alae.py`;
 shared/reference/official_alae.md §4). The four networks stay unwrapped (no DDP): after each
 phase's backward, that phase's gradients and loss statistics are flattened into one buffer and
 averaged over processes with one all-reduce, so every rank takes the identical optimizer step.
@@ -30,13 +30,13 @@ from tqdm.auto import tqdm
 
 from alae_hf import PRESETS, ALAEConfig, StyleALAE, preset
 from alae_hf.card import model_card
-from alae_hf.checkpoints import atomic_checkpoint, remove_stale_temporaries, resolve_resume, rotate
-from alae_hf.data import downsample_to, make_dataset, make_loader, random_flip, to_model_range
-from alae_hf.ema import EMA
+from alae_hf.training.checkpoints import atomic_checkpoint, remove_stale_temporaries, resolve_resume, rotate
+from alae_hf.training.data import downsample_to, make_dataset, make_loader, random_flip, to_model_range
+from alae_hf.training.ema import EMA
 from alae_hf.imaging import make_grid, tensor_to_pil
-from alae_hf.losses import (Stats, draw_latents, encoder_discriminator_loss, fade_in_reals, generate,
+from alae_hf.training.losses import (Stats, draw_latents, encoder_discriminator_loss, fade_in_reals, generate,
                             generator_loss, latent_reciprocity_loss)
-from alae_hf.schedule import ScheduleConfig, TrainingState, schedule_at, schedule_preset
+from alae_hf.training.schedule import ScheduleConfig, TrainingState, schedule_at, schedule_preset
 
 SAMPLE_SEED = 3456  # official train_alae.py: RandomState(3456) latents for the sample sheets
 
@@ -250,7 +250,7 @@ def track_nonfinite(run: Run, finite: bool) -> None:
 
 # ---- checkpoints --------------------------------------------------------------------------
 def save_checkpoint(run: Run) -> None:
-    """Write checkpoint-<step> atomically (see alae_hf.checkpoints). Every rank's RNG states are
+    """Write checkpoint-<step> atomically (see alae_hf.training.checkpoints). Every rank's RNG states are
     gathered to rank 0, which writes everything."""
     states = gather_object([{"device": run.rng.get_state(), "host": run.host_rng.get_state(),
                              "torch": torch.get_rng_state()}])

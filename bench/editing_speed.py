@@ -28,7 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alae_hf import StyleALAE  # noqa: E402
-from alae_hf.directions import ganspace, mapped_samples, sefa, sefa_basis  # noqa: E402
+from alae_hf.editing.directions import ganspace, mapped_samples, sefa, sefa_basis  # noqa: E402
 
 
 def seconds(fn, repeats: int = 1) -> float:

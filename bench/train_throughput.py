@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alae_hf import StyleALAE, preset  # noqa: E402
 from common import matmul_peak, official_model, official_module, timed  # noqa: E402
-from alae_hf.ema import EMA  # noqa: E402
-from alae_hf.losses import (draw_latents, encoder_discriminator_loss, generate, generator_loss,  # noqa: E402
+from alae_hf.training.ema import EMA  # noqa: E402
+from alae_hf.training.losses import (draw_latents, encoder_discriminator_loss, generate, generator_loss,  # noqa: E402
                             latent_reciprocity_loss)
 
 CONFIGS = {  # name -> (preset, overrides, batch as in the H100 anchor)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from alae_hf.checkpoints import (atomic_checkpoint, complete_checkpoints, remove_stale_temporaries, resolve_resume,
+from alae_hf.training.checkpoints import (atomic_checkpoint, complete_checkpoints, remove_stale_temporaries, resolve_resume,
                                  rotate)
 
 

@@ -8,11 +8,11 @@ import torch
 from PIL import Image
 
 from alae_hf import ALAEConfig, StyleALAE
-from alae_hf.directions import (Directions, canonical_signs, describe_styles, layer_range, list_directions,
+from alae_hf.editing.directions import (Directions, canonical_signs, describe_styles, layer_range, list_directions,
                                 mapped_samples, sefa_basis, style_affine)
-from alae_hf.directions_voynov import main as voynov_main
-from alae_hf.directions_voynov import train_voynov
-from alae_hf.editing import (apply_direction, apply_directions, edit_image, encode_images, ganspace, lerp_w,
+from alae_hf.editing.learned import main as voynov_main
+from alae_hf.editing.learned import train_voynov
+from alae_hf.editing.edits import (apply_direction, apply_directions, edit_image, encode_images, ganspace, lerp_w,
                              mixing_grid, render, sefa, slerp_z, style_mix, traversal, truncate)
 from conftest import TINY
 

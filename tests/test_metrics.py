@@ -1,5 +1,5 @@
 """Evaluation metrics: Fréchet distance, separability, direction response, PPL, the shipped
-attribute net, and the `python -m alae_hf.evaluate` CLI end to end (tiny sizes)."""
+attribute net, and the `python -m alae_hf.evaluation.evaluate` CLI end to end (tiny sizes)."""
 
 import json
 import subprocess
@@ -11,15 +11,15 @@ import pytest
 import torch
 from PIL import Image
 
-from alae_hf.attributes import DEFAULT_WEIGHTS, factor_scores, load_attribute_metrics, load_attribute_net, uint8_to_tensor
+from alae_hf.evaluation.attributes import DEFAULT_WEIGHTS, factor_scores, load_attribute_metrics, load_attribute_net, uint8_to_tensor
 from alae_hf.datasets.synthetic_faces import FACTORS, SyntheticFaces
-from alae_hf.metrics import (
+from alae_hf.evaluation.metrics import (
     feature_statistics,
     frechet_distance,
     latent_reciprocity,
     reconstruction_metrics,
 )
-from alae_hf.metrics_latent import (
+from alae_hf.evaluation.latent_metrics import (
     conditional_entropy_bits,
     direction_response,
     isolation,
@@ -121,7 +121,7 @@ def test_isolation_share():
 
 # ---- direction response and PPL on a tiny model --------------------------------------------------
 def test_response_of_a_null_direction_is_zero_and_of_a_real_one_is_not(tiny_model, net):
-    from alae_hf.directions import Directions
+    from alae_hf.editing.directions import Directions
 
     z = tiny_model.arch.latent_size
     vectors = torch.zeros(2, z)
@@ -170,7 +170,7 @@ TINY_SIZES = ["--num-samples", "12", "--num-real", "12", "--num-reciprocity", "6
 def test_evaluate_cli_end_to_end(tiny_model, tmp_path):
     tiny_model.save_pretrained(tmp_path / "model")
     out = tmp_path / "report"
-    cmd = [sys.executable, "-m", "alae_hf.evaluate", "--model", str(tmp_path / "model"), "--out", str(out),
+    cmd = [sys.executable, "-m", "alae_hf.evaluation.evaluate", "--model", str(tmp_path / "model"), "--out", str(out),
            "--no-progress", "--threads", "1", *TINY_SIZES]
     subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, timeout=300)
     m = json.loads((out / "metrics.json").read_text())
@@ -185,7 +185,7 @@ def test_evaluate_cli_end_to_end(tiny_model, tmp_path):
 
 
 def test_evaluate_on_an_image_folder_computes_only_applicable_metrics(tiny_model, tmp_path):
-    from alae_hf.evaluate import EvalSizes, evaluate
+    from alae_hf.evaluation.evaluate import EvalSizes, evaluate
 
     tiny_model.save_pretrained(tmp_path / "model")
     (tmp_path / "data").mkdir()

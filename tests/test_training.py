@@ -17,12 +17,12 @@ import torch
 from PIL import Image
 
 from alae_hf import StyleALAE
-from alae_hf.data import (ImageFolderDataset, StreamSampler, downsample_to, make_dataset, random_flip,
+from alae_hf.training.data import (ImageFolderDataset, StreamSampler, downsample_to, make_dataset, random_flip,
                           to_model_range)
-from alae_hf.ema import EMA
-from alae_hf.losses import (LatentDraw, draw_mixing_cutoff, encoder_discriminator_loss, fade_in_reals, generate,
+from alae_hf.training.ema import EMA
+from alae_hf.training.losses import (LatentDraw, draw_mixing_cutoff, encoder_discriminator_loss, fade_in_reals, generate,
                             generator_loss, latent_reciprocity_loss, mix_styles, r1_penalty)
-from alae_hf.schedule import (OFFICIAL_TRAINING, ScheduleConfig, fade_ramp, lod_and_blend, schedule_at,
+from alae_hf.training.schedule import (OFFICIAL_TRAINING, ScheduleConfig, fade_ramp, lod_and_blend, schedule_at,
                               schedule_preset)
 from conftest import TINY
 
@@ -397,7 +397,7 @@ def test_nonfinite_steps_are_skipped_counted_then_abort(image_folder, tmp_path):
 
 
 def test_ema_rampup_caps_the_half_life():
-    from alae_hf.ema import EMA
+    from alae_hf.training.ema import EMA
 
     model = torch.nn.Linear(2, 2)
     official, ramped = EMA(model), EMA(model, rampup=0.05)

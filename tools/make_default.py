@@ -3,7 +3,7 @@
     python tools/make_default.py --source RUN/checkpoint-N/ema --run RUN --out checkpoints/alae-synthetic-faces-64
 
 Copies the weights, precomputes SeFa (all / coarse / middle / fine) and GANSpace directions into
-`directions/`, runs `alae_hf.evaluate` into `report/`, draws a sample grid and the training loss
+`directions/`, runs `alae_hf.evaluation.evaluate` into `report/`, draws a sample grid and the training loss
 curves, and writes the model card (YAML metadata + the evaluation report).
 """
 
@@ -19,8 +19,8 @@ from PIL import Image, ImageDraw
 
 from alae_hf import StyleALAE
 from alae_hf.card import model_card
-from alae_hf.editing import ganspace, sefa
-from alae_hf.evaluate import EvalSizes, evaluate
+from alae_hf.editing.edits import ganspace, sefa
+from alae_hf.evaluation.evaluate import EvalSizes, evaluate
 from alae_hf.imaging import make_grid, tensor_to_pil
 
 
@@ -95,7 +95,7 @@ compared with the data; it exists so the app and the measurements work offline.
 
 Precomputed directions in `directions/`: {", ".join(f"`{n}`" for n in names)}.
 
-## Evaluation (`python -m alae_hf.evaluate --model . --out report`)
+## Evaluation (`python -m alae_hf.evaluation.evaluate --model . --out report`)
 
 {report}
 """

@@ -29,12 +29,10 @@ TABS = ("Sample", "Encode & reconstruct", "Style mixing", "Edit", "Model")
 
 
 def load_app() -> ModuleType:
-    """Import the repo-root app.py by path (the repo root need not be on sys.path)."""
-    spec = importlib.util.spec_from_file_location("alae_app", ROOT / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("alae_app", module)
-    spec.loader.exec_module(module)
-    return sys.modules["alae_app"]
+    """The app's UI module (`alae_hf.app.ui`)."""
+    from alae_hf.app import ui
+
+    return ui
 
 
 def make_random_model(folder: str | os.PathLike, resolution: int = 32, seed: int = 0, learned: bool = True,
@@ -45,7 +43,7 @@ def make_random_model(folder: str | os.PathLike, resolution: int = 32, seed: int
     import torch
 
     from alae_hf import StyleALAE
-    from alae_hf.directions import Directions, ganspace, sefa
+    from alae_hf.editing.directions import Directions, ganspace, sefa
 
     config = dict(resolution=resolution, start_channels=16, max_channels=64, latent_size=32, mapping_layers=2)
     config.update(overrides)

@@ -7,8 +7,8 @@ Order of operations (genforce/sefa, shared/reference/editing.md §0.4 and §4.1)
   z -> F -> w -> truncate (ψ, first `cutoff` styles) -> style mix -> add edits -> G.
 Truncating *before* editing makes a slider's strength independent of ψ. Encoded real images
 (`edit_image`, `encode_images`) are never truncated. Style mixing follows StyleGAN fig. 3 and
-ALAE `style_mixing/stylemix.py`; directions come from `alae_hf.directions` (SeFa, GANSpace)
-and `alae_hf.directions_voynov`.
+ALAE `style_mixing/stylemix.py`; directions come from `alae_hf.editing.directions` (SeFa, GANSpace)
+and `alae_hf.editing.learned`.
 
 Noise (`NoiseLike`): None renders without noise; an int seed or a `torch.Generator` draws one
 set of noise maps shared by every image of the call (so a slider move or a grid cell never
@@ -27,12 +27,12 @@ import torch
 from PIL import Image
 
 from .directions import Directions, LayerSpec, ganspace, layer_range, list_directions, sefa
-from .imaging import make_grid, tensor_to_pil, to_model_tensor
+from ..imaging import make_grid, tensor_to_pil, to_model_tensor
 
 if TYPE_CHECKING:
-    from .model import StyleALAE
+    from ..model import StyleALAE
 
-# The editing API in one place (directions are re-exported from `alae_hf.directions`).
+# The editing API in one place (directions are re-exported from `alae_hf.editing.directions`).
 __all__ = ["Directions", "EditResult", "apply_direction", "apply_directions", "direction_offset", "edit_image",
            "encode_images", "ganspace", "layer_range", "lerp_w", "list_directions", "mixing_grid", "render", "sefa",
            "seed_to_w_plus", "shared_noise", "slerp_z", "style_mix", "sweep", "traversal", "truncate"]

@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from .layers import downscale2d, fade_in, upscale2d
-from .model import NoiseSpec, StyleALAE
+from ..layers import downscale2d, fade_in, upscale2d
+from ..model import NoiseSpec, StyleALAE
 
 R1_GAMMA = 10.0
 Stats = dict[str, torch.Tensor]

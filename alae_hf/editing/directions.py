@@ -32,12 +32,12 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from . import __version__
-from .config import ALAEConfig
+from .. import __version__
+from ..config import ALAEConfig
 
 if TYPE_CHECKING:
-    from .layers import EqualLinear
-    from .model import StyleALAE
+    from ..layers import EqualLinear
+    from ..model import StyleALAE
 
 LayerSpec = Union[str, int, range, Sequence[int]]
 Progress = Callable[[float, str], None]

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .imaging import ImageError, fit_square, load_image
+from ..imaging import ImageError, fit_square, load_image
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 _DECODE_ERRORS = (ImageError, OSError, ValueError, SyntaxError)
@@ -125,7 +125,7 @@ class SyntheticFacesDataset(RobustImageDataset):
     """`alae_hf.datasets.synthetic_faces.SyntheticFaces` from a spec like `synthetic:faces:seed=1,length=5000`."""
 
     def __init__(self, spec: str, resolution: int, channels: int = 3) -> None:
-        from .datasets.synthetic_faces import MAX_RESOLUTION, MIN_RESOLUTION, SyntheticFaces, parse_spec
+        from ..datasets.synthetic_faces import MAX_RESOLUTION, MIN_RESOLUTION, SyntheticFaces, parse_spec
 
         render = min(max(resolution, MIN_RESOLUTION), MAX_RESOLUTION)
         self.faces = SyntheticFaces(resolution=render, **parse_spec(spec))
@@ -182,7 +182,7 @@ def make_dataset(train_data_dir: str | None, dataset_name: str | None, resolutio
         ValueError: both or neither given, a missing folder, `datasets` not installed, or fewer
             than `min_images` readable images (the message says how many were found and skipped).
     """
-    from .datasets.synthetic_faces import is_synthetic_spec
+    from ..datasets.synthetic_faces import is_synthetic_spec
 
     if (train_data_dir is None) == (dataset_name is None):
         raise ValueError("pass exactly one of --train_data_dir (a folder, or synthetic:faces) and --dataset_name")

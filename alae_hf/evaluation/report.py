@@ -1,6 +1,6 @@
-"""Figures (PIL only) and the markdown report of `python -m alae_hf.evaluate`.
+"""Figures (PIL only) and the markdown report of `python -m alae_hf.evaluation.evaluate`.
 
-No maths here: every number comes from `alae_hf.metrics` / `alae_hf.metrics_latent`; this module
+No maths here: every number comes from `alae_hf.evaluation.metrics` / `alae_hf.evaluation.latent_metrics`; this module
 draws them (heatmaps of the direction ↔ factor response, image grids, traversal strips) and
 writes `report.md` with one row per figure, what it means and its floor or chance level.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .imaging import make_grid
+from ..imaging import make_grid
 
 MIN_TILE = 64  # upscale small model outputs (nearest) so figures stay legible
 

@@ -1,6 +1,6 @@
 """The editor app's state without the UI: input checks, loaded models, direction sets, output files.
 
-`app.py` (Gradio) is a layout over this module and `alae_hf.studio_actions` (what each event
+`app.py` (Gradio) is a layout over this module and `alae_hf.app.actions` (what each event
 computes). Nothing here imports gradio: a bad input raises `InputError` (a `ValueError` whose
 message names the field and is shown to the user as is), a model that cannot be loaded raises
 `OSError` / `ValueError` with a readable message.
@@ -31,9 +31,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .directions import Directions, ganspace, layer_range, list_directions, sefa
-from .imaging import ImageError, to_model_tensor
-from .model import StyleALAE
+from ..editing.directions import Directions, ganspace, layer_range, list_directions, sefa
+from ..imaging import ImageError, to_model_tensor
+from ..model import StyleALAE
 
 LOG = logging.getLogger("alae_app")
 

@@ -1,6 +1,6 @@
 """Latent-space metrics: linear separability, direction ↔ factor response, perceptual path length.
 
-Split from `alae_hf.metrics` (image-space metrics, sampling and the attribute-net plumbing) to
+Split from `alae_hf.evaluation.metrics` (image-space metrics, sampling and the attribute-net plumbing) to
 keep modules small; sources:
 
 - Linear separability: Karras et al., "A Style-Based Generator Architecture for GANs", CVPR
@@ -27,12 +27,12 @@ import numpy as np
 import torch
 
 from .attributes import AttributeNet
-from .datasets.synthetic_faces import FACTORS
+from ..datasets.synthetic_faces import FACTORS
 from .metrics import Predictions, _chunk_noise, _param, _progress, describe_images
 
 if TYPE_CHECKING:
-    from .directions import Directions
-    from .model import StyleALAE
+    from ..editing.directions import Directions
+    from ..model import StyleALAE
 
 
 # ---- linear separability -----------------------------------------------------------------------
@@ -164,7 +164,7 @@ def direction_response(model: "StyleALAE", net: AttributeNet, directions: "Direc
         "mean_abs": [K, F] mean |change| (used for isolation), "indices", "factors",
         "alpha", "num_samples"}; see `isolation` and `best_per_factor`.
     """
-    from .editing import apply_direction
+    from ..editing.edits import apply_direction
 
     indices = list(range(directions.num_directions)) if indices is None else [int(i) for i in indices]
     param = _param(model)
@@ -232,7 +232,7 @@ def path_length(model: "StyleALAE", net: AttributeNet, n: int = 500, space: str 
     Returns:
         {"ppl": mean within the 1st-99th percentile, "median", "num_pairs", ...}.
     """
-    from .editing import lerp_w, slerp_z
+    from ..editing.edits import lerp_w, slerp_z
 
     if space not in ("z", "w") or sampling not in ("full", "end"):
         raise ValueError(f"space must be 'z' or 'w' and sampling 'full' or 'end', got {space!r}, {sampling!r}")

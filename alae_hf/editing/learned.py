@@ -15,7 +15,7 @@ strided CNN (upstream ResNet-18) on images average-pooled to at most `image_size
 same noise maps are used for both images of a pair. The result is the same `Directions`
 type as SeFa and GANSpace (σ measured on fresh samples, signs canonicalised).
 
-    python -m alae_hf.directions_voynov --model DIR --steps 20000 --out voynov_coarse \
+    python -m alae_hf.editing.learned --model DIR --steps 20000 --out voynov_coarse \
         --num-directions 32 --layers coarse --batch-size 32 --device cuda
 """
 
@@ -35,7 +35,7 @@ from .directions import (Directions, LayerSpec, Progress, canonical_signs, laten
                          model_fingerprint, projection_sigma)
 
 if TYPE_CHECKING:
-    from .model import StyleALAE
+    from ..model import StyleALAE
 
 SHIFT_LOSS_WEIGHT = 0.25  # upstream `label_weight` 1.0, `shift_weight` 0.25
 
@@ -213,7 +213,7 @@ def _train(pairs: _Pairs, deformer: DirectionMatrix, r: Reconstructor, optimizer
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: train Voynov–Babenko directions for a saved model and write a `Directions` pair."""
-    parser = argparse.ArgumentParser(prog="python -m alae_hf.directions_voynov", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m alae_hf.editing.learned", description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="model folder or Hub repo id")
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--out", help="write OUT.safetensors + OUT.json")
@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.out and not args.save_into_model:
         parser.error("give --out FILE and/or --save-into-model NAME")
-    from .model import StyleALAE
+    from ..model import StyleALAE
 
     model = StyleALAE.from_pretrained(args.model).eval()
     every = max(1, args.steps // 20)

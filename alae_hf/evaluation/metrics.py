@@ -1,4 +1,4 @@
-"""Evaluation metrics for StyleALAE, measured in the feature space of `alae_hf.attributes`.
+"""Evaluation metrics for StyleALAE, measured in the feature space of `alae_hf.evaluation.attributes`.
 
 Sources, per family (see also `shared/reference/official_alae.md` §5 and `editing.md` §7):
 
@@ -10,7 +10,7 @@ Sources, per family (see also `shared/reference/official_alae.md` §5 and `editi
   minimises (Pidhorskyi et al. 2020, §3: reciprocity is imposed in W, not in pixels).
 
 Linear separability (Karras et al. 2019 §4.2), direction ↔ factor response and perceptual path
-length (Karras et al. 2019 §4.1, ALAE `metrics/ppl.py`) live in `alae_hf.metrics_latent`.
+length (Karras et al. 2019 §4.1, ALAE `metrics/ppl.py`) live in `alae_hf.evaluation.latent_metrics`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import scipy.linalg
 import torch
 
 from .attributes import AttributeNet, denormalise, factor_scores
-from .datasets.synthetic_faces import FACTORS
+from ..datasets.synthetic_faces import FACTORS
 
 if TYPE_CHECKING:
-    from .model import StyleALAE
+    from ..model import StyleALAE
 
 # Images: uint8 [N, H, W, C] (rendered or loaded) or float [N, C, H, W] in [-1, 1] (model space).
 Images = Union[np.ndarray, torch.Tensor]

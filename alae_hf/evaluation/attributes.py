@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .datasets.synthetic_faces import FACTORS, Factor, SyntheticFaces
+from ..datasets.synthetic_faces import FACTORS, Factor, SyntheticFaces
 
 INPUT_RESOLUTION = 64
 FEATURE_DIM = 128
@@ -244,7 +244,7 @@ def load_attribute_net(path: str | Path | None = None, device: str | torch.devic
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
     if not path.is_file():
         raise FileNotFoundError(f"no attribute-net weights at {path}; train them with "
-                                f"`python -m alae_hf.attributes --out {path}`")
+                                f"`python -m alae_hf.evaluation.attributes --out {path}`")
     with safe_open(str(path), framework="pt") as handle:
         meta = handle.metadata() or {}
     net = AttributeNet(json.loads(meta.get("widths", json.dumps(WIDTHS))), int(meta.get("feature_dim", FEATURE_DIM)))
@@ -259,7 +259,7 @@ def load_attribute_metrics(path: str | Path | None = None) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """CLI: `python -m alae_hf.attributes --out alae_hf/assets/attribute_net.safetensors`."""
+    """CLI: `python -m alae_hf.evaluation.attributes --out alae_hf/assets/attribute_net.safetensors`."""
     p = argparse.ArgumentParser(description="Train the synthetic-faces attribute network on CPU.")
     p.add_argument("--out", default=str(DEFAULT_WEIGHTS))
     p.add_argument("--num-images", type=int, default=40_000)

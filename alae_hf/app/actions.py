@@ -1,7 +1,7 @@
 """What each event of the editor app computes, without the UI: sample, encode, mix, edit, traverse, export.
 
 `Actions` methods take a session dict (`alae_hf.studio.new_session`) and the raw request values,
-check them (`InputError` names the field), run `StyleALAE` / `alae_hf.editing` (truncate-then-edit,
+check them (`InputError` names the field), run `StyleALAE` / `alae_hf.editing.edits` (truncate-then-edit,
 shared noise maps, directions in σ units; see editing.py's docstring) and return plain values:
 PNG paths in the `Studio`'s output folder, markdown text and updated session dicts. `app.py`
 turns them into Gradio components.
@@ -20,18 +20,18 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import editing
-from .directions import Directions, describe_styles, layer_range
-from .imaging import make_grid, tensor_to_pil
-from .metrics import reconstruction_metrics
-from .studio import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, METHODS, MIX_CHOICES, NOISE_CHOICES, PAPER_ROWS,
+from .. import editing
+from ..editing.directions import Directions, describe_styles, layer_range
+from ..imaging import make_grid, tensor_to_pil
+from ..evaluation.metrics import reconstruction_metrics
+from .state import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, METHODS, MIX_CHOICES, NOISE_CHOICES, PAPER_ROWS,
                      PSI_RANGE, SEED_MAX, STEPS_RANGE, InputError, LoadedModel, Progress, Studio, as_list,
                      check_alphas, check_choice, check_layers, check_number, image_tensor, new_session, parse_seeds,
                      upload_path)
 
 
 def psnr(a: Image.Image, b: Image.Image) -> float:
-    """PSNR in dB of one reconstruction (`alae_hf.metrics`, the evaluation's definition)."""
+    """PSNR in dB of one reconstruction (`alae_hf.evaluation.metrics`, the evaluation's definition)."""
     return reconstruction_metrics(None, np.asarray(a)[None], np.asarray(b)[None])["psnr"]
 
 

@@ -1,9 +1,9 @@
-"""Evaluate a StyleALAE folder: `python -m alae_hf.evaluate --model DIR --out report/`.
+"""Evaluate a StyleALAE folder: `python -m alae_hf.evaluation.evaluate --model DIR --out report/`.
 
 Writes `metrics.json`, `report.md` and PNGs (samples, reconstruction pairs, direction ↔ factor
 heatmaps for SeFa and GANSpace, traversals of the best direction per factor). With
-`--data synthetic:faces[:seed=S,length=L]` (the default) every metric of `alae_hf.metrics` and
-`alae_hf.metrics_latent` is computed, with held-out faces (indices L, L+1, ... of the training
+`--data synthetic:faces[:seed=S,length=L]` (the default) every metric of `alae_hf.evaluation.metrics` and
+`alae_hf.evaluation.latent_metrics` is computed, with held-out faces (indices L, L+1, ... of the training
 spec, never seen in training) as the real data. With `--data DIR` (a model trained on other
 images) only the applicable ones are: reconstruction MSE/PSNR on images from DIR and latent
 reciprocity; attribute-net metrics would measure synthetic-face factors that DIR lacks.
@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from . import eval_report as rep
+from . import report as rep
 from .attributes import load_attribute_metrics, load_attribute_net
-from .datasets.synthetic_faces import FACTOR_NAMES, SyntheticFaces, is_synthetic_spec, parse_spec
+from ..datasets.synthetic_faces import FACTOR_NAMES, SyntheticFaces, is_synthetic_spec, parse_spec
 from .metrics import encode_reconstruct, fd_report, generated_samples, latent_reciprocity, reconstruction_metrics
-from .metrics_latent import best_per_factor, direction_response, isolation, linear_separability, path_length
+from .latent_metrics import best_per_factor, direction_response, isolation, linear_separability, path_length
 
 if TYPE_CHECKING:
-    from .model import StyleALAE
+    from ..model import StyleALAE
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 TRAVERSAL_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
@@ -73,7 +73,7 @@ def synthetic_real(spec: str, resolution: int, start: int, count: int) -> tuple[
 
 def folder_images(folder: str | Path, resolution: int, channels: int, count: int) -> np.ndarray:
     """The first `count` images (sorted, recursive) of a folder, square-cropped to `resolution`."""
-    from .imaging import fit_square, load_image
+    from ..imaging import fit_square, load_image
 
     files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:count]
     if not files:
@@ -158,7 +158,7 @@ def _separability(gen: dict, w_real: np.ndarray, labels: dict, seed: int) -> dic
 
 def _directions(model: "StyleALAE", net, sz: EvalSizes, out: Path, m: dict, progress: bool) -> dict:
     """SeFa and GANSpace on all styles: response matrices, heatmaps, isolation."""
-    from .directions import ganspace, sefa
+    from ..editing.directions import ganspace, sefa
 
     k = min(sz.num_directions, model.arch.latent_size)
     sets = {"sefa": sefa(model, "all", num_directions=k, seed=sz.seed),
@@ -193,7 +193,7 @@ def _best_per_factor(m: dict) -> dict:
 
 
 def _traversals(model: "StyleALAE", sets: dict, best: dict, seed: int, out: Path, m: dict) -> None:
-    from .editing import render, sweep
+    from ..editing.edits import render, sweep
 
     w_plus = model.to_w_plus(model.map(model.seed_latents(1, seed)))
     rows, labels = [], []
@@ -255,7 +255,7 @@ def evaluate_folder(model: "StyleALAE", folder: str, sz: EvalSizes, out: Path, m
 def evaluate(model_path: str, out: str | Path, data: str = "synthetic:faces", sizes: EvalSizes = EvalSizes(),
              device: str = "cpu", attribute_net: str | None = None, progress: bool = True) -> dict:
     """Run the evaluation and write metrics.json, report.md and the figures into `out`."""
-    from .model import StyleALAE
+    from ..model import StyleALAE
 
     start = time.time()
     out = Path(out)
