@@ -8,25 +8,33 @@ Pidhorskyi et al., "Adversarial Latent Autoencoders", CVPR 2020.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from typing import Any, Union
 
 import numpy as np
 import torch
-from diffusers.configuration_utils import ConfigMixin, register_to_config
-from diffusers.models.modeling_utils import ModelMixin
+from diffusers.configuration_utils import register_to_config
 
 from .card import model_card
-from .config import ALAEConfig, preset
+from .config import SEED_MAX, ALAEConfig, preset
+from .loading import HubModel
 from .networks import Encoder, Generator, LatentDiscriminator, Mapping
 
-# A noise spec: a generator to draw from, explicit tensors per injection point, or None (no noise).
-NoiseSpec = Union[torch.Generator, Sequence[torch.Tensor], None]
+# The noise spec, one convention for every caller (`synthesize`, `sample`, `alae_hf.editing.render`,
+# the app); `StyleALAE.noise_maps` resolves it:
+#   None              no noise (deterministic);
+#   int               a seed: the maps drawn from `torch.Generator(model.device).manual_seed(seed)`;
+#   torch.Generator   the maps drawn from it;
+#   Sequence[int]     one seed per image: image i gets the maps seed i gives a batch of one, so an
+#                     image is the same alone or in any batch (`sample(seed=[7, 8])` = 7 then 8);
+#   Sequence[Tensor]  explicit maps (see `make_noise`), used as given ([1, ...] maps are shared).
+# Drawing from an int or a generator gives every image its own maps, unless `batch_constant`
+# (one set shared by the batch: editing's sliders, strips and grids keep the noise fixed).
+# For a batch of one both agree: `sample(1, seed=s)` = `render(seed_to_w_plus(model, 1, s), noise=s)`.
+NoiseSpec = Union[int, torch.Generator, Sequence[int], Sequence[torch.Tensor], None]
 
 
-class StyleALAE(ModelMixin, ConfigMixin):
+class StyleALAE(HubModel):
     """StyleALAE with its four networks: `mapping` (F), `generator` (G), `encoder` (E),
     `discriminator` (D), and the buffer `w_avg` [2L, Z] (the official `dlatent_avg`).
 
@@ -94,18 +102,33 @@ class StyleALAE(ModelMixin, ConfigMixin):
         map across the batch (as the official PPL metric does).
         """
         lod = self._lod(lod)
-        device, dtype = self.generator.const.device, self.generator.const.dtype
+        device, dtype = self.device, self.dtype
         rows = 1 if batch_constant else batch
         shapes = [(1, 4)] + [(rows, self.arch.lod_resolution(k // 2)) for k in range(1, 2 * (lod + 1))]
         return [torch.randn(n, 1, r, r, generator=generator, device=device, dtype=dtype) for n, r in shapes]
 
-    def _noise(self, noise: NoiseSpec, batch: int, lod: int) -> list[torch.Tensor] | None:
-        if noise is None or isinstance(noise, torch.Generator):
-            return None if noise is None else self.make_noise(batch, noise, lod)
-        noise = list(noise)
-        if len(noise) < 2 * (lod + 1):
-            raise ValueError(f"expected {2 * (lod + 1)} noise tensors for lod {lod}, got {len(noise)}")
-        return noise
+    def noise_maps(self, noise: NoiseSpec, batch: int, lod: int | None = None,
+                   batch_constant: bool = False) -> list[torch.Tensor] | None:
+        """Resolve a noise spec (see `NoiseSpec` above) to the maps of `batch` images, or None."""
+        lod = self._lod(lod)
+        if noise is None:
+            return None
+        if isinstance(noise, int) and not isinstance(noise, bool):
+            noise = torch.Generator(device=self.device).manual_seed(noise)
+        if isinstance(noise, torch.Generator):
+            return self.make_noise(batch, noise, lod, batch_constant)
+        if isinstance(noise, (str, bytes)) or not isinstance(noise, Sequence):
+            raise TypeError("noise must be None, an int seed, a torch.Generator, a list of seeds or a list of "
+                            f"tensors, got {type(noise).__name__}")
+        items = list(noise)
+        if items and all(isinstance(s, int) and not isinstance(s, bool) for s in items):
+            if len(items) != batch:
+                raise ValueError(f"got {len(items)} noise seeds for {batch} images")
+            per_image = [self.make_noise(1, torch.Generator(device=self.device).manual_seed(s), lod) for s in items]
+            return [torch.cat(maps) for maps in zip(*per_image)]
+        if len(items) < 2 * (lod + 1) or not all(isinstance(m, torch.Tensor) for m in items):
+            raise ValueError(f"expected {2 * (lod + 1)} noise tensors for lod {lod}, got {len(items)} items")
+        return items
 
     def synthesize(self, w: torch.Tensor, noise: NoiseSpec = None, lod: int | None = None,
                    blend: float = 1.0) -> torch.Tensor:
@@ -113,8 +136,8 @@ class StyleALAE(ModelMixin, ConfigMixin):
 
         Args:
             w: one style for all layers, or one per layer.
-            noise: a `torch.Generator` to draw noise from, explicit maps (see `make_noise`),
-                or None for no noise (deterministic).
+            noise: a noise spec (`NoiseSpec`): a seed, a `torch.Generator`, one seed per
+                image, explicit maps (see `make_noise`), or None for no noise (deterministic).
             lod: level of detail (default: full resolution).
             blend: fade-in factor in [0, 1] (1 = no fade).
         """
@@ -122,7 +145,7 @@ class StyleALAE(ModelMixin, ConfigMixin):
         styles = self.to_w_plus(w)
         if not 0.0 <= blend <= 1.0 or (blend < 1 and lod == 0):
             raise ValueError(f"blend must be in [0, 1] (and 1 at lod 0), got {blend} at lod {lod}")
-        return self.generator(styles, lod, blend, self._noise(noise, styles.shape[0], lod))
+        return self.generator(styles, lod, blend, self.noise_maps(noise, styles.shape[0], lod))
 
     def encode(self, x: torch.Tensor, blend: float = 1.0) -> torch.Tensor:
         """E: images [N, C, r, r] in [-1, 1] -> w [N, Z]; r picks the level of detail."""
@@ -172,78 +195,47 @@ class StyleALAE(ModelMixin, ConfigMixin):
         target = w.detach().reshape(-1, self.arch.latent_size).mean(0).to(self.w_avg.dtype)
         self.w_avg.copy_(torch.lerp(target.expand_as(self.w_avg), self.w_avg, self.arch.w_avg_beta))
 
-    def seed_latents(self, n: int, seed: int) -> torch.Tensor:
+    def seed_latents(self, n: int, seed: int | Sequence[int]) -> torch.Tensor:
         """z [n, Z] from `numpy.random.RandomState(seed)` (the seed convention of NVlabs and the
-        official ALAE figure scripts), on the model's device and dtype."""
+        official ALAE figure scripts), on the model's device and dtype. A list of seeds gives
+        one row per seed (each the first row of its own seed), as NVlabs `generate.py --seeds`."""
+        if isinstance(seed, Sequence):
+            if len(seed) != n:
+                raise ValueError(f"got {len(seed)} seeds for {n} latents")
+            return torch.cat([self.seed_latents(1, s) for s in seed]) if n else self.seed_latents(0, 0)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+            raise ValueError(f"seed must be an integer in [0, {SEED_MAX}], got {seed!r}")
         z = np.random.RandomState(seed).randn(n, self.arch.latent_size)
-        return torch.from_numpy(z).to(self.generator.const.device, self.generator.const.dtype)
+        return torch.from_numpy(z).to(self.device, self.dtype)
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int = 0, truncation_psi: float | None = None,
+    def sample(self, n: int | None = None, seed: int | Sequence[int] = 0, truncation_psi: float | None = None,
                truncation_cutoff: int | None = None, noise: NoiseSpec | str = "seed") -> torch.Tensor:
-        """Generate `n` images [n, C, R, R] in [-1, 1] from a seed.
+        """Generate images [n, C, R, R] in [-1, 1] from a seed, or one image per seed.
 
-        `noise="seed"` draws noise from a generator seeded with `seed` (reproducible); any
-        other `NoiseSpec` is passed to `synthesize`.
+        Args:
+            n: number of images (default 1, or the number of seeds).
+            seed: one seed for `n` images (z rows of `numpy.random.RandomState(seed)`), or a list
+                of seeds, one image each (the app's Sample tab: image i is `sample(1, seed=seeds[i])`).
+            truncation_psi, truncation_cutoff: see `truncate` (None: the config's defaults).
+            noise: "seed" draws the noise from the same seed(s) as z; any other `NoiseSpec`
+                (see the top of this module) is passed to `synthesize`.
+
+        To get PIL images or a PNG grid (`alae_hf.imaging`)::
+
+            from alae_hf.imaging import make_grid, tensor_to_pil
+            images = tensor_to_pil(model.sample(8, seed=0))      # list of PIL.Image
+            make_grid(images, columns=4).save("samples.png")
         """
+        seeds = list(seed) if isinstance(seed, Sequence) else None
+        n = (len(seeds) if seeds is not None else 1) if n is None else n
         w = self.truncate(self.map(self.seed_latents(n, seed)), truncation_psi, truncation_cutoff)
         if isinstance(noise, str):
             if noise != "seed":
-                raise ValueError(f"noise must be 'seed', a torch.Generator, tensors or None, got {noise!r}")
-            noise = torch.Generator(device=self.generator.const.device).manual_seed(seed)
+                raise ValueError(f"noise must be 'seed' or a noise spec (see alae_hf.model.NoiseSpec), got {noise!r}")
+            noise = seeds if seeds is not None else seed
         return self.synthesize(w, noise=noise)
 
-    # ---- Hub ------------------------------------------------------------------------------
-    @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> "StyleALAE":
-        """Load `config.json` + safetensors from a folder or Hub repo id, strictly.
-
-        Accepts diffusers' keyword arguments (`torch_dtype`, `variant`, `subfolder`,
-        `revision`, `local_files_only`, ...). A missing, unexpected or mis-shaped key raises.
-        """
-        want_info = kwargs.pop("output_loading_info", False)
-        path = os.fspath(pretrained_model_name_or_path)
-        try:
-            config = cls.load_config(path, **_config_kwargs(kwargs))
-        except (OSError, ValueError) as err:
-            raise OSError(_missing_message(path, err)) from err
-        if config.get("_class_name") not in (None, cls.__name__):
-            raise ValueError(f"{path} holds a {config.get('_class_name')!r}, not a {cls.__name__} checkpoint")
-        model, info = super().from_pretrained(path, output_loading_info=True, **kwargs)
-        problems = {k: v for k, v in info.items() if v}
-        if problems:
-            raise ValueError(f"{path}: the weights do not match the config: {problems}")
-        return (model, info) if want_info else model
-
-    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
-        """Write config.json, safetensors and (if absent) a model card README.md."""
-        super().save_pretrained(save_directory, **kwargs)
-        readme = os.path.join(save_directory, "README.md")
-        if kwargs.get("is_main_process", True) and not os.path.exists(readme):
-            with open(readme, "w", encoding="utf-8") as handle:
-                handle.write(model_card(self.arch))
-
-    def push_to_hub(self, repo_id: str, commit_message: str = "Upload StyleALAE", private: bool | None = None,
-                    token: str | None = None, variant: str | None = None, **kwargs: Any) -> str:
-        """Save to a temporary folder (with our model card, not diffusers') and upload it."""
-        from huggingface_hub import HfApi
-
-        api = HfApi(token=token)
-        repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
-        with tempfile.TemporaryDirectory() as folder:
-            self.save_pretrained(folder, variant=variant)
-            api.upload_folder(repo_id=repo_id, folder_path=folder, commit_message=commit_message, **kwargs)
-        return repo_id
-
-
-def _config_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    keys = ("cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder", "proxies")
-    return {k: kwargs[k] for k in keys if k in kwargs}
-
-
-def _missing_message(path: str, err: Exception) -> str:
-    if os.path.isdir(path):
-        return f"{path} is not a StyleALAE folder: no readable config.json ({err})"
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    hint = " HF_HUB_OFFLINE is set, so only cached repos can load." if offline else ""
-    return f"could not load {path!r}: not a local folder, and not a reachable or cached Hub repo.{hint} ({err})"
+    # ---- Hub (strict loading, card, push: `alae_hf.loading.HubModel`) -----------------------
+    def _model_card(self) -> str:
+        return model_card(self.arch)
