@@ -1,10 +1,13 @@
 """Model cards (README.md with Hub YAML metadata) for StyleALAE folders.
 
 Written by us rather than by diffusers, whose generated card would label the repo
-`library_name: diffusers` (shared/reference/ecosystem.md §1a, §5).
+`library_name: diffusers` (shared/reference/ecosystem.md §1a, §5). The metadata block is
+`huggingface_hub.ModelCardData`, so the Hub reads exactly what its own tools would write.
 """
 
 from __future__ import annotations
+
+from huggingface_hub import ModelCard, ModelCardData
 
 from .config import ALAEConfig
 
@@ -14,13 +17,8 @@ TAGS = ("alae", "stylealae", "stylegan", "gan", "autoencoder", "image-to-image",
 def model_card(arch: ALAEConfig, title: str = "StyleALAE", description: str = "", datasets: tuple[str, ...] = (),
                license: str = "cc-by-nc-4.0", extra_sections: str = "", base_model: str | None = None) -> str:
     """A model card: YAML front matter, what the model is, how to load and edit it, its config."""
-    lines = ["---", "library_name: alae_hf", f"license: {license}", "pipeline_tag: unconditional-image-generation",
-             "tags:"] + [f"- {t}" for t in TAGS]
-    if datasets:
-        lines += ["datasets:"] + [f"- {d}" for d in datasets]
-    if base_model:
-        lines.append(f"base_model: {base_model}")
-    lines.append("---")
+    data = ModelCardData(library_name="alae_hf", license=license, pipeline_tag="unconditional-image-generation",
+                         tags=list(TAGS), datasets=list(datasets) or None, base_model=base_model)
     config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in arch.to_dict().items())
     body = f"""
 # {title}
@@ -49,4 +47,4 @@ reconstruction = model.synthesize(w)                       # w -> images
 {config_rows}
 {extra_sections}
 """
-    return "\n".join(lines) + "\n" + body
+    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))

@@ -19,6 +19,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # Refuse images whose decoded size would be absurd (Pillow's own guard is a warning up to 2x
 # its limit). 100 megapixels decodes to ~300 MB of RGB, the most an app request should cost.
 MAX_PIXELS = 100_000_000
+# Every image file the project reads (training folders, evaluation folders): one list.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 
 class ImageError(ValueError):
@@ -101,12 +103,32 @@ def fit_square(image: Image.Image, resolution: int, center_crop: bool = True) ->
     return image
 
 
+# ---- the one pixel-range convention: uint8 [0, 255] <-> model range [-1, 1] ------------------
+def uint8_to_model(pixels: torch.Tensor | np.ndarray, dtype: torch.dtype = torch.float32,
+                   channels_last: bool = False) -> torch.Tensor:
+    """uint8 [0, 255] -> float [-1, 1] (official `x / 127.5 - 1`, `dataloader.py`).
+
+    `channels_last=True` reads [N, H, W, C] (numpy/PIL layout) and returns [N, C, H, W]."""
+    x = torch.from_numpy(np.ascontiguousarray(pixels)) if isinstance(pixels, np.ndarray) else pixels
+    if channels_last:
+        x = x.permute(0, 3, 1, 2)
+    return x.to(dtype) / 127.5 - 1.0
+
+
+def model_to_uint8(images: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
+    """float [-1, 1] -> uint8 [0, 255], clamped and rounded as saved images are (on the CPU).
+
+    `channels_last=True` turns [N, C, H, W] into [N, H, W, C]."""
+    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).contiguous() if channels_last else x
+
+
 def pil_to_tensor(image: Image.Image) -> torch.Tensor:
-    """uint8 PIL image -> float tensor [C, H, W] in [-1, 1] (official x/127.5 - 1)."""
-    array = np.asarray(image, dtype=np.float32)
+    """uint8 PIL image -> float tensor [C, H, W] in [-1, 1]."""
+    array = np.asarray(image, dtype=np.uint8)
     if array.ndim == 2:
         array = array[:, :, None]
-    return torch.from_numpy(array).permute(2, 0, 1).contiguous() / 127.5 - 1.0
+    return uint8_to_model(array[None], channels_last=True)[0].contiguous()
 
 
 def to_model_tensor(source: str | os.PathLike | bytes | Image.Image, resolution: int, channels: int = 3,
@@ -120,8 +142,7 @@ def tensor_to_pil(images: torch.Tensor) -> list[Image.Image]:
     """Model output [N, C, H, W] in [-1, 1] -> list of 8-bit PIL images (clamped)."""
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ValueError(f"expected images of shape [N, 1|3, H, W], got {tuple(images.shape)}")
-    array = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    array = array.permute(0, 2, 3, 1).numpy()
+    array = model_to_uint8(images, channels_last=True).numpy()
     return [Image.fromarray(a[:, :, 0], "L") if a.shape[2] == 1 else Image.fromarray(a, "RGB") for a in array]
 
 

@@ -85,8 +85,8 @@ def _factor_labels(n: int, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
 def test_separability_is_near_one_for_linear_codes_and_near_chance_for_noise():
     rng = np.random.default_rng(0)
     labels, latent = _factor_labels(400, rng)
-    linear = linear_separability(latent, labels)
-    noise = linear_separability(rng.normal(size=latent.shape), labels)
+    linear = linear_separability(latent, labels, FACTORS)
+    noise = linear_separability(rng.normal(size=latent.shape), labels, FACTORS)
     assert linear["score"] < 1.5, linear
     assert noise["score"] > 0.6 * noise["chance"] and noise["chance"] > 50, noise
     assert all(f["accuracy"] > 0.95 for f in linear["factors"].values())
@@ -97,7 +97,7 @@ def test_separability_prunes_unconfident_predictions():
     labels, latent = _factor_labels(400, rng)
     probs = {f.name: (np.eye(f.num_classes)[labels[f.name]] * 0.8 + 0.2 / f.num_classes) if f.kind != "continuous"
              else labels[f.name] for f in FACTORS}
-    result = linear_separability(latent, probs, keep=0.5)
+    result = linear_separability(latent, probs, FACTORS, keep=0.5)
     assert result["score"] < 1.5 and result["keep"] == 0.5
 
 

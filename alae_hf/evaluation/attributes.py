@@ -26,12 +26,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..imaging import uint8_to_model
 from ..datasets.synthetic_faces import FACTORS, Factor, SyntheticFaces
 
 INPUT_RESOLUTION = 64
 FEATURE_DIM = 128
 WIDTHS = (16, 32, 64, 128)
-ASSETS = Path(__file__).resolve().parent / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"  # alae_hf/assets (package data)
 DEFAULT_WEIGHTS = ASSETS / "attribute_net.safetensors"
 # Data-set seeds of the shipped net: training and held-out images never share a (seed, index).
 TRAIN_SEED, HELDOUT_SEED = 1, 2
@@ -72,6 +73,8 @@ class AttributeNet(nn.Module):
         if len(widths) != 4:
             raise ValueError(f"widths must list 4 channel counts (64, 32, 16, 8 px), got {widths}")
         self.widths, self.feature_dim = tuple(int(c) for c in widths), int(feature_dim)
+        # The factors the heads predict, for generic metrics that must not know the data set.
+        self.factors: tuple[Factor, ...] = tuple(FACTORS)
         a, b, c, d = self.widths
         self.body = nn.Sequential(*_conv(3, a, 1), *_conv(a, b, 2), *_conv(b, b, 1), *_conv(b, c, 2),
                                   *_conv(c, c, 1), *_conv(c, d, 2))
@@ -121,7 +124,7 @@ def denormalise(factor: Factor, values: torch.Tensor) -> torch.Tensor:
 
 def uint8_to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 [N, H, W, 3] -> float [N, 3, H, W] in [-1, 1] (the model's convention)."""
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    return uint8_to_model(images, channels_last=True)
 
 
 def attribute_loss(net: AttributeNet, images: torch.Tensor, labels: dict[str, torch.Tensor]) -> torch.Tensor:

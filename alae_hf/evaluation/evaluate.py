@@ -31,14 +31,13 @@ import torch
 
 from . import report as rep
 from .attributes import load_attribute_metrics, load_attribute_net
-from ..datasets.synthetic_faces import FACTOR_NAMES, SyntheticFaces, is_synthetic_spec, parse_spec
+from ..datasets.synthetic_faces import FACTOR_NAMES, FACTORS, SyntheticFaces, is_synthetic_spec, parse_spec
 from .metrics import encode_reconstruct, fd_report, generated_samples, latent_reciprocity, reconstruction_metrics
 from .latent_metrics import best_per_factor, direction_response, isolation, linear_separability, path_length
 
 if TYPE_CHECKING:
     from ..model import StyleALAE
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 TRAVERSAL_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 
 
@@ -73,11 +72,11 @@ def synthetic_real(spec: str, resolution: int, start: int, count: int) -> tuple[
 
 def folder_images(folder: str | Path, resolution: int, channels: int, count: int) -> np.ndarray:
     """The first `count` images (sorted, recursive) of a folder, square-cropped to `resolution`."""
-    from ..imaging import fit_square, load_image
+    from ..imaging import IMAGE_EXTENSIONS, fit_square, load_image
 
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:count]
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)[:count]
     if not files:
-        raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {folder}")
+        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {folder}")
     mode = "RGB" if channels == 3 else "L"
     images = [np.asarray(fit_square(load_image(f, mode=mode), resolution)) for f in files]
     return np.stack([a if a.ndim == 3 else a[:, :, None] for a in images])
@@ -151,9 +150,9 @@ def _save_figures(out: Path, m: dict, samples: np.ndarray | None, real: np.ndarr
 
 
 def _separability(gen: dict, w_real: np.ndarray, labels: dict, seed: int) -> dict:
-    return {"w_real": linear_separability(w_real, labels, seed=seed),
-            "z_generated": linear_separability(gen["z"], gen["predictions"], seed=seed),
-            "w_generated": linear_separability(gen["w"], gen["predictions"], seed=seed)}
+    return {"w_real": linear_separability(w_real, labels, FACTORS, seed=seed),
+            "z_generated": linear_separability(gen["z"], gen["predictions"], FACTORS, seed=seed),
+            "w_generated": linear_separability(gen["w"], gen["predictions"], FACTORS, seed=seed)}
 
 
 def _directions(model: "StyleALAE", net, sz: EvalSizes, out: Path, m: dict, progress: bool) -> dict:

@@ -27,11 +27,11 @@ import numpy as np
 import torch
 
 from .attributes import AttributeNet
-from ..datasets.synthetic_faces import FACTORS
-from .metrics import Predictions, _chunk_noise, _param, _progress, describe_images
+from .metrics import Predictions, chunk_noise, describe_images, progress_bar
 
 if TYPE_CHECKING:
     from ..editing.directions import Directions
+    from ..datasets.synthetic_faces import Factor
     from ..model import StyleALAE
 
 
@@ -73,7 +73,7 @@ def svm_predictions(latents: np.ndarray, targets: np.ndarray, folds: int = 2, se
     return out
 
 
-def binary_tasks(labels: dict[str, np.ndarray]) -> dict[str, list[tuple[np.ndarray, np.ndarray | None]]]:
+def binary_tasks(labels: dict[str, np.ndarray], factors: Sequence["Factor"]) -> dict[str, list[tuple[np.ndarray, np.ndarray | None]]]:
     """Per factor, the binary tasks (target [N], confidence [N] or None) of the separability test.
 
     Labels are exact values (int classes / floats) or attribute-net predictions (class
@@ -82,7 +82,7 @@ def binary_tasks(labels: dict[str, np.ndarray]) -> dict[str, list[tuple[np.ndarr
     class (averaged later), confidence max(p, 1 − p) for probabilities, None for exact classes.
     """
     tasks: dict[str, list] = {}
-    for f in FACTORS:
+    for f in factors:
         v = np.asarray(labels[f.name])
         if f.kind == "continuous":
             med = np.median(v)
@@ -99,13 +99,14 @@ def binary_tasks(labels: dict[str, np.ndarray]) -> dict[str, list[tuple[np.ndarr
     return tasks
 
 
-def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], keep: float = 0.5,
-                        folds: int = 2, seed: int = 0) -> dict:
+def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], factors: Sequence["Factor"],
+                        keep: float = 0.5, folds: int = 2, seed: int = 0) -> dict:
     """Linear separability of every factor in a latent space (Karras et al. 2019 §4.2).
 
     Args:
         latents: [N, D] codes (z, w or E(x)).
         labels: per factor, exact labels or attribute-net predictions (see `binary_tasks`).
+        factors: the factors' kinds and ranges (e.g. `AttributeNet.factors`).
         keep: fraction of each task's most confident samples kept (StyleGAN keeps 50%); tasks
             without a confidence (exact classes) keep all.
         folds: cross-fitting folds for the SVM predictions.
@@ -117,8 +118,8 @@ def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], keep
         useless SVM. For categorical factors H_f averages the one-vs-rest tasks.
     """
     latents = np.asarray(latents, np.float64)
-    factors = {}
-    for name, tasks in binary_tasks(labels).items():
+    scores = {}
+    for name, tasks in binary_tasks(labels, factors).items():
         h, h0, acc = [], [], []
         for target, confidence in tasks:
             idx = np.arange(len(target)) if confidence is None else np.argsort(-confidence, kind="stable")
@@ -127,27 +128,27 @@ def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], keep
             h.append(conditional_entropy_bits(pred, target[idx]))
             h0.append(conditional_entropy_bits(np.zeros_like(pred), target[idx]))
             acc.append(float((pred == target[idx]).mean()))
-        factors[name] = {"entropy_bits": float(np.mean(h)), "chance_bits": float(np.mean(h0)),
-                         "separability": float(2 ** np.mean(h)), "accuracy": float(np.mean(acc))}
-    return {"score": float(2 ** sum(f["entropy_bits"] for f in factors.values())),
-            "chance": float(2 ** sum(f["chance_bits"] for f in factors.values())),
-            "num_samples": len(latents), "keep": keep, "factors": factors}
+        scores[name] = {"entropy_bits": float(np.mean(h)), "chance_bits": float(np.mean(h0)),
+                        "separability": float(2 ** np.mean(h)), "accuracy": float(np.mean(acc))}
+    return {"score": float(2 ** sum(f["entropy_bits"] for f in scores.values())),
+            "chance": float(2 ** sum(f["chance_bits"] for f in scores.values())),
+            "num_samples": len(latents), "keep": keep, "factors": scores}
 
 
 # ---- direction ↔ factor response ---------------------------------------------------------------
-def factor_scalars(predictions: Predictions) -> dict[str, np.ndarray]:
+def factor_scalars(predictions: Predictions, factors: Sequence["Factor"]) -> dict[str, np.ndarray]:
     """Predictions on a common scale: continuous factors / (high − low), binary p(class 1),
     categorical class probabilities [N, C] (compared by total variation)."""
     out = {}
-    for f in FACTORS:
+    for f in factors:
         p = predictions[f.name]
         out[f.name] = p / (f.high - f.low) if f.kind == "continuous" else (p[:, 1] if f.kind == "binary" else p)
     return out
 
 
-def _half_change(plus: Predictions, minus: Predictions) -> np.ndarray:
+def _half_change(plus: Predictions, minus: Predictions, factors: Sequence["Factor"]) -> np.ndarray:
     """[N, F] change per σ: (s(+α) − s(−α)) / 2, or half the total variation for categorical."""
-    a, b = factor_scalars(plus), factor_scalars(minus)
+    a, b = factor_scalars(plus, factors), factor_scalars(minus, factors)
     cols = [0.25 * np.abs(a[n] - b[n]).sum(1) if a[n].ndim == 2 else (a[n] - b[n]) / 2 for n in a]
     return np.stack(cols, axis=1)
 
@@ -167,24 +168,23 @@ def direction_response(model: "StyleALAE", net: AttributeNet, directions: "Direc
     from ..editing.edits import apply_direction
 
     indices = list(range(directions.num_directions)) if indices is None else [int(i) for i in indices]
-    param = _param(model)
     w_plus = model.to_w_plus(model.map(model.seed_latents(n, seed)))
-    noise = model.make_noise(n, torch.Generator(device=param.device).manual_seed(seed))
+    noise = model.make_noise(n, torch.Generator(device=model.device).manual_seed(seed))
     rows = []
-    for k in _progress(indices, len(indices), f"{directions.method} response", progress):
+    for k in progress_bar(indices, len(indices), f"{directions.method} response", progress):
         ends = [_predict(model, net, apply_direction(w_plus, directions, k, s * alpha), noise, batch_size)
                 for s in (1.0, -1.0)]
-        rows.append(_half_change(*ends))
+        rows.append(_half_change(*ends, net.factors))
     changes = np.stack(rows)  # [K, N, F]
     return {"mean": changes.mean(1), "mean_abs": np.abs(changes).mean(1), "indices": indices,
-            "factors": [f.name for f in FACTORS], "alpha": alpha, "num_samples": n, "method": directions.method}
+            "factors": [f.name for f in net.factors], "alpha": alpha, "num_samples": n, "method": directions.method}
 
 
 def _predict(model: "StyleALAE", net: AttributeNet, w_plus: torch.Tensor, noise: list[torch.Tensor],
              batch_size: int) -> Predictions:
     parts = []
     for i in range(0, w_plus.shape[0], batch_size):
-        x = model.synthesize(w_plus[i:i + batch_size], noise=_chunk_noise(noise, i, i + batch_size))
+        x = model.synthesize(w_plus[i:i + batch_size], noise=chunk_noise(noise, i, i + batch_size))
         parts.append(describe_images(net, x.clamp(-1, 1))[1])
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
@@ -236,13 +236,12 @@ def path_length(model: "StyleALAE", net: AttributeNet, n: int = 500, space: str 
 
     if space not in ("z", "w") or sampling not in ("full", "end"):
         raise ValueError(f"space must be 'z' or 'w' and sampling 'full' or 'end', got {space!r}, {sampling!r}")
-    param = _param(model)
     rng = np.random.RandomState(seed)
-    z = torch.from_numpy(rng.randn(2, n, model.arch.latent_size)).to(param.device, param.dtype)
-    t = torch.from_numpy(rng.uniform(size=(n, 1)) * (sampling == "full")).to(param.device, param.dtype)
-    gen = torch.Generator(device=param.device).manual_seed(seed)
+    z = torch.from_numpy(rng.randn(2, n, model.arch.latent_size)).to(model.device, model.dtype)
+    t = torch.from_numpy(rng.uniform(size=(n, 1)) * (sampling == "full")).to(model.device, model.dtype)
+    gen = torch.Generator(device=model.device).manual_seed(seed)
     dist = []
-    for i in _progress(range(0, n, batch_size), -(-n // batch_size), f"PPL {space}/{sampling}", progress):
+    for i in progress_bar(range(0, n, batch_size), -(-n // batch_size), f"PPL {space}/{sampling}", progress):
         z0, z1, ti = z[0, i:i + batch_size], z[1, i:i + batch_size], t[i:i + batch_size]
         if space == "z":
             w = model.map(torch.cat([slerp_z(z0, z1, ti), slerp_z(z0, z1, ti + epsilon)]))

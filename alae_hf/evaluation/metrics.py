@@ -16,17 +16,18 @@ length (Karras et al. 2019 §4.1, ALAE `metrics/ppl.py`) live in `alae_hf.evalua
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import scipy.linalg
 import torch
 
+from ..imaging import model_to_uint8, uint8_to_model
 from .attributes import AttributeNet, denormalise, factor_scores
-from ..datasets.synthetic_faces import FACTORS
 
 if TYPE_CHECKING:
+    from ..datasets.synthetic_faces import Factor
     from ..model import StyleALAE
 
 # Images: uint8 [N, H, W, C] (rendered or loaded) or float [N, C, H, W] in [-1, 1] (model space).
@@ -35,7 +36,7 @@ Predictions = dict[str, np.ndarray]
 
 
 # ---- plumbing ----------------------------------------------------------------------------------
-def _progress(iterable: Iterable, total: int, desc: str, show: bool) -> Iterable:
+def progress_bar(iterable: Iterable, total: int, desc: str, show: bool) -> Iterable:
     if not show:
         return iterable
     from tqdm.auto import tqdm
@@ -51,20 +52,16 @@ def image_batches(images: Images, batch_size: int, device: torch.device | str = 
         if isinstance(chunk, np.ndarray):
             if chunk.dtype != np.uint8 or chunk.ndim != 4:
                 raise ValueError(f"expected uint8 images [N, H, W, C], got {chunk.dtype} {chunk.shape}")
-            chunk = torch.from_numpy(chunk).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            chunk = uint8_to_model(chunk, channels_last=True)
         yield chunk.to(device=device, dtype=dtype)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """[N, C, H, W] in [-1, 1] -> uint8 [N, H, W, C], clamped and rounded (as saved images)."""
-    return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return model_to_uint8(images, channels_last=True).numpy()
 
 
-def _param(model: "StyleALAE") -> torch.Tensor:
-    return model.generator.const
-
-
-def _chunk_noise(noise: list[torch.Tensor] | None, start: int, stop: int) -> list[torch.Tensor] | None:
+def chunk_noise(noise: list[torch.Tensor] | None, start: int, stop: int) -> list[torch.Tensor] | None:
     """Rows start:stop of per-sample noise maps; batch-shared ([1, ...]) maps pass through."""
     return None if noise is None else [m if m.shape[0] == 1 else m[start:stop] for m in noise]
 
@@ -77,7 +74,7 @@ def describe_images(net: AttributeNet, images: Images, batch_size: int = 128) ->
     features = torch.cat(feats)
     preds = net.raw_heads(features)
     out = {}
-    for f in FACTORS:
+    for f in net.factors:
         raw = preds[f.name].double().cpu()
         out[f.name] = (denormalise(f, raw) if f.kind == "continuous" else raw.softmax(-1)).numpy()
     return features.double().cpu().numpy(), out
@@ -157,11 +154,10 @@ def generated_samples(model: "StyleALAE", net: AttributeNet | None, n: int, seed
     Returns:
         {"z", "w" [N, Z], "features" [N, D], "predictions", "w_rec" [k, Z], "images" [k', H, W, C]}.
     """
-    param = _param(model)
     z = model.seed_latents(n, seed)
-    gen = torch.Generator(device=param.device).manual_seed(seed)
+    gen = torch.Generator(device=model.device).manual_seed(seed)
     ws, feats, preds, recs, keep = [], [], [], [], []
-    for start in _progress(range(0, n, batch_size), -(-n // batch_size), "samples", progress):
+    for start in progress_bar(range(0, n, batch_size), -(-n // batch_size), "samples", progress):
         w = model.map(z[start:start + batch_size])
         x = model.synthesize(w, noise=gen)
         if start < encode_first:
@@ -184,11 +180,10 @@ def encode_reconstruct(model: "StyleALAE", images: Images, batch_size: int = 32,
                        progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """w = E(x) [N, Z] (float64) and G(w) as uint8 [N, H, W, C], untruncated, with noise from a
     generator seeded with `seed` (official demos decode encoded images with noise on)."""
-    param = _param(model)
-    gen = torch.Generator(device=param.device).manual_seed(seed)
+    gen = torch.Generator(device=model.device).manual_seed(seed)
     ws, recs = [], []
-    batches = image_batches(images, batch_size, param.device, param.dtype)
-    for x in _progress(batches, -(-len(images) // batch_size), "reconstruct", progress):
+    batches = image_batches(images, batch_size, model.device, model.dtype)
+    for x in progress_bar(batches, -(-len(images) // batch_size), "reconstruct", progress):
         if x.shape[-1] != model.arch.resolution:
             raise ValueError(f"expected images at the model's {model.arch.resolution} px, got {tuple(x.shape)}")
         w = model.encode(x)
@@ -220,15 +215,15 @@ def reconstruction_metrics(net: AttributeNet | None, originals: np.ndarray, reco
     if net is None:
         return out
     p_x, p_r = describe_images(net, originals)[1], describe_images(net, reconstructions)[1]
-    out["agreement"] = _agreement(p_x, p_r)
+    out["agreement"] = _agreement(p_x, p_r, net.factors)
     if labels is not None:
         out["vs_labels"] = {"reconstruction": factor_scores(p_r, labels), "original": factor_scores(p_x, labels)}
     return out
 
 
-def _agreement(a: Predictions, b: Predictions) -> dict[str, dict]:
+def _agreement(a: Predictions, b: Predictions, factors: Sequence[Factor]) -> dict[str, dict]:
     out = {}
-    for f in FACTORS:
+    for f in factors:
         x, y = a[f.name], b[f.name]
         if f.kind == "continuous":
             r = float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else 0.0
