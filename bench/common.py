@@ -1,15 +1,19 @@
-"""Shared by the benchmarks: timing with device sync, a measured matmul peak, and the official
-`Model` (podgorskiy/ALAE `model.py`, from a local checkout named by ALAE_OFFICIAL_SRC)."""
+"""Shared by the benchmarks: timing with device sync, a measured matmul peak, kernel and host-sync
+counts, and the official `Model` and training iteration (podgorskiy/ALAE `model.py`,
+`train_alae.py`, from a local checkout named by ALAE_OFFICIAL_SRC)."""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
+import traceback
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from alae_hf import ALAEConfig
 
@@ -66,3 +70,130 @@ def official_model(arch: ALAEConfig, device: torch.device, training: bool = Fals
                          truncation_psi=arch.truncation_psi, truncation_cutoff=arch.truncation_cutoff,
                          generator="GeneratorDefault", encoder="EncoderDefault", **mixing)
     return model.to(device)
+
+
+def official_train_step(arch: ALAEConfig, batch: int, device: torch.device) -> Callable[[], None] | None:
+    """One official `train_alae.py` iteration (LREQAdam, three `Model.forward` calls, R1 every
+    step) at full resolution on random images, as a closure; None without ALAE_OFFICIAL_SRC.
+    Leaves the default tensor type at CUDA on a GPU (the official forward creates tensors
+    without a device); call `restore_default_tensor_type()` when done timing it."""
+    import inspect
+
+    model = official_model(arch, device, training=True)
+    if model is None:
+        return None
+    model.train()
+    lreq_adam = official_module("custom_adam").LREQAdam
+    # HEAD names D and F mapping_d / mapping_f; older revisions mapping_tl / mapping_fl
+    d_net, f_net = (getattr(model, a, None) or getattr(model, b) for a, b in (("mapping_d", "mapping_tl"),
+                                                                              ("mapping_f", "mapping_fl")))
+    enc = lreq_adam([{"params": model.encoder.parameters()}, {"params": d_net.parameters()}],
+                    lr=0.0015, betas=(0.0, 0.99), weight_decay=0)
+    dec = lreq_adam([{"params": model.decoder.parameters()}, {"params": f_net.parameters()}],
+                    lr=0.0015, betas=(0.0, 0.99), weight_decay=0)
+    lod = arch.max_lod
+    x = (torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1).requires_grad_(True)
+    alt = {"alt": False} if "alt" in inspect.signature(model.forward).parameters else {}
+
+    def step() -> None:
+        enc.zero_grad()
+        model(x, lod, 1.0, d_train=True, ae=False, **alt).backward()
+        enc.step()
+        dec.zero_grad()
+        model(x, lod, 1.0, d_train=False, ae=False, **alt).backward()
+        dec.step()
+        enc.zero_grad()
+        dec.zero_grad()
+        model(x, lod, 1.0, d_train=True, ae=True, **alt).backward()
+        enc.step()
+        dec.step()
+
+    return step
+
+
+def official_inference(arch: ALAEConfig, batch: int, device: torch.device) -> dict[str, Callable[[], Any]] | None:
+    """The official gen (F + truncation + G, noise on), enc (E + D) and rec (E then G) closures."""
+    model = official_model(arch, device)
+    if model is None:
+        return None
+    model.eval()
+    lod = arch.max_lod
+    z = torch.randn(batch, arch.latent_size, device=device)
+    x = torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1
+    return {
+        "gen": lambda: model.generate(lod, 1, z=z, count=batch, mixing=False, noise=True),
+        "enc": lambda: model.encode(x, lod, 1),
+        "rec": lambda: model.decoder(model.encode(x, lod, 1)[0].repeat(1, 2 * arch.layer_count, 1), lod, 1, True),
+    }
+
+
+def restore_default_tensor_type() -> None:
+    torch.set_default_tensor_type("torch.FloatTensor")
+
+
+class OpCounter(TorchDispatchMode):
+    """Counts what one call dispatches: kernels (aten ops that are not views or bare
+    allocations: a proxy for GPU kernel launches) by op name, and host syncs (scalar reads
+    `aten._local_scalar_dense`, i.e. `.item()`, `bool(t)`, `float(t)`, and copies to the CPU)
+    with the device of the tensor read and the project source line that asked for it.
+
+    On a CPU run every tensor is a CPU tensor; `sync_sites` still names each site so that the
+    ones on model-device tensors (real syncs on a GPU) can be told from host-generator draws.
+    """
+
+    _NO_KERNEL = ("empty", "empty_strided", "detach", "lift_fresh", "_local_scalar_dense", "set_", "resize_")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kernels = 0
+        self.by_op: Counter[str] = Counter()
+        self.sync_sites: Counter[str] = Counter()
+
+    @property
+    def syncs(self) -> int:
+        return sum(self.sync_sites.values())
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = func._overloadpacket.__name__
+        if name == "_local_scalar_dense":
+            self.sync_sites[f"{_project_site()} [{args[0].device.type}]"] += 1
+        elif name in ("_to_copy", "copy_") and _device_to_host(func, args, kwargs):
+            self.sync_sites[f"{_project_site()} [copy to cpu]"] += 1
+        if not func.is_view and name not in self._NO_KERNEL:
+            self.kernels += 1
+            self.by_op[name] += 1
+        return func(*args, **kwargs)
+
+    def summary(self, top: int = 8) -> dict[str, Any]:
+        return dict(kernels=self.kernels, host_syncs=self.syncs, sync_sites=dict(self.sync_sites),
+                    top_ops=dict(self.by_op.most_common(top)))
+
+
+def _device_to_host(func, args, kwargs) -> bool:
+    src = args[0] if args else None
+    if not isinstance(src, torch.Tensor) or src.device.type == "cpu":
+        return False
+    if func._overloadpacket.__name__ == "copy_":  # copy_(dst, src)
+        return args[0].device.type == "cpu" and args[1].device.type != "cpu"
+    target = kwargs.get("device")
+    return target is not None and torch.device(target).type == "cpu"
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _project_site() -> str:
+    """`file:line function` of the innermost project frame (alae_hf/, bench/, scripts)."""
+    for frame in reversed(traceback.extract_stack()):
+        path = os.path.abspath(frame.filename)
+        if path.startswith(_ROOT) and not path.endswith("bench/common.py") and ".venv" not in path:
+            return f"{os.path.relpath(path, _ROOT)}:{frame.lineno} {frame.name}"
+    return "torch internals"
+
+
+def count_ops(fn: Callable[[], Any]) -> dict[str, Any]:
+    """Run `fn` once under an `OpCounter` and return its summary."""
+    with OpCounter() as counter:
+        fn()
+    return counter.summary()

@@ -1,0 +1,410 @@
+"""Every measurement of issue 12 in one run, the official code side by side — a benchmark, not a test.
+
+    python bench/suite.py --device cuda                        # the issue's table, < 8 minutes
+    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/suite.py ...  # with the official code beside it
+    python bench/suite.py --device cpu --quick                 # the same suite on tiny configs
+
+Measures (full / --quick):
+- train: one full training iteration of the library's step (`alae_hf.training.step`: D step with
+  R1 every step, G step, latent reconstruction step), celeba-hq256 batch 32 / a tiny 32 px model,
+  fp32 and bf16, beside the official `train_alae.py` iteration.
+- trainer: the same step at the bundled default's shape (64 px, S32/M256/Z256, batch 64, bf16,
+  full resolution; quick: 32 px), reals decoded from uint8 on the device as the trainer does,
+  plus the synthetic:faces loader's rate (the data ceiling).
+- gen / enc / rec: generation celeba-hq256 b32 and ffhq b16, encode and reconstruct at 256²
+  (quick: 32 px and 64 px tiny models), fp32, bf16 autocast and torch.compile.
+
+Every row gets its error against fp32 from the same state and inputs (training: the largest
+relative difference of the iteration's losses; inference: RMS and max of the images or w
+relative to the fp32 output), and the training rows the kernels and host syncs one iteration
+and each phase dispatch (`bench.common.OpCounter`). Rows past `--budget_s` are skipped and said so.
+Writes bench/results/suite_<device>[_quick].json and prints one table last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from alae_hf import StyleALAE, preset  # noqa: E402
+from common import (count_ops, official_inference, official_train_step, restore_default_tensor_type,  # noqa: E402
+                    sync, timed)
+
+APP64 = dict(resolution=64, start_channels=32, max_channels=256, latent_size=256, mapping_layers=8)
+TINY32 = dict(resolution=32, start_channels=16, max_channels=64, latent_size=32, mapping_layers=2)
+TINY64 = dict(resolution=64, start_channels=8, max_channels=64, latent_size=64, mapping_layers=2)
+# name -> (preset, overrides, batch)
+FULL = dict(train=("celeba-hq256", {}, 32), trainer=("celeba-hq256", APP64, 64),
+            gen=[("celeba-hq256", {}, 32), ("ffhq", {}, 16)], encrec=("celeba-hq256", {}, 32))
+QUICK = dict(train=("celeba-hq256", TINY32, 8), trainer=("celeba-hq256", dict(TINY32, latent_size=64), 16),
+             gen=[("celeba-hq256", TINY32, 8), ("ffhq", TINY64, 4)], encrec=("celeba-hq256", TINY32, 8))
+TARGETS = {"train": 250.0, "trainer": 2000.0}  # img/s (issue 12); inference targets are 3x official
+
+
+def label(spec: tuple) -> str:
+    base, overrides, batch = spec
+    arch = preset(base, **overrides)
+    name = base if not overrides else f"{arch.resolution}px S{arch.start_channels}/M{arch.max_channels}/Z{arch.latent_size}"
+    return f"{name} b{batch}"
+
+
+def build(spec: tuple, device: torch.device, seed: int = 0) -> StyleALAE:
+    base, overrides, _ = spec
+    torch.manual_seed(seed)
+    return StyleALAE(**preset(base, **overrides).to_dict()).to(device)
+
+
+def autocast_for(precision: str, device: torch.device):
+    if precision == "bf16":
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
+# ---- the library's training step -------------------------------------------------------------
+def library_step(model: StyleALAE, batch: int, precision: str, device: torch.device,
+                 reals: Callable[[], torch.Tensor], seed: int = 0) -> dict[str, Callable[[], Any]]:
+    """Closures for one training iteration and each of its phases, at full resolution, blend 1.
+
+    The one place the suite touches the trainer: everything else times what this returns.
+    Each closure returns the iteration's (or phase's) logs as floats, which the accuracy column
+    compares between precisions.
+    """
+    return _interim_step(model, batch, precision, device, reals, seed)
+
+
+def _interim_step(model: StyleALAE, batch: int, precision: str, device: torch.device,
+                  reals: Callable[[], torch.Tensor], seed: int = 0) -> dict[str, Callable[[], Any]]:
+    """train_accelerate.py's iteration (before it moved into alae_hf.training.step), one process."""
+    from alae_hf.training.losses import (draw_latents, encoder_discriminator_loss, generate, generator_loss,
+                                         latent_reciprocity_loss)
+    try:
+        from alae_hf.training.optim import make_optimizers
+        opt_ed, opt_fg = make_optimizers(model, 0.0015)
+    except ImportError:
+        adam = dict(lr=0.0015, betas=(0.0, 0.99), eps=1e-8)
+        opt_ed = torch.optim.Adam([{"params": m.parameters()} for m in (model.encoder, model.discriminator)], **adam)
+        opt_fg = torch.optim.Adam([{"params": m.parameters()} for m in (model.generator, model.mapping)], **adam)
+    lod, blend, mix = model.arch.max_lod, 1.0, model.arch.style_mixing_prob
+    rng, host = torch.Generator(device).manual_seed(seed), torch.Generator().manual_seed(seed)
+    autocast = autocast_for(precision, device)
+    ed = list(model.encoder.parameters()) + list(model.discriminator.parameters())
+    fg = list(model.generator.parameters()) + list(model.mapping.parameters())
+
+    def phase(loss_fn, params, optimizers):
+        for p in params:
+            p.grad = None
+        with autocast():
+            loss, stats = loss_fn()
+        loss.backward()
+        grads = [p.grad for p in params if p.grad is not None]
+        values = [v.detach().float() for v in stats.values()]
+        flat = torch.cat([t.reshape(-1) for t in grads + values])
+        finite = bool(torch.isfinite(flat).all())
+        if finite:
+            for optimizer in optimizers:
+                optimizer.step()
+            model.update_w_avg(stats["w_mean"][None])
+        return {k: float(v) for k, v in stats.items() if v.numel() == 1}
+
+    def d_step():
+        x = reals()
+
+        def loss_fn():
+            with torch.no_grad():
+                fakes, w = generate(model, draw_latents(model, batch, lod, mix, rng, host), lod, blend, rng)
+            loss, stats = encoder_discriminator_loss(model, x, fakes, blend)
+            return loss, {**stats, "w_mean": w.float().mean(0)}
+        return phase(loss_fn, ed, [opt_ed])
+
+    def g_step():
+        return phase(lambda: generator_loss(model, draw_latents(model, batch, lod, mix, rng, host), lod, blend, rng),
+                     fg, [opt_fg])
+
+    def ae_step():
+        z = torch.randn(batch, model.arch.latent_size, device=device, generator=rng)
+        return phase(lambda: latent_reciprocity_loss(model, z, lod, blend, rng), ed + fg, [opt_ed, opt_fg])
+
+    def iteration():
+        return {**d_step(), **g_step(), **ae_step()}
+
+    return {"iteration": iteration, "d_step": d_step, "g_step": g_step, "ae_step": ae_step}
+
+
+def random_reals(arch, batch: int, device: torch.device) -> Callable[[], torch.Tensor]:
+    x = torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1
+    return lambda: x
+
+
+def face_reals(arch, batch: int, device: torch.device) -> Callable[[], torch.Tensor]:
+    """uint8 synthetic faces resident on the device, turned into [-1, 1] reals and flipped per
+    call as the trainer does with each loaded batch (the loader itself is timed separately)."""
+    from alae_hf.training.data import make_dataset, random_flip, to_model_range
+
+    dataset = make_dataset("synthetic:faces:length=256", None, arch.resolution, arch.channels)
+    images = torch.stack([dataset[i] for i in range(batch)]).to(device)
+    flips = torch.Generator(device).manual_seed(1)
+    return lambda: random_flip(to_model_range(images), flips)
+
+
+def loader_rate(arch, batch: int, workers: int, seconds: float) -> float:
+    """Images/s the synthetic:faces loader delivers at `workers` workers (steady state)."""
+    from alae_hf.training.data import make_dataset, make_loader
+
+    dataset = make_dataset("synthetic:faces", None, arch.resolution, arch.channels)
+    loader = make_loader(dataset, batch, 0, 0, 0, 1, workers, False)
+    for _ in range(max(2, workers)):  # workers started and their first batches ready
+        next(loader)
+    start, images = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        images += next(loader).shape[0]
+    return images / (time.perf_counter() - start)
+
+
+def loss_error(a: dict[str, float], b: dict[str, float]) -> float:
+    """Largest relative difference of the losses two runs of the same iteration logged."""
+    keys = [k for k in a if k.startswith("loss")]
+    return max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-3) for k in keys)
+
+
+def train_rows(kind: str, spec: tuple, precisions: tuple[str, ...], device: torch.device, args) -> list[dict]:
+    """Rows of one training measure: each precision of the library step, then the official one."""
+    _, _, batch = spec
+    arch = build(spec, torch.device("cpu")).arch
+    make_reals = face_reals if kind == "trainer" else random_reals
+    reals = make_reals(arch, batch, device)
+    rows, reference_logs = [], None
+    for precision in ("fp32",) + tuple(p for p in precisions if p != "fp32"):
+        first = library_step(build(spec, device).train(), batch, precision, device, reals)["iteration"]()
+        reference_logs = reference_logs or first
+        if precision not in precisions:
+            continue
+        model = build(spec, device).train()
+        steps = library_step(model, batch, precision, device, reals)
+        row = dict(measure=kind, config=label(spec), variant=precision, batch=batch,
+                   error_vs_fp32=loss_error(first, reference_logs))
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        seconds = timed(steps["iteration"], device, args.warmup, args.min_time, args.max_reps, min_reps=2)
+        row["ours_img_s"] = batch / seconds
+        row["counts"] = {"iteration": count_ops(steps["iteration"])}
+        for name in ("d_step", "g_step", "ae_step"):
+            if name in steps:
+                row[f"{name}_img_s"] = batch / timed(steps[name], device, 1, args.min_time / 2, args.max_reps, 2)
+                row["counts"][name] = count_ops(steps[name])
+        if device.type == "cuda":
+            row["peak_mem_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
+        row["target_img_s"] = TARGETS[kind] if not args.quick else None
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    if kind == "train" and args.official:
+        rate = time_official_train(arch, batch, device, args)
+        for row in rows:
+            row["official_img_s"] = rate
+    if kind == "trainer" and args.loader_workers:
+        rows.append(dict(measure="trainer data", config=f"synthetic:faces {arch.resolution}px b{batch}",
+                         variant=f"{args.loader_workers} workers", batch=batch,
+                         ours_img_s=loader_rate(arch, batch, args.loader_workers, args.min_time)))
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def time_official_train(arch, batch: int, device: torch.device, args) -> float | None:
+    try:
+        step = official_train_step(arch, batch, device)
+        return None if step is None else batch / timed(step, device, 1, args.min_time, 3, min_reps=2)
+    except Exception as err:  # noqa: BLE001 - reported, not fatal
+        print(f"official train: {type(err).__name__}: {err}", flush=True)
+        return None
+    finally:
+        restore_default_tensor_type()
+
+
+# ---- inference -------------------------------------------------------------------------------
+def inference_ops(model: StyleALAE, variant: str, batch: int, device: torch.device) -> dict[str, Callable]:
+    arch, lod = model.arch, model.arch.max_lod
+    z = torch.randn(batch, arch.latent_size, device=device, generator=torch.Generator(device).manual_seed(1))
+    x = torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device,
+                   generator=torch.Generator(device).manual_seed(2)) * 2 - 1
+    noise = torch.Generator(device=device)
+    mapping, generator, encoder = model.mapping, model.generator, model.encoder
+    if variant == "compile":
+        generator, encoder = torch.compile(generator), torch.compile(encoder)
+    autocast = autocast_for(variant, device)
+
+    def gen():
+        with torch.no_grad(), autocast():
+            return generator(model.truncate(mapping(z)), lod, 1.0, model.make_noise(batch, noise.manual_seed(3)))
+
+    def enc():
+        with torch.no_grad(), autocast():
+            w = encoder(x, lod, 1.0)
+            return w, model.discriminator(w)
+
+    def rec():
+        with torch.no_grad(), autocast():
+            w = model.to_w_plus(encoder(x, lod, 1.0))
+            return generator(w, lod, 1.0, model.make_noise(batch, noise.manual_seed(4)))
+
+    return {"gen": gen, "enc": enc, "rec": rec}
+
+
+def output_error(out: Any, reference: Any) -> tuple[float, float]:
+    """(RMS, max) of |out - reference| relative to the reference's RMS and max."""
+    out, reference = (o[0] if isinstance(o, tuple) else o for o in (out, reference))
+    diff, reference = out.float() - reference.float(), reference.float()
+    return (float(diff.norm() / reference.norm()), float(diff.abs().max() / reference.abs().max()))
+
+
+def inference_rows(spec: tuple, measures: tuple[str, ...], device: torch.device, args) -> list[dict]:
+    _, _, batch = spec
+    arch = build(spec, torch.device("cpu")).arch
+    official = time_official_inference(arch, batch, measures, device, args) if args.official else {}
+    reference = {k: fn() for k, fn in inference_ops(build(spec, device).eval(), "fp32", batch, device).items()
+                 if k in measures}
+    rows = []
+    for variant in args.variants:
+        if deadline_passed(args):
+            rows.append(dict(measure="/".join(measures), config=label(spec), variant=variant, batch=batch,
+                             skipped="time budget"))
+            continue
+        model = build(spec, device).eval()
+        fns = inference_ops(model, variant, batch, device)
+        for name in measures:
+            row = dict(measure=name, config=label(spec), variant=variant, batch=batch)
+            try:
+                start = time.perf_counter()
+                out = fns[name]()
+                row["first_call_s"] = time.perf_counter() - start
+                row["error_vs_fp32"], row["max_error_vs_fp32"] = output_error(out, reference[name])
+                row["ours_img_s"] = batch / timed(fns[name], device, args.warmup, args.min_time, args.max_reps)
+                row["kernels"] = count_ops(fns[name])["kernels"] if variant != "compile" else None
+            except Exception as err:  # noqa: BLE001 - a variant that fails is reported, not fatal
+                row["failed"] = f"{type(err).__name__}: {str(err)[:200]}"
+            if name in official:
+                row["official_img_s"] = official[name]
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+def time_official_inference(arch, batch, measures, device, args) -> dict[str, float]:
+    try:
+        fns = official_inference(arch, batch, device)
+        if fns is None:
+            return {}
+        with torch.no_grad():
+            return {k: batch / timed(fns[k], device, args.warmup, args.min_time, args.max_reps) for k in measures}
+    except Exception as err:  # noqa: BLE001
+        print(f"official inference: {type(err).__name__}: {err}", flush=True)
+        return {}
+    finally:
+        restore_default_tensor_type()
+
+
+# ---- the run ---------------------------------------------------------------------------------
+def deadline_passed(args) -> bool:
+    return time.perf_counter() - args.started > args.budget_s
+
+
+def run(args) -> list[dict]:
+    device = torch.device(args.device)
+    specs = QUICK if args.quick else FULL
+    rows: list[dict] = []
+    plan = [("train", lambda: train_rows("train", specs["train"], args.precisions, device, args)),
+            ("trainer", lambda: train_rows("trainer", specs["trainer"], ("bf16",), device, args)),
+            ("gen", lambda: inference_rows(specs["encrec"], ("gen", "enc", "rec"), device, args)),
+            ("gen", lambda: inference_rows(specs["gen"][1], ("gen",), device, args))]
+    for name, measure in plan:
+        if name not in args.measures:
+            continue
+        if deadline_passed(args):
+            rows.append(dict(measure=name, skipped="time budget"))
+            continue
+        rows.extend(measure())
+        sync(device)
+    return rows
+
+
+def ratio(row: dict) -> float | None:
+    if row.get("official_img_s") and row.get("ours_img_s"):
+        return row["ours_img_s"] / row["official_img_s"]
+    return None
+
+
+def fmt(value: Any, spec: str = ".3g") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def table(head: dict, rows: list[dict]) -> str:
+    lines = [f"device: {head['device']}  torch {head['torch']}  official: {head['official'] or 'not given'}  "
+             f"{head['seconds']:.0f} s",
+             f"{'measure':13s} {'config':28s} {'variant':9s} {'official':>9s} {'ours':>9s} {'ratio':>7s} "
+             f"{'err vs fp32':>11s} {'kernels':>8s} {'syncs':>6s}"]
+    for r in rows:
+        if "skipped" in r or "failed" in r:
+            lines.append(f"{r['measure']:13s} {r.get('config', ''):28s} {r.get('variant', ''):9s} "
+                         f"{r.get('skipped') or r.get('failed')}")
+            continue
+        counts = r.get("counts", {}).get("iteration", {})
+        kernels = counts.get("kernels", r.get("kernels"))
+        lines.append(f"{r['measure']:13s} {r['config']:28s} {r['variant']:9s} {fmt(r.get('official_img_s')):>9s} "
+                     f"{fmt(r.get('ours_img_s')):>9s} {fmt(ratio(r), '.2f'):>7s} "
+                     f"{fmt(r.get('error_vs_fp32'), '.1e'):>11s} {fmt(kernels, 'd'):>8s} "
+                     f"{fmt(counts.get('host_syncs'), 'd'):>6s}")
+    lines.append("img/s throughout; ratio = ours / official; error: relative RMS (inference) or largest relative "
+                 "loss difference (training) vs fp32; kernels/syncs: per call or per iteration")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--quick", action="store_true", help="tiny configs (CPU-sized)")
+    parser.add_argument("--measures", nargs="+", default=["train", "trainer", "gen"], choices=["train", "trainer", "gen"])
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
+    parser.add_argument("--variants", nargs="+", default=["fp32", "bf16", "compile"], choices=["fp32", "bf16", "compile"])
+    parser.add_argument("--no-official", dest="official", action="store_false")
+    parser.add_argument("--loader_workers", type=int, default=None, help="default: 8 on a GPU, 0 (skip) on CPU")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--min_time", type=float, default=None, help="seconds per timing (default 2, quick 0.5)")
+    parser.add_argument("--max_reps", type=int, default=20)
+    parser.add_argument("--budget_s", type=float, default=450, help="skip the remaining rows after this many seconds")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    args.started = time.perf_counter()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.min_time = args.min_time or (0.5 if args.quick else 2.0)
+    args.official = args.official and bool(os.environ.get("ALAE_OFFICIAL_SRC"))
+    if args.loader_workers is None:
+        args.loader_workers = 8 if args.device.startswith("cuda") else 0
+    torch.backends.cudnn.benchmark = True
+    device = torch.device(args.device)
+    rows = run(args)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
+    head = dict(device=name, torch=torch.__version__, python=platform.python_version(), quick=args.quick,
+                official=os.environ.get("ALAE_OFFICIAL_SRC") if args.official else None,
+                seconds=time.perf_counter() - args.started, argv=sys.argv[1:])
+    suffix = "_quick" if args.quick else ""
+    out = Path(args.out or Path(__file__).parent / "results" / f"suite_{device.type}{suffix}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([head] + rows, indent=1))
+    print(table(head, rows))
+
+
+if __name__ == "__main__":
+    main()
