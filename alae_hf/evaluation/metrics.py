@@ -20,7 +20,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
-import scipy.linalg
 import torch
 
 from ..imaging import model_to_uint8, uint8_to_model
@@ -102,6 +101,8 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     near-singular inputs; the imaginary part is dropped and, if non-finite, εI is added to both
     covariances. The result is clipped at 0 (it is a squared distance).
     """
+    import scipy.linalg  # the `eval` extra; imported here so that the app can use this module without it
+
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
