@@ -1,0 +1,206 @@
+"""`MLPALAE`: the paper's fully-connected ALAE (its MNIST experiment), with the StyleALAE API.
+
+Same method names as `StyleALAE` (`map`, `synthesize`, `encode`, `discriminate`,
+`reconstruct`, `truncate`, `update_w_avg`, `sample`) and the same strict Hub loading
+(`alae_hf.loading.HubModel`), so the three training phases of `alae_hf.training.losses`, the
+trainer and `alae_hf.load` take either model. What is StyleGAN-specific is accepted and
+ignored: G has one w (`num_styles` 1, no style mixing) and no noise; `lod` only picks the
+output resolution (the official `GeneratorFC` resizes to 2^(lod+2)) and `blend` is unused.
+Architecture: official `configs/mnist_fc.yaml` (see `alae_hf.mlp_networks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from diffusers.configuration_utils import register_to_config
+from huggingface_hub import ModelCard, ModelCardData
+
+from .config import SEED_MAX
+from .loading import HubModel
+from .mlp_networks import FCDiscriminator, FCEncoder, FCGenerator, Mapping, MLPConfig, mlp_preset
+
+
+class MLPALAE(HubModel):
+    """MLP ALAE with its four networks `mapping` (F), `generator` (G), `encoder` (E),
+    `discriminator` (D), and the buffer `w_avg` [1, Z] (running mean of w, for truncation).
+
+    Args: the fields of `alae_hf.mlp_networks.MLPConfig` (output resolution, the 28x28 side
+    the linears read, hidden width, latent size, mapping depth, image channels, w_avg EMA
+    decay, default truncation), registered as the model's `config.json`, whose `_class_name`
+    `MLPALAE` names the architecture.
+    """
+
+    @register_to_config
+    def __init__(self, resolution: int = 32, fc_resolution: int = 28, hidden_size: int = 1024, latent_size: int = 50,
+                 mapping_layers: int = 6, channels: int = 1, w_avg_beta: float = 0.995,
+                 truncation_psi: float = 0.7) -> None:
+        super().__init__()
+        arch = MLPConfig(resolution, fc_resolution, hidden_size, latent_size, mapping_layers, channels,
+                         float(w_avg_beta), float(truncation_psi))
+        self.arch = arch
+        self.mapping = Mapping(arch)
+        self.generator = FCGenerator(arch)
+        self.encoder = FCEncoder(arch)
+        self.discriminator = FCDiscriminator(arch)
+        self.register_buffer("w_avg", torch.zeros(arch.num_styles, arch.latent_size))
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> "MLPALAE":
+        """A randomly initialised model with a named config (`mnist-fc`), any field overridden."""
+        return cls(**mlp_preset(name, **overrides).to_dict())
+
+    # ---- shapes ---------------------------------------------------------------------------
+    @property
+    def num_styles(self) -> int:
+        return self.arch.num_styles
+
+    def to_w(self, w: torch.Tensor) -> torch.Tensor:
+        """w [N, Z] (or [N, 1, Z], StyleALAE's w+ with one style) -> w [N, Z]."""
+        z = self.arch.latent_size
+        if w.ndim == 3 and w.shape[1:] == (1, z):
+            return w[:, 0]
+        if w.ndim != 2 or w.shape[1] != z:
+            raise ValueError(f"expected w of shape [N, {z}] (or [N, 1, {z}]), got {tuple(w.shape)}")
+        return w
+
+    def to_w_plus(self, w: torch.Tensor) -> torch.Tensor:
+        """w [N, Z] -> [N, 1, Z]: the one style of G, in StyleALAE's w+ layout."""
+        return self.to_w(w)[:, None]
+
+    def _lod(self, lod: int | None) -> int:
+        if lod is None:
+            return self.arch.max_lod
+        if not 0 <= lod <= self.arch.max_lod:
+            raise ValueError(f"lod must be in [0, {self.arch.max_lod}], got {lod}")
+        return lod
+
+    def _input_lod(self, x: torch.Tensor) -> int | None:
+        """The lod of a power-of-two input side, None for another size (e.g. MNIST's 28)."""
+        side = x.shape[-1]
+        if side & (side - 1) or not 4 <= side <= self.arch.resolution:
+            return None
+        return int(np.log2(side)) - 2
+
+    # ---- the four networks ------------------------------------------------------------------
+    def map(self, z: torch.Tensor) -> torch.Tensor:
+        """F: z [N, Z] -> w [N, Z]."""
+        if z.ndim != 2 or z.shape[1] != self.arch.latent_size:
+            raise ValueError(f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}")
+        return self.mapping(z)
+
+    def synthesize(self, w: torch.Tensor, noise: Any = None, lod: int | None = None,
+                   blend: float = 1.0) -> torch.Tensor:
+        """G: w [N, Z] -> images [N, C, r, r], nominally in [-1, 1], r = 2^(lod+2).
+
+        Args:
+            w: the latent (or [N, 1, Z]).
+            noise: ignored (G has no noise inputs); accepted so callers of StyleALAE work.
+            lod: level of detail, only the output size (default: full resolution).
+            blend: ignored (no fade-in); must be in [0, 1].
+        """
+        if not 0.0 <= blend <= 1.0:
+            raise ValueError(f"blend must be in [0, 1], got {blend}")
+        return self.generator(self.to_w(w), self.arch.lod_resolution(self._lod(lod)))
+
+    def encode(self, x: torch.Tensor, blend: float = 1.0) -> torch.Tensor:
+        """E: images [N, C, r, r] in [-1, 1] (any r from 4 to 1024, resized to 28) -> w [N, Z]."""
+        c = self.arch.channels
+        if x.ndim != 4 or x.shape[1] != c or x.shape[2] != x.shape[3] or not 4 <= x.shape[-1] <= 1024:
+            raise ValueError(f"expected images [N, {c}, r, r] with r in [4, 1024], got {tuple(x.shape)}")
+        if not 0.0 <= blend <= 1.0:
+            raise ValueError(f"blend must be in [0, 1], got {blend}")
+        return self.encoder(x)
+
+    def discriminate(self, w: torch.Tensor) -> torch.Tensor:
+        """D: w [N, Z] -> real/fake logit [N]."""
+        if w.ndim != 2 or w.shape[1] != self.arch.latent_size:
+            raise ValueError(f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}")
+        return self.discriminator(w)
+
+    def reconstruct(self, x: torch.Tensor, noise: Any = None) -> torch.Tensor:
+        """G(E(x)), at the input's size when that is a level of detail, else at full resolution."""
+        return self.synthesize(self.encode(x), lod=self._input_lod(x))
+
+    # ---- mean latent and sampling ---------------------------------------------------------
+    def truncate(self, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
+        """`w_avg + psi * (w - w_avg)` -> w [N, Z]; psi = 1 is the identity. `cutoff` 0 turns
+        it off (there is one style, so any other cutoff truncates it)."""
+        psi = self.arch.truncation_psi if psi is None else psi
+        w = self.to_w(w)
+        if cutoff == 0:
+            return w
+        return torch.lerp(self.w_avg[0].to(w.dtype), w, psi)
+
+    @torch.no_grad()
+    def update_w_avg(self, w: torch.Tensor) -> None:
+        """EMA of the batch mean of w with decay `w_avg_beta` (training only)."""
+        target = w.detach().reshape(-1, self.arch.latent_size).mean(0).to(self.w_avg.dtype)
+        self.w_avg.copy_(torch.lerp(target.expand_as(self.w_avg), self.w_avg, self.arch.w_avg_beta))
+
+    def seed_latents(self, n: int, seed: int | Sequence[int]) -> torch.Tensor:
+        """z [n, Z] from `numpy.random.RandomState(seed)` (StyleALAE's seed convention); a list
+        of seeds gives one row per seed."""
+        if isinstance(seed, Sequence):
+            if len(seed) != n:
+                raise ValueError(f"got {len(seed)} seeds for {n} latents")
+            return torch.cat([self.seed_latents(1, s) for s in seed]) if n else self.seed_latents(0, 0)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+            raise ValueError(f"seed must be an integer in [0, {SEED_MAX}], got {seed!r}")
+        z = np.random.RandomState(seed).randn(n, self.arch.latent_size)
+        return torch.from_numpy(z).to(self.device, self.dtype)
+
+    @torch.no_grad()
+    def sample(self, n: int | None = None, seed: int | Sequence[int] = 0, truncation_psi: float | None = None,
+               truncation_cutoff: int | None = None, noise: Any = "seed") -> torch.Tensor:
+        """Generate images [n, C, R, R] in [-1, 1] from a seed (or one image per seed in a list).
+
+        Deterministic given the seed (G draws no noise; `noise` is accepted and ignored).
+        `truncation_psi` defaults to the config's; 1 disables truncation.
+        """
+        if n is None:
+            n = len(seed) if isinstance(seed, Sequence) else 1
+        w = self.truncate(self.map(self.seed_latents(n, seed)), truncation_psi, truncation_cutoff)
+        return self.synthesize(w)
+
+    # ---- Hub (strict loading, push: `alae_hf.loading.HubModel`) ------------------------------
+    def _model_card(self) -> str:
+        return mlp_model_card(self.arch)
+
+
+def mlp_model_card(arch: MLPConfig, title: str = "MLP ALAE", description: str = "", datasets: tuple[str, ...] = (),
+                   license: str = "cc-by-nc-4.0", extra_sections: str = "") -> str:
+    """A model card for an MLP ALAE folder: Hub metadata, what it is, how to use it, its config."""
+    data = ModelCardData(library_name="alae_hf", license=license, pipeline_tag="unconditional-image-generation",
+                         tags=["alae", "mlp-alae", "gan", "autoencoder", "mnist"], datasets=list(datasets) or None)
+    rows = "\n".join(f"| `{k}` | {v} |" for k, v in arch.to_dict().items())
+    body = f"""
+# {title}
+
+{description or "The fully-connected ALAE of the paper's MNIST experiment (Pidhorskyi et al., *Adversarial Latent Autoencoders*, CVPR 2020; official `configs/mnist_fc.yaml`)."}
+
+F (z -> w, {arch.mapping_layers} layers), G (w -> {arch.hidden_size} -> {arch.hidden_size} -> {arch.fc_resolution}x{arch.fc_resolution},
+resized to {arch.resolution}x{arch.resolution}), E (image resized to {arch.fc_resolution}x{arch.fc_resolution} -> {arch.hidden_size} -> {arch.hidden_size} -> w), D (3 affine layers on w),
+latent size {arch.latent_size}, {arch.channels} channel(s). One w per image: no styles, no noise.
+
+## Use
+
+```python
+import alae_hf
+model = alae_hf.load("path/or/repo-id")        # an MLPALAE (alae_hf.MLPALAE.from_pretrained also works)
+images = model.sample(16, seed=0)               # [16, C, {arch.resolution}, {arch.resolution}] in [-1, 1]
+w = model.encode(images)                        # images -> w [16, {arch.latent_size}]
+reconstruction = model.synthesize(w)            # w -> images
+```
+
+## Config
+
+| field | value |
+| --- | --- |
+{rows}
+{extra_sections}
+"""
+    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))

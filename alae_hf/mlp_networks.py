@@ -1,0 +1,179 @@
+"""The paper's MLP ALAE (MNIST experiment): its config and its four fully-connected networks.
+
+Matches the official `configs/mnist_fc.yaml` with `net.py` classes `MappingF` (F),
+`GeneratorFC` (G), `EncoderFC` (E) and `MappingDNoStyle` (D) (podgorskiy/ALAE), all built
+from the equalized-lr `EqualLinear` of `alae_hf.layers`:
+
+* F: pixel norm, then `mapping_layers` x (Linear Z->Z, lrmul 0.1, LeakyReLU 0.2), the
+  activation also after the last layer (the same `Mapping` as StyleALAE's).
+* G: w -> 1024 -> 1024 -> C*28*28 with LeakyReLU after the first two, reshaped to 28x28 and
+  resized (nearest, `F.interpolate`'s default) to the output resolution 2^(lod+2).
+* E: the input resized (nearest) to 28x28 and flattened -> 1024 -> 1024 -> Z with LeakyReLU
+  after each layer, the last included (as official `EncoderFC.encode`).
+* D: three Linears Z->Z (lrmul 0.1) with no activation; the logit is output element 0
+  (official `MappingDNoStyle`: `x[:, 0]`).
+
+Official MNIST data is 28x28 padded to 32x32 (`prepare_mnist_tfrecords.py`), hence the
+default resolution 32 (`LAYER_COUNT` 4) around a 28x28 fully-connected core.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import MAX_RESOLUTION, MIN_RESOLUTION, _check_float, _check_int
+from .layers import EqualLinear, leaky_relu
+from .networks import MAPPING_LRMUL, Mapping
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    """Architecture of an MLP ALAE (all values are JSON primitives).
+
+    Args:
+        resolution: side of G's output and of the training images, a power of two in
+            [8, 1024] (official `2^(LAYER_COUNT+1)` = 32 for MNIST).
+        fc_resolution: side of the images the fully-connected layers see (official 28).
+        hidden_size: width of the two hidden layers of G and of E (official 1024).
+        latent_size: size of z and w (official `LATENT_SPACE_SIZE` 50).
+        mapping_layers: depth of F (official `MAPPING_LAYERS` 6).
+        channels: image channels, 1 or 3 (official 1).
+        w_avg_beta: EMA decay of the running mean of w (official `DLATENT_AVG_BETA`).
+        truncation_psi: default truncation strength for sampling (official default 0.7).
+    """
+
+    resolution: int = 32
+    fc_resolution: int = 28
+    hidden_size: int = 1024
+    latent_size: int = 50
+    mapping_layers: int = 6
+    channels: int = 1
+    w_avg_beta: float = 0.995
+    truncation_psi: float = 0.7
+
+    def __post_init__(self) -> None:
+        _check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+        if self.resolution & (self.resolution - 1):
+            raise ValueError(
+                f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], got {self.resolution}"
+            )
+        _check_int("fc_resolution", self.fc_resolution, 4, 256)
+        _check_int("hidden_size", self.hidden_size, 1, 16384)
+        _check_int("latent_size", self.latent_size, 1, 8192)
+        _check_int("mapping_layers", self.mapping_layers, 1, 32)
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
+        _check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
+        _check_float("truncation_psi", self.truncation_psi, -1.0, 2.0)
+
+    # ---- derived: what the shared training code asks of an architecture --------------------
+    @property
+    def num_styles(self) -> int:
+        """One w for the whole generator: G has no per-layer styles."""
+        return 1
+
+    @property
+    def style_mixing_prob(self) -> float:
+        """No style mixing: G reads a single w (official GeneratorFC uses row 0 only)."""
+        return 0.0
+
+    @property
+    def truncation_cutoff(self) -> int:
+        return 1
+
+    @property
+    def layer_count(self) -> int:
+        return int(math.log2(self.resolution)) - 1
+
+    @property
+    def max_lod(self) -> int:
+        """The full-resolution level of detail: lod l renders at 2^(l+2) (no progressive growing)."""
+        return self.layer_count - 1
+
+    @staticmethod
+    def lod_resolution(lod: int) -> int:
+        return 2 ** (lod + 2)
+
+    @property
+    def fc_pixels(self) -> int:
+        return self.channels * self.fc_resolution**2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **overrides: Any) -> "MLPConfig":
+        unknown = set(overrides) - {f.name for f in fields(self)}
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
+        return replace(self, **overrides)
+
+
+MLP_PRESETS: dict[str, MLPConfig] = {"mnist-fc": MLPConfig()}
+
+
+def mlp_preset(name: str, **overrides: Any) -> MLPConfig:
+    """An MLP config by name (`mnist-fc`: official `configs/mnist_fc.yaml`), any field overridden."""
+    if name not in MLP_PRESETS:
+        raise ValueError(f"unknown MLP preset {name!r}; choose one of {sorted(MLP_PRESETS)}")
+    return MLP_PRESETS[name].replace(**overrides)
+
+
+class FCGenerator(nn.Module):
+    """G: w [N, Z] -> images [N, C, r, r] (official `GeneratorFC`)."""
+
+    def __init__(self, config: MLPConfig) -> None:
+        super().__init__()
+        self.fc_1 = EqualLinear(config.latent_size, config.hidden_size)
+        self.fc_2 = EqualLinear(config.hidden_size, config.hidden_size)
+        self.fc_3 = EqualLinear(config.hidden_size, config.fc_pixels)
+        self.shape = (config.channels, config.fc_resolution, config.fc_resolution)
+
+    def forward(self, w: torch.Tensor, resolution: int) -> torch.Tensor:
+        x = self.fc_3(leaky_relu(self.fc_2(leaky_relu(self.fc_1(w)))))
+        x = x.view(x.shape[0], *self.shape)
+        return x if x.shape[-1] == resolution else F.interpolate(x, size=resolution)
+
+
+class FCEncoder(nn.Module):
+    """E: images [N, C, r, r] -> w [N, Z] (official `EncoderFC`).
+
+    `lod` and `blend` are accepted for the shared training losses and ignored: every input is
+    resized to the 28x28 the layers read.
+    """
+
+    def __init__(self, config: MLPConfig) -> None:
+        super().__init__()
+        self.fc_1 = EqualLinear(config.fc_pixels, config.hidden_size)
+        self.fc_2 = EqualLinear(config.hidden_size, config.hidden_size)
+        self.fc_3 = EqualLinear(config.hidden_size, config.latent_size)
+        self.side = config.fc_resolution
+
+    def forward(self, x: torch.Tensor, lod: int | None = None, blend: float = 1.0) -> torch.Tensor:
+        if x.shape[-1] != self.side or x.shape[-2] != self.side:
+            x = F.interpolate(x, size=self.side)
+        x = leaky_relu(self.fc_1(x.flatten(1)))
+        return leaky_relu(self.fc_3(leaky_relu(self.fc_2(x))))
+
+
+class FCDiscriminator(nn.Module):
+    """D: w [N, Z] -> logit [N] (official `MappingDNoStyle` with 3 layers): affine in w."""
+
+    def __init__(self, config: MLPConfig) -> None:
+        super().__init__()
+        z = config.latent_size
+        self.map_blocks = nn.ModuleList(EqualLinear(z, z, lrmul=MAPPING_LRMUL) for _ in range(3))
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        x = w
+        for layer in self.map_blocks:
+            x = layer(x)
+        return x[:, 0]
+
+
+__all__ = ["MLPConfig", "MLP_PRESETS", "mlp_preset", "Mapping", "FCGenerator", "FCEncoder", "FCDiscriminator"]
