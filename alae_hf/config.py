@@ -17,6 +17,9 @@ MAX_RESOLUTION = 1024
 # Resampling is fused (a strided 4x4 conv instead of resample + 3x3 conv) wherever the larger
 # of the two resolutions involved is at least this (official `net.py`: `resolution * 2 >= 128`).
 FUSED_MIN_RESOLUTION = 128
+# Ranges stated once, used by the config's checks, the model and the app's input checks.
+TRUNCATION_PSI_RANGE = (-1.0, 2.0)   # ψ: 1 is the identity, 0 the mean style; beyond [0, 1] extrapolates
+SEED_MAX = 2**32 - 1                 # numpy.random.RandomState seeds (the model's seed convention)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class ALAEConfig:
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
         _check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
-        _check_float("truncation_psi", self.truncation_psi, -1.0, 2.0)
+        _check_float("truncation_psi", self.truncation_psi, *TRUNCATION_PSI_RANGE)
         _check_int("truncation_cutoff", self.truncation_cutoff, 0, 1024)
         _check_float("style_mixing_prob", self.style_mixing_prob, 0.0, 1.0)
 

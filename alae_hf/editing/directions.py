@@ -162,6 +162,17 @@ class Directions:
         self.layers = layers
         json.dumps(self.provenance)  # fail now, not at save time
 
+    def __repr__(self) -> str:
+        """A one-line summary (the tensors would print thousands of numbers)."""
+        sigma = self.sigma[:3].tolist()
+        more = ", ..." if self.num_directions > 3 else ""
+        source = self.provenance.get("model", {}).get("name_or_path") if isinstance(
+            self.provenance.get("model"), dict) else None
+        return (f"Directions(method={self.method!r}, num_directions={self.num_directions}, "
+                f"latent_size={self.latent_size}, layers={describe_layers(self.layers)}, "
+                f"sigma=[{', '.join(f'{x:.3g}' for x in sigma)}{more}], scores={self.scores is not None}"
+                + (f", model={Path(str(source)).name!r}" if source else "") + ")")
+
     @property
     def num_directions(self) -> int:
         return self.vectors.shape[0]
@@ -236,6 +247,17 @@ class Directions:
         return out
 
 
+def describe_layers(layers: Sequence[int]) -> str:
+    """[0, 1, 2, 3, 8] -> '0-3,8' (the layer-spec syntax `layer_range` reads)."""
+    runs: list[list[int]] = []
+    for k in layers:
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
 def _stem(path: str | Path) -> Path:
     return Path(path).with_suffix("") if Path(path).suffix in (".safetensors", ".json") else Path(path)
 
@@ -273,11 +295,10 @@ def mapped_samples(model: "StyleALAE", n_samples: int, seed: int, batch_size: in
     if n_samples < 1 or batch_size < 1:
         raise ValueError(f"n_samples and batch_size must be >= 1, got {n_samples} and {batch_size}")
     rng = np.random.RandomState(seed)
-    param = model.generator.const
     for start in range(0, n_samples, batch_size):
         z = rng.randn(min(batch_size, n_samples - start), model.arch.latent_size)
         with torch.no_grad():
-            yield model.map(torch.from_numpy(z).to(param.device, param.dtype))
+            yield model.map(torch.from_numpy(z).to(model.device, model.dtype))
 
 
 def latent_moments(model: "StyleALAE", n_samples: int, seed: int, batch_size: int = 10_000,

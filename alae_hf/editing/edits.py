@@ -10,9 +10,12 @@ Truncating *before* editing makes a slider's strength independent of ψ. Encoded
 ALAE `style_mixing/stylemix.py`; directions come from `alae_hf.editing.directions` (SeFa, GANSpace)
 and `alae_hf.editing.learned`.
 
-Noise (`NoiseLike`): None renders without noise; an int seed or a `torch.Generator` draws one
-set of noise maps shared by every image of the call (so a slider move or a grid cell never
-changes the noise); explicit maps (see `StyleALAE.make_noise`) are used as given.
+Noise: the model's one convention (`alae_hf.model.NoiseSpec`, resolved by `model.noise_maps`).
+`render` and what calls it draw *batch-constant* noise from an int seed or a `torch.Generator`:
+one set of maps shared by every image of the call, so a slider move or a grid cell never changes
+the noise; a list of seeds gives image i the maps of seed i; None renders without noise; explicit
+maps are used as given. For one image this is exactly `model.sample`'s noise:
+`render(model, seed_to_w_plus(model, 1, s), noise=s)` equals `model.sample(1, seed=s)`.
 """
 
 from __future__ import annotations
@@ -21,23 +24,21 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
 import torch
 from PIL import Image
 
 from .directions import Directions, LayerSpec, ganspace, layer_range, list_directions, sefa
 from ..imaging import make_grid, tensor_to_pil, to_model_tensor
-
-if TYPE_CHECKING:
-    from ..model import StyleALAE
+from ..model import NoiseSpec, StyleALAE
 
 # The editing API in one place (directions are re-exported from `alae_hf.editing.directions`).
 __all__ = ["Directions", "EditResult", "apply_direction", "apply_directions", "direction_offset", "edit_image",
            "encode_images", "ganspace", "layer_range", "lerp_w", "list_directions", "mixing_grid", "render", "sefa",
            "seed_to_w_plus", "shared_noise", "slerp_z", "style_mix", "sweep", "traversal", "truncate"]
 
-NoiseLike = Union[int, torch.Generator, Sequence[torch.Tensor], None]
+NoiseLike = NoiseSpec  # kept as the editing API's name for the noise argument
 ImageLike = Union[str, os.PathLike, bytes, Image.Image]
 Alphas = Union[Mapping[int, float], Sequence[float]]
 
@@ -52,7 +53,7 @@ def truncate(model: "StyleALAE", w: torch.Tensor, psi: float | None = None, cuto
     return model.truncate(w, psi, cutoff)
 
 
-def seed_to_w_plus(model: "StyleALAE", n: int, seed: int, psi: float | None = None,
+def seed_to_w_plus(model: "StyleALAE", n: int, seed: int | Sequence[int], psi: float | None = None,
                    cutoff: int | None = None) -> torch.Tensor:
     """Truncated w+ [n, 2L, Z] of `n` samples from a seed: z (`model.seed_latents`, the
     NVlabs/official `RandomState` convention) -> F -> `truncate`.
@@ -60,7 +61,7 @@ def seed_to_w_plus(model: "StyleALAE", n: int, seed: int, psi: float | None = No
     Args:
         model: the model.
         n: number of samples (z rows are drawn in order: n = 1 gets the first z of any n > 1).
-        seed: the `numpy.random.RandomState` seed.
+        seed: the `numpy.random.RandomState` seed, or n seeds (one sample each, as the app does).
         psi, cutoff: truncation (see `truncate`); None takes the config's defaults.
     """
     return truncate(model, model.map(model.seed_latents(n, seed)), psi, cutoff)
@@ -90,15 +91,20 @@ def mixing_grid(model: "StyleALAE", sources_w: torch.Tensor, destinations_w: tor
     Args:
         sources_w: [S, Z] or [S, 2L, Z] (already truncated if wanted).
         destinations_w: [D, Z] or [D, 2L, Z].
-        row_layers: one layer spec for every row, or a list of D specs (a list of ints is one
-            spec; the official figure uses coarse for 3 rows, middle for 2, fine for 1).
+        row_layers: one layer spec used for every row, or a list with exactly one spec per
+            destination row (D specs; a list of ints is a single spec, e.g. [0, 1, 2, 3]; the
+            official figure uses ["coarse"] * 3 + ["middle"] * 2 + ["fine"] for 6 rows).
         noise: see the module docstring; the same maps are used for every cell.
+
+    Raises:
+        ValueError: a list of specs whose length is not the number of destination rows.
     """
     src, dst = model.to_w_plus(sources_w), model.to_w_plus(destinations_w)
     per_row = isinstance(row_layers, (list, tuple)) and not all(isinstance(r, int) for r in row_layers)
     specs = list(row_layers) if per_row else [row_layers] * dst.shape[0]
     if len(specs) != dst.shape[0]:
-        raise ValueError(f"row_layers has {len(specs)} specs for {dst.shape[0]} destination rows")
+        raise ValueError(f"row_layers needs one layer spec per destination row (or one spec for all rows): got "
+                         f"{len(specs)} specs for {dst.shape[0]} destination rows")
     cells = [style_mix(model, dst[i:i + 1].expand(src.shape[0], -1, -1), src, spec) for i, spec in enumerate(specs)]
     images = render(model, torch.cat([src, dst, *cells]), noise, batch_size)
     n_src, blank = src.shape[0], Image.new(images[0].mode, images[0].size, "white")
@@ -206,27 +212,28 @@ def apply_direction(w_plus: torch.Tensor, directions: Directions, index: int, al
 
 def sweep(w_plus: torch.Tensor, directions: Directions, index: int, alphas: Sequence[float],
           layers: LayerSpec | None = None, units: str = "sigma") -> torch.Tensor:
-    """One direction at several strengths (a traversal strip): [len(alphas), N, 2L, Z]."""
+    """One direction at several strengths (a traversal strip): [len(alphas), N, 2L, Z].
+
+    `render(model, sweep(...), noise)` renders it directly (frame-major: all N images at the
+    first strength, then the next)."""
     return torch.stack([apply_direction(w_plus, directions, index, a, layers, units) for a in alphas])
 
 
 # ---- rendering and real images ---------------------------------------------------------------
-def shared_noise(model: "StyleALAE", noise: NoiseLike) -> list[torch.Tensor] | None:
-    """Resolve a `NoiseLike` to explicit noise maps (batch 1 from a seed or generator) or None."""
-    if noise is None or isinstance(noise, (list, tuple)):
-        return None if noise is None else list(noise)
-    if isinstance(noise, int) and not isinstance(noise, bool):
-        noise = torch.Generator(device=model.generator.const.device).manual_seed(noise)
-    if not isinstance(noise, torch.Generator):
-        raise TypeError(f"noise must be None, an int seed, a torch.Generator or tensors, got {type(noise).__name__}")
-    return model.make_noise(1, noise, batch_constant=True)
+def shared_noise(model: "StyleALAE", noise: NoiseLike, batch: int = 1) -> list[torch.Tensor] | None:
+    """The maps `render` uses for `batch` images: batch-constant from a seed or a generator
+    (see the module docstring), per image from a list of seeds, explicit maps as given."""
+    return model.noise_maps(noise, batch, batch_constant=True)
 
 
 @torch.no_grad()
 def render(model: "StyleALAE", w_plus: torch.Tensor, noise: NoiseLike = None, batch_size: int = 8) -> list[Image.Image]:
-    """Synthesize w [N, Z] or w+ [N, 2L, Z] into N PIL images, `batch_size` at a time."""
+    """Synthesize w [N, Z], w+ [N, 2L, Z] or a stack of w+ [A, N, 2L, Z] (`sweep`'s output,
+    frame-major) into PIL images, `batch_size` at a time. Noise: see the module docstring."""
+    if w_plus.ndim == 4:
+        w_plus = w_plus.flatten(0, 1)
     styles = model.to_w_plus(w_plus)
-    maps = shared_noise(model, noise)
+    maps = shared_noise(model, noise, styles.shape[0])
     images = []
     for i in range(0, styles.shape[0], batch_size):
         chunk = None if maps is None else [m if m.shape[0] == 1 else m[i:i + batch_size] for m in maps]
@@ -246,8 +253,7 @@ def encode_images(model: "StyleALAE", images: ImageLike | Sequence[ImageLike] | 
         if not items:
             raise ValueError("encode_images needs at least one image")
         x = torch.cat([to_model_tensor(i, model.arch.resolution, model.arch.channels) for i in items])
-    param = model.generator.const
-    x = x.to(param.device, param.dtype)
+    x = x.to(model.device, model.dtype)
     return torch.cat([model.encode(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)])
 
 
