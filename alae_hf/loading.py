@@ -8,6 +8,7 @@ names the architecture, our own model card on save, and `push_to_hub` through th
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from importlib import import_module
@@ -15,6 +16,9 @@ from typing import Any
 
 from diffusers.configuration_utils import ConfigMixin
 from diffusers.models.modeling_utils import ModelMixin
+from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+from .hub import config_problem, offline, push_folder, weights_problems
 
 # config.json `_class_name` -> module (relative to alae_hf) holding that class.
 MODEL_CLASSES = {"StyleALAE": "model", "MLPALAE": "mlp"}
@@ -33,13 +37,24 @@ class HubModel(ModelMixin, ConfigMixin):
 
         Accepts diffusers' keyword arguments (`torch_dtype`, `variant`, `subfolder`,
         `revision`, `local_files_only`, ...). A missing, unexpected or mis-shaped key raises,
-        and so does a folder that holds another architecture (see `alae_hf.load`).
+        and so does a folder that holds another architecture (see `alae_hf.load`). A local
+        folder is checked first (`check_local_folder`), so a bad path or file is one line.
+
+        Raises:
+            OSError: no such folder or repo, a file instead of a folder, a symlink loop, pickle
+                (`.bin`) weights only, a truncated or corrupt safetensors file.
+            ValueError: the weights or the class do not match the config.
         """
         want_info = kwargs.pop("output_loading_info", False)
         path = os.fspath(pretrained_model_name_or_path)
+        folder = check_local_folder(path, kwargs.get("subfolder"))
         config = read_config(cls, path, kwargs)
         if config.get("_class_name") not in (None, cls.__name__):
             raise ValueError(f"{path} holds a {config.get('_class_name')!r}, not a {cls.__name__} checkpoint")
+        problems = weights_problems(folder, kwargs.get("variant")) if folder else []
+        if problems:  # named here, before diffusers answers with a traceback or a pickle fallback
+            raise OSError("; ".join(problems))
+        kwargs.setdefault("use_safetensors", True)  # documented: safetensors only, never pickle
         model, info = super().from_pretrained(path, output_loading_info=True, **kwargs)
         problems = {k: v for k, v in info.items() if v}
         if problems:
@@ -56,16 +71,19 @@ class HubModel(ModelMixin, ConfigMixin):
 
     def push_to_hub(self, repo_id: str, commit_message: str | None = None, private: bool | None = None,
                     token: str | None = None, variant: str | None = None, **kwargs: Any) -> str:
-        """Save to a temporary folder (with our model card, not diffusers') and upload it."""
-        from huggingface_hub import HfApi
+        """Save to a temporary folder (with our model card, not diffusers') and upload it with
+        `alae_hf.hub.push_folder` (one line, not a traceback, when offline or refused).
 
-        api = HfApi(token=token)
-        repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
+        Args:
+            repo_id: the Hub repo (created if needed).
+            commit_message, private, token, variant: as in diffusers.
+            kwargs: `ignore_patterns` for the upload.
+        """
         with tempfile.TemporaryDirectory() as folder:
             self.save_pretrained(folder, variant=variant)
-            api.upload_folder(repo_id=repo_id, folder_path=folder,
-                              commit_message=commit_message or f"Upload {type(self).__name__}", **kwargs)
-        return repo_id
+            return push_folder(folder, repo_id, token=token, private=private,
+                               commit_message=commit_message or f"Upload {type(self).__name__}",
+                               ignore_patterns=kwargs.get("ignore_patterns"))
 
 
 def read_config(cls: type[ConfigMixin], path: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -79,11 +97,48 @@ def read_config(cls: type[ConfigMixin], path: str, kwargs: dict[str, Any]) -> di
 
 
 def _missing_message(path: str, err: Exception, what: str) -> str:
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     if os.path.isdir(path):
-        return f"{path} is not a {what} folder: no readable config.json ({err})"
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    hint = " HF_HUB_OFFLINE is set, so only cached repos can load." if offline else ""
-    return f"could not load {path!r}: not a local folder, and not a reachable or cached Hub repo.{hint} ({err})"
+        return f"{path} is not a {what} folder: no readable config.json ({reason})"
+    hint = " HF_HUB_OFFLINE is set, so only cached repos can load." if offline() else ""
+    return f"could not load {path!r}: not a local folder, and not a reachable or cached Hub repo.{hint} ({reason})"
+
+
+def _looks_local(path: str) -> bool:
+    """A string that can only be a local path (not a Hub repo id such as `user/name`)."""
+    if path.startswith(("/", ".", "~")) or "\\" in path or os.path.isabs(path):
+        return True
+    try:
+        validate_repo_id(path)
+    except HFValidationError:
+        return True
+    return False
+
+
+def check_local_folder(path: str, subfolder: str | None = None) -> str | None:
+    """The local model folder `path` (+ `subfolder`) names, checked; None for a Hub repo id.
+
+    Raises:
+        OSError: a local path that does not exist, a file, a symlink loop or dangling link, or a
+            `config.json` that is not a JSON object (one line each).
+    """
+    if not os.path.lexists(path):
+        if _looks_local(path):
+            raise OSError(f"{path} does not exist (no such local folder)")
+        return None  # a Hub repo id
+    try:
+        real = os.path.realpath(path, strict=True)
+    except OSError as err:
+        why = "a symlink loop" if err.errno == errno.ELOOP else "a link to nothing"
+        raise OSError(f"{path} cannot be opened: it is {why}") from None
+    if not os.path.isdir(real):
+        raise OSError(f"{path} is a file; pass the folder that holds config.json and the safetensors weights")
+    folder = os.path.join(real, subfolder) if subfolder else real
+    if os.path.exists(os.path.join(folder, "config.json")):  # else read_config names what is missing
+        problem = config_problem(folder)
+        if problem:
+            raise OSError(problem)
+    return folder
 
 
 def model_class(name: str | None) -> type[HubModel]:
@@ -102,5 +157,6 @@ def load(pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> Hub
         kwargs: passed to that class's strict `from_pretrained`.
     """
     path = os.fspath(pretrained_model_name_or_path)
+    check_local_folder(path, kwargs.get("subfolder"))
     config = read_config(HubModel, path, kwargs)
     return model_class(config.get("_class_name")).from_pretrained(path, **kwargs)

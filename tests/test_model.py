@@ -193,6 +193,7 @@ def test_push_to_hub_uploads_our_card(tiny_model, monkeypatch):
     import huggingface_hub
 
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     assert tiny_model.push_to_hub("user/tiny") == "user/tiny"
     assert calls["files"] == ["README.md", "config.json", "diffusion_pytorch_model.safetensors"]
     assert "library_name: alae_hf" in calls["card"]
