@@ -207,6 +207,11 @@ def test_digits_split_layout_and_folder(tmp_path):
     assert len(data) == 360 and data[0].shape == (1, 32, 32)
     with pytest.raises(ValueError, match="split must be one of"):
         digits("val")
+    from alae_hf.datasets.digits import digits_spec_images, is_digits_spec
+
+    assert is_digits_spec("sklearn:digits:test") and not is_digits_spec("digits/")
+    spec = digits_spec_images("sklearn:digits:test")
+    assert len(spec) == 360 and np.array_equal(np.asarray(spec[3]), test[3])
 
 
 def test_classifiers_on_separable_and_on_random_codes():

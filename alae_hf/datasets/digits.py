@@ -13,7 +13,8 @@ evaluation (e.g. `alae_hf.evaluation.latent_classification`).
 
 The folder holds one sub-folder per label (`0/ ... 9/`, torchvision's ImageFolder layout) and
 `labels.csv` (`file,label`); `train_accelerate.py --train_data_dir digits/` reads it as any
-image folder.
+image folder. Without a folder, the data spec `sklearn:digits[:train|test|all]` names a split
+in memory (`is_digits_spec`, `digits_spec_images`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ BOX = 20           # MNIST's digit box inside it
 TEST_FRACTION = 0.2
 SPLIT_SEED = 0
 SPLITS = ("train", "test", "all")
+SPEC_PREFIX = "sklearn:digits"
 
 
 def digits(split: str = "train", side: int = SIDE) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +69,19 @@ def _frame(image8: np.ndarray, side: int) -> np.ndarray:
     start = (side - box) // 2
     out[start:start + box, start:start + box] = digit
     return out
+
+
+def is_digits_spec(spec: object) -> bool:
+    """True for `sklearn:digits` and `sklearn:digits:<split>`."""
+    return isinstance(spec, str) and (spec == SPEC_PREFIX or spec.startswith(SPEC_PREFIX + ":"))
+
+
+def digits_spec_images(spec: str, side: int = SIDE) -> list[Image.Image]:
+    """The split a spec names (default `train`) as 8-bit grey PIL images."""
+    if not is_digits_spec(spec):
+        raise ValueError(f"expected '{SPEC_PREFIX}[:train|test|all]', got {spec!r}")
+    split = spec[len(SPEC_PREFIX) + 1:] or "train"
+    return [Image.fromarray(x, mode="L") for x in digits(split, side)[0]]
 
 
 def write_folder(out: str | Path, split: str = "train", side: int = SIDE) -> int:
