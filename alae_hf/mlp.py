@@ -127,13 +127,22 @@ class MLPALAE(HubModel):
 
     # ---- mean latent and sampling ---------------------------------------------------------
     def truncate(self, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
-        """`w_avg + psi * (w - w_avg)` -> w [N, Z]; psi = 1 is the identity. `cutoff` 0 turns
-        it off (there is one style, so any other cutoff truncates it)."""
+        """`w_avg + psi * (w - w_avg)` as w+ [N, 1, Z] (StyleALAE's contract); psi = 1 is the
+        identity. `cutoff` 0 turns it off (there is one style: any other cutoff truncates it)."""
         psi = self.arch.truncation_psi if psi is None else psi
         w = self.to_w(w)
-        if cutoff == 0:
-            return w
-        return torch.lerp(self.w_avg[0].to(w.dtype), w, psi)
+        if cutoff != 0:
+            w = torch.lerp(self.w_avg[0].to(w.dtype), w, psi)
+        return w[:, None]
+
+    def noise_maps(self, noise: Any, batch: int, lod: int | None = None, batch_constant: bool = False) -> None:
+        """No noise inputs: every noise spec resolves to None (StyleALAE's method, for shared callers)."""
+        return None
+
+    def make_noise(self, batch: int, generator: torch.Generator | None = None, lod: int | None = None,
+                   batch_constant: bool = False) -> list[torch.Tensor]:
+        """No injection points: an empty list."""
+        return []
 
     @torch.no_grad()
     def update_w_avg(self, w: torch.Tensor) -> None:
