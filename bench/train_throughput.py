@@ -22,7 +22,6 @@ import inspect
 import json
 import os
 import sys
-
 from pathlib import Path
 
 import torch
@@ -31,11 +30,11 @@ from torch.utils.flop_counter import flop_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from alae_hf import StyleALAE, preset  # noqa: E402
 from common import matmul_peak, official_model, official_module, timed  # noqa: E402
+
+from alae_hf import StyleALAE, preset  # noqa: E402
 from alae_hf.training.ema import EMA  # noqa: E402
-from alae_hf.training.losses import (draw_latents, encoder_discriminator_loss, generate, generator_loss,  # noqa: E402
-                            latent_reciprocity_loss)
+from alae_hf.training.step import StepContext, iteration, make_optimizers, phases, run_phase  # noqa: E402
 
 CONFIGS = {  # name -> (preset, overrides, batch as in the H100 anchor)
     "mnist": ("mnist", {}, 128),
@@ -55,48 +54,23 @@ def build(name: str, device: torch.device) -> StyleALAE:
 
 
 def alae_steps(model: StyleALAE, batch: int, precision: str, device: torch.device) -> dict:
-    """Closures for the three phases and the full iteration, as train_accelerate.py runs them."""
-    lod, blend, mix = model.arch.max_lod, 1.0, model.arch.style_mixing_prob
-    res = model.arch.resolution
+    """Closures for the three phases and the full iteration: the library's own step
+    (`alae_hf.training.step`, what train_accelerate.py runs), single process."""
+    lod, blend, res = model.arch.max_lod, 1.0, model.arch.resolution
     reals = torch.rand(batch, model.arch.channels, res, res, device=device) * 2 - 1
     rng, host = torch.Generator(device).manual_seed(0), torch.Generator().manual_seed(0)
-    adam = dict(lr=0.0015, betas=(0.0, 0.99), eps=1e-8)
-    opt_ed = torch.optim.Adam(list(model.encoder.parameters()) + list(model.discriminator.parameters()), **adam)
-    opt_fg = torch.optim.Adam(list(model.generator.parameters()) + list(model.mapping.parameters()), **adam)
-    ema = EMA(model)
     bf16 = precision == "bf16"
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+    ctx = StepContext(model, make_optimizers(model, 0.0015), rng, host, torch.amp.GradScaler(device.type, enabled=False),
+                      autocast=autocast)
+    ema = EMA(model)
+    steps = {phase.name: (lambda phase=phase: run_phase(ctx, phase)) for phase in phases(ctx, reals, lod, blend)}
 
-    def run(loss_fn, optimizers):
-        for optimizer in optimizers:
-            optimizer.zero_grad(set_to_none=True)
-        with autocast():
-            loss, stats = loss_fn()
-        loss.backward()
-        for optimizer in optimizers:
-            optimizer.step()
-        model.update_w_avg(stats["w_mean"][None])
-
-    def d_step():
-        def loss_fn():
-            with torch.no_grad():
-                fakes, w = generate(model, draw_latents(model, batch, lod, mix, rng, host), lod, blend, rng)
-            loss, stats = encoder_discriminator_loss(model, reals, fakes, blend)
-            return loss, {**stats, "w_mean": w.float().mean(0)}
-        run(loss_fn, [opt_ed])
-
-    def g_step():
-        run(lambda: generator_loss(model, draw_latents(model, batch, lod, mix, rng, host), lod, blend, rng), [opt_fg])
-
-    def ae_step():
-        z = torch.randn(batch, model.arch.latent_size, device=device, generator=rng)
-        run(lambda: latent_reciprocity_loss(model, z, lod, blend, rng), [opt_ed, opt_fg])
-
-    def iteration():
-        d_step(), g_step(), ae_step()
+    def one_iteration():
+        iteration(ctx, reals, lod, blend)
         ema.update(model, batch)
 
-    return {"d_step": d_step, "g_step": g_step, "ae_step": ae_step, "iteration": iteration}
+    return {**steps, "iteration": one_iteration}
 
 
 class FlopCount(TorchDispatchMode):

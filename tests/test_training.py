@@ -14,17 +14,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import TINY
 from PIL import Image
 
 from alae_hf import StyleALAE
-from alae_hf.training.data import (ImageFolderDataset, StreamSampler, downsample_to, make_dataset, random_flip,
-                          to_model_range)
+from alae_hf.training.data import (ImageFolderDataset, StreamSampler, downsample_to, fade_in_reals, make_dataset,
+                                   random_flip, to_model_range)
 from alae_hf.training.ema import EMA
-from alae_hf.training.losses import (LatentDraw, draw_mixing_cutoff, encoder_discriminator_loss, fade_in_reals, generate,
-                            generator_loss, latent_reciprocity_loss, mix_styles, r1_penalty)
+from alae_hf.training.losses import (LatentDraw, draw_mixing_cutoff, encoder_discriminator_loss, generate,
+                                     generator_loss, latent_reciprocity_loss, mix_styles, r1_penalty)
+from alae_hf.training.optim import make_optimizers
 from alae_hf.training.schedule import (OFFICIAL_TRAINING, ScheduleConfig, fade_ramp, lod_and_blend, schedule_at,
-                              schedule_preset)
-from conftest import TINY
+                                       schedule_preset)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = str(ROOT / "train_accelerate.py")
@@ -297,12 +298,68 @@ def _env(**extra):
     return env | extra
 
 
-def _train(args, launch=None, env=None, check=True):
-    command = (launch or [sys.executable]) + [SCRIPT] + MODEL_ARGS + [str(a) for a in args]
+def _train(args, launch=None, env=None, check=True, script=SCRIPT):
+    command = (launch or [sys.executable]) + [str(script)] + MODEL_ARGS + [str(a) for a in args]
     result = subprocess.run(command, cwd=ROOT, env=env or _env(), capture_output=True, text=True, timeout=300)
     if check and result.returncode:
         raise AssertionError(f"exit {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
+
+
+HASHING_WRAPPER = """
+import json, sys
+from pathlib import Path
+from alae_hf.training.options import parse_config
+from alae_hf.training.outputs import tensor_hash
+from alae_hf.training.trainer import train
+
+def dump(run, info):
+    folder = Path(run.config.output_dir) / "rank_hashes"
+    folder.mkdir(parents=True, exist_ok=True)
+    acc = run.accelerator
+    (folder / f"rank{acc.process_index}.json").write_text(json.dumps(dict(
+        info, rank=acc.process_index, distributed_type=str(acc.distributed_type),
+        model=tensor_hash(run.model), ema=tensor_hash(run.ema.model))))
+
+train(parse_config(sys.argv[1:]), on_finish=dump)
+"""
+
+
+@pytest.fixture
+def fresh_accelerate():
+    """Accelerate keeps its state in singletons; each in-process run starts from a clean one."""
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+    yield
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+
+
+def train_in_process(args, on_finish=None):
+    """The trainer as `train_accelerate.py` runs it, in this process (so tests can patch the maths)."""
+    from alae_hf.training.options import parse_config
+    from alae_hf.training.trainer import train
+
+    return train(parse_config(MODEL_ARGS + [str(a) for a in args]), on_finish=on_finish)
+
+
+def nan_phase1_at(monkeypatch, steps, loss="encoder_discriminator_loss"):
+    """Make the given loss NaN at the given (0-based) iterations; each iteration calls each loss once."""
+    from alae_hf.training import step
+
+    original, calls = getattr(step, loss), []
+
+    def patched(*args, **kwargs):
+        value, stats = original(*args, **kwargs)
+        calls.append(1)
+        if len(calls) - 1 in steps:
+            value = value * float("nan")
+            stats = {**stats, next(iter(stats)): value.detach()}
+        return value, stats
+
+    monkeypatch.setattr(step, loss, patched)
 
 
 def _same_weights(a, b):
@@ -329,6 +386,14 @@ def test_smoke_run_through_accelerate_launch(image_folder, tmp_path):
     assert (ckpt / "COMPLETE").is_file() and _same_weights(ckpt / "ema", out)  # final model = EMA weights
 
 
+def _steps_by_module(model, saved):
+    """The step counts of E's and D's parameters in a saved E+D optimizer state, whatever its grouping."""
+    order = [p for group in make_optimizers(model, 0.0)[0].param_groups for p in group["params"]]
+    index = {id(p): i for i, p in enumerate(order)}
+    return [{int(saved["state"][index[id(p)]]["step"]) for p in module.parameters() if index[id(p)] in saved["state"]}
+            for module in (model.encoder, model.discriminator)]
+
+
 @pytest.mark.slow
 def test_resume_continues_exactly_and_ignores_unfinished_checkpoints(image_folder, tmp_path):
     common = ["--train_data_dir", image_folder, "--max_train_steps", 4, "--lod_kimg", 0.004, "--random_flip"]
@@ -338,13 +403,13 @@ def test_resume_continues_exactly_and_ignores_unfinished_checkpoints(image_folde
     state = json.loads((a / "checkpoint-3" / "training_state.json").read_text())
     assert (state["step"], state["images_seen"], state["lod"]) == (3, 6, 1)  # lod 1 began at 4 images
     saved = torch.load(a / "checkpoint-3" / "optimizers.pt", weights_only=True)["encoder_discriminator"]
-    steps = [{int(saved["state"][i]["step"]) for i in group["params"] if i in saved["state"]}
-             for group in saved["param_groups"]]
+    steps = _steps_by_module(StyleALAE.from_pretrained(a / "checkpoint-3" / "model"), saved)
     assert steps == [{2}, {1}]  # state reset at the lod change; E steps in phases 1 and 3, D in phase 1 only
     # b: a copy of checkpoint-3 next to a half-written temp folder and an unmarked folder
     b.mkdir()
     shutil.copytree(a / "checkpoint-3", b / "checkpoint-3")
     shutil.copytree(a / "checkpoint-4", b / "checkpoint-9.tmp-1234")
+    (b / "checkpoint-9.tmp-1234" / "COMPLETE").unlink()  # half-written: no marker yet
     shutil.copytree(a / "checkpoint-4", b / "checkpoint-8")
     (b / "checkpoint-8" / "COMPLETE").unlink()
     log = _train(common + ["--output_dir", b, "--checkpointing_steps", 1, "--resume_from_checkpoint", "latest"])
@@ -356,15 +421,17 @@ def test_resume_continues_exactly_and_ignores_unfinished_checkpoints(image_folde
     opt_a, opt_b = (torch.load(d / "checkpoint-4" / "optimizers.pt", weights_only=True) for d in (a, b))
     for name in ("encoder_discriminator", "mapping_generator"):
         for i, s in opt_a[name]["state"].items():
-            assert all(torch.equal(s[k], opt_b[name]["state"][i][k]) for k in s)
+            assert all(torch.equal(torch.as_tensor(s[k]), torch.as_tensor(opt_b[name]["state"][i][k])) for k in s)
 
 
 @pytest.mark.slow
 def test_two_processes_end_with_identical_weights(image_folder, tmp_path):
     out = tmp_path / "out"
+    script = tmp_path / "train_with_hashes.py"
+    script.write_text(HASHING_WRAPPER)
     _train(["--train_data_dir", image_folder, "--output_dir", out, "--max_train_steps", 3, "--lod_kimg", 0.008,
-            "--checkpointing_steps", 3, "--debug_dump_rank_hashes"],
-           launch=LAUNCH + ["--multi_gpu", "--num_processes", "2"], env=_env(ACCELERATE_USE_CPU="1"))
+            "--checkpointing_steps", 3],
+           launch=LAUNCH + ["--multi_gpu", "--num_processes", "2"], env=_env(ACCELERATE_USE_CPU="1"), script=script)
     ranks = [json.loads((out / "rank_hashes" / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [r["num_processes"] for r in ranks] == [2, 2] and "MULTI_CPU" in ranks[0]["distributed_type"]
     assert ranks[0]["model"] == ranks[1]["model"] and ranks[0]["ema"] == ranks[1]["ema"]
@@ -381,18 +448,18 @@ def test_bad_data_fails_before_the_model_is_built(tmp_path):
     assert "parameters" not in result.stdout and not (tmp_path / "out").exists()
 
 
-@pytest.mark.slow
-def test_nonfinite_steps_are_skipped_counted_then_abort(image_folder, tmp_path):
+def test_nonfinite_steps_are_skipped_counted_then_abort(image_folder, tmp_path, capsys, monkeypatch, fresh_accelerate):
     common = ["--train_data_dir", image_folder, "--max_train_steps", 3, "--max_nonfinite_steps", 2]
     # under fp16 (gradient scaler on) a NaN loss is skipped too, and the scaler backs off
-    result_once = _train(common + ["--output_dir", tmp_path / "once", "--debug_nonfinite_steps", "1",
-                                   "--mixed_precision", "fp16"])
+    nan_phase1_at(monkeypatch, {1})
+    train_in_process(common + ["--output_dir", tmp_path / "once", "--mixed_precision", "fp16"])
     assert json.loads((tmp_path / "once" / "training_summary.json").read_text())["nonfinite_steps"] == 1
-    assert "(1 in a row, 1 in total)" in result_once.stdout
+    assert "(1 in a row, 1 in total)" in capsys.readouterr().out
     model = StyleALAE.from_pretrained(tmp_path / "once")
     assert all(torch.isfinite(p).all() for p in model.parameters())
-    result = _train(common + ["--output_dir", tmp_path / "always", "--debug_nonfinite_steps", "0,1,2"], check=False)
-    assert result.returncode == 1 and "aborting after 2 consecutive non-finite steps" in result.stderr
+    nan_phase1_at(monkeypatch, {0, 1, 2})
+    with pytest.raises(SystemExit, match="aborting after 2 consecutive non-finite steps"):
+        train_in_process(common + ["--output_dir", tmp_path / "always"])
     assert not (tmp_path / "always" / "config.json").exists()
 
 

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..imaging import ImageError, fit_square, load_image
+from ..layers import downscale2d, fade_in, upscale2d
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 _DECODE_ERRORS = (ImageError, OSError, ValueError, SyntaxError)
@@ -262,3 +263,11 @@ def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Mirror each image horizontally with probability 1/2 (official `FLIP_IMAGES`)."""
     flip = torch.rand(x.shape[0], generator=generator, device=x.device) < 0.5
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
+
+
+def fade_in_reals(x: torch.Tensor, blend: float) -> torch.Tensor:
+    """blend * x + (1 - blend) * nearest_up2(avgpool2(x)): the real batch during a fade-in (official
+    `train_alae.py`, which blends the reals with their 2x downsampled-and-upsampled copy)."""
+    if blend >= 1.0:
+        return x
+    return fade_in(upscale2d(downscale2d(x)), x, blend)

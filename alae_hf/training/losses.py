@@ -24,7 +24,6 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from ..layers import downscale2d, fade_in, upscale2d
 from ..model import NoiseSpec, StyleALAE
 
 R1_GAMMA = 10.0
@@ -94,13 +93,6 @@ def generate(model: StyleALAE, latents: LatentDraw, lod: int, blend: float,
     return model.synthesize(styles, noise=noise, lod=lod, blend=blend), w
 
 
-def fade_in_reals(x: torch.Tensor, blend: float) -> torch.Tensor:
-    """blend * x + (1 - blend) * nearest_up2(avgpool2(x)): the real batch during a fade-in."""
-    if blend >= 1.0:
-        return x
-    return fade_in(upscale2d(downscale2d(x)), x, blend)
-
-
 def r1_penalty(d_real: torch.Tensor, reals: torch.Tensor, grad_scale: float = 1.0) -> torch.Tensor:
     """Per-sample ||d(sum d_real)/d reals||^2 [N] in float32, differentiable (create_graph).
 
@@ -113,7 +105,8 @@ def r1_penalty(d_real: torch.Tensor, reals: torch.Tensor, grad_scale: float = 1.
 
 
 def encoder_discriminator_loss(model: StyleALAE, reals: torch.Tensor, fakes: torch.Tensor, blend: float,
-                               r1_gamma: float = R1_GAMMA, grad_scale: float = 1.0) -> tuple[torch.Tensor, Stats]:
+                               r1_gamma: float = R1_GAMMA, grad_scale: float = 1.0,
+                               w: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
     """Phase 1 (official `d_train=True, ae=False`): non-saturating logistic loss of D(E(.)) + R1.
 
     Args:
@@ -123,6 +116,8 @@ def encoder_discriminator_loss(model: StyleALAE, reals: torch.Tensor, fakes: tor
         blend: fade-in factor of the current lod.
         r1_gamma: R1 weight gamma; the penalty is gamma / 2 * ||grad||^2 (official 10).
         grad_scale: loss scale for the inner R1 gradient under fp16 (see `r1_penalty`).
+        w: the fakes' w = F(z) [N, Z] (from `generate`); when given, `stats["w_mean"]` is its batch
+            mean, for `StyleALAE.update_w_avg` as in phases 2 and 3 (official: every `generate` call).
     """
     reals = reals.detach().requires_grad_(True)
     d_real = model.discriminate(model.encode(reals, blend)).float()
@@ -132,6 +127,8 @@ def encoder_discriminator_loss(model: StyleALAE, reals: torch.Tensor, fakes: tor
     loss = (loss + 0.5 * r1_gamma * r1).mean()
     stats = {"loss_d": loss.detach(), "d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean(),
              "r1": r1.detach().mean()}
+    if w is not None:
+        stats["w_mean"] = w.detach().float().mean(0)
     return loss, stats
 
 

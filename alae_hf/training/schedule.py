@@ -98,6 +98,9 @@ class ScheduleConfig:
         if not 0 <= self.fade_kimg <= self.lod_kimg or self.total_kimg <= 0:
             raise ValueError(f"need 0 <= fade_kimg <= lod_kimg and total_kimg > 0, got fade_kimg="
                              f"{self.fade_kimg}, lod_kimg={self.lod_kimg}, total_kimg={self.total_kimg}")
+        if self.lod_kimg > 0 and round(self.lod_kimg * 1000) < 1:  # lod_and_blend divides by it
+            raise ValueError(f"lod_kimg must be 0 (no growing) or at least 0.001 (one image per level), "
+                             f"got {self.lod_kimg}")
         if not self.learning_rates or min(self.learning_rates) <= 0:
             raise ValueError(f"learning_rates must be a non-empty list of positive numbers, got {self.learning_rates}")
         if not self.batch_tables or any(not t or min(t) < 1 for t in self.batch_tables.values()):

@@ -1,0 +1,186 @@
+"""Training options: one typed, validated `TrainConfig`, from which the command line is built.
+
+Every option of `train_accelerate.py` is a field here with its default and help; `build_parser`
+derives the argparse parser from the fields, so the two cannot drift. The config is validated
+when it is made (before any data or model exists), saved into each checkpoint's
+`training_state.json` (without the Hub token) and carried by the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
+
+from huggingface_hub.serialization._base import parse_size_to_int
+
+from ..config import PRESETS, ALAEConfig, preset
+from .losses import R1_GAMMA
+from .optim import KINDS
+from .schedule import ScheduleConfig, schedule_preset
+
+ARCH_OVERRIDES = ("resolution", "latent_size", "start_channels", "max_channels", "mapping_layers")
+SECRET_FIELDS = ("hub_token",)  # never written to disk
+RESUME_FIELDS = ("train_batch_size", "learning_rate")  # changing them on resume needs --allow_config_change
+
+
+def _opt(default: Any, help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every option of a training run (the command line of `train_accelerate.py`).
+
+    Args: see each field's `help` (also `python train_accelerate.py --help`).
+    """
+
+    train_data_dir: str | None = _opt(None, "image folder (any nesting), or synthetic:faces[:seed=..,length=..]")
+    dataset_name: str | None = _opt(None, "Hub/local data set for datasets.load_dataset (needs `datasets`)")
+    preset: str = _opt("celeba-hq256", "model config and training schedule", choices=sorted(PRESETS))
+    resolution: int | None = _opt(None, "override the preset's resolution")
+    latent_size: int | None = _opt(None, "override the preset's value")
+    start_channels: int | None = _opt(None, "override the preset's value")
+    max_channels: int | None = _opt(None, "override the preset's value")
+    mapping_layers: int | None = _opt(None, "override the preset's value")
+    progressive: bool = _opt(True, "train at full resolution, blend 1", flag="--no-progressive")
+    lod_kimg: float | None = _opt(None, "kimg per level of detail (default: the preset's; 0: no growing)")
+    fade_kimg: float | None = _opt(None, "kimg of fade-in per level (default: half of lod_kimg)")
+    r1_gamma: float = _opt(R1_GAMMA, "R1 penalty weight gamma (official 10)")
+    ema_rampup: float | None = _opt(
+        None, "cap the EMA half-life at this fraction of the images seen (e.g. 0.05 for short runs; default: official)")
+    center_crop: bool = _opt(False, "centre-crop non-square images (default: pad)")
+    random_flip: bool = _opt(False, "mirror images at random (official for every data set but MNIST)")
+    dataloader_num_workers: int = _opt(0, "data loading worker processes")
+    output_dir: str = _opt("alae-model", "where checkpoints, logs and the final model go")
+    train_batch_size: int | None = _opt(None, "per-process batch for every lod (default: the tables)")
+    learning_rate: float | None = _opt(None, "for every lod (default: the preset's per-lod rates)")
+    optimizer: str = _opt("lreq", "lreq: the official LREQAdam (exact); adam: stock Adam (eps placed differently)",
+                          choices=list(KINDS))
+    max_train_steps: int | None = _opt(None, "stop after this many steps")
+    max_train_kimg: float | None = _opt(None, "default: the preset's TRAIN_EPOCHS x DATASET.SIZE")
+    max_train_minutes: float | None = _opt(
+        None, "end cleanly, with a checkpoint, before this many minutes of wall time (preemptible machines)")
+    mixed_precision: str | None = _opt(None, "default: accelerate config", choices=["no", "fp16", "bf16"])
+    checkpointing_steps: int = _opt(500, "write checkpoint-<step> every this many steps (0: only at the end "
+                                         "of a --max_train_minutes run)")
+    checkpoints_total_limit: int | None = _opt(None, "keep only the newest N checkpoints")
+    max_shard_size: str | None = _opt(None, "write checkpoint weights in safetensors shards of at most this size "
+                                            "(e.g. 16MB)")
+    resume_from_checkpoint: str | None = _opt(None, "'latest' or a checkpoint folder")
+    allow_config_change: bool = _opt(False, "resume although --train_batch_size or --learning_rate differ from "
+                                            "the checkpoint's")
+    allow_rng_reset: bool = _opt(False, "resume although a checkpoint's RNG file is missing (re-seeds the random "
+                                        "streams: not bit-identical to an uninterrupted run)")
+    seed: int = _opt(0, "seed of weights, data order and random streams")
+    report_to: str = _opt("tensorboard", "experiment tracker", choices=["tensorboard", "wandb", "none"])
+    sample_every_kimg: float | None = _opt(None, "write samples/kimg-*.png (EMA model, fixed z)")
+    push_to_hub: bool = _opt(False, "upload the final model (without checkpoints and logs)")
+    hub_model_id: str | None = _opt(None, "repo id for --push_to_hub (default: the output folder's name)")
+    hub_token: str | None = _opt(None, "Hub token (never saved)")
+    max_nonfinite_steps: int = _opt(20, "abort after this many non-finite steps in a row")
+
+    def __post_init__(self) -> None:
+        problems = [p for p in (_check(self, f.name) for f in fields(self)) if p]
+        if problems:
+            raise ValueError(problems[0])
+
+    @property
+    def max_shard_bytes(self) -> int | None:
+        return None if self.max_shard_size is None else parse_size_to_int(self.max_shard_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, without secrets."""
+        return {k: v for k, v in asdict(self).items() if k not in SECRET_FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+_NONNEGATIVE_INT = ("seed", "dataloader_num_workers", "checkpointing_steps")
+_POSITIVE_INT = ("max_train_steps", "train_batch_size", "checkpoints_total_limit", "max_nonfinite_steps")
+_POSITIVE_FLOAT = ("learning_rate", "max_train_kimg", "max_train_minutes", "sample_every_kimg")
+
+
+def _check(config: TrainConfig, name: str) -> str | None:
+    """The problem with one field, or None."""
+    value, flag = getattr(config, name), f"--{name}"
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{flag} must be a finite number, got {value}"
+    if name in _NONNEGATIVE_INT and value < 0:
+        return f"{flag} must be >= 0, got {value}"
+    if name in _POSITIVE_INT + _POSITIVE_FLOAT and value <= 0:
+        return f"{flag} must be > 0, got {value}"
+    if name in ("r1_gamma", "fade_kimg") and value < 0:
+        return f"{flag} must be >= 0, got {value}"
+    if name == "lod_kimg" and (value < 0 or (value > 0 and round(value * 1000) < 1)):
+        return f"--lod_kimg must be 0 (no growing) or at least 0.001 (one image per level), got {value}"
+    if name == "ema_rampup" and not 0 < value <= 1:
+        return f"--ema_rampup must be in (0, 1], got {value}"
+    if name == "max_shard_size":
+        try:
+            if parse_size_to_int(value) <= 0:
+                raise ValueError
+        except ValueError:
+            return f"--max_shard_size must be a size such as 16MB or 2GB, got {value!r}"
+    choices = next(f.metadata.get("choices") for f in fields(config) if f.name == name)
+    if choices and value not in choices:
+        return f"{flag} must be one of {', '.join(choices)}, got {value!r}"
+    return None
+
+
+def arch_and_schedule(config: TrainConfig) -> tuple[ALAEConfig, ScheduleConfig]:
+    """The model config (preset + overrides) and the schedule in images.
+
+    Raises:
+        ValueError: an override the model config or the schedule refuses.
+    """
+    arch = preset(config.preset, **{k: getattr(config, k) for k in ARCH_OVERRIDES if getattr(config, k) is not None})
+    fade = config.lod_kimg / 2 if config.fade_kimg is None and config.lod_kimg is not None else config.fade_kimg
+    overrides = dict(lod_kimg=config.lod_kimg, fade_kimg=fade, batch_size=config.train_batch_size,
+                     learning_rate=config.learning_rate)
+    sched = schedule_preset(config.preset, arch.max_lod, progressive=config.progressive,
+                            **{k: v for k, v in overrides.items() if v is not None})
+    return arch, sched
+
+
+# ---- the command line --------------------------------------------------------------------
+def _value_type(annotation: Any) -> type:
+    """int / float / str / bool from `X` or `X | None`."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return args[0]
+    return annotation
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of `train_accelerate.py`, one option per `TrainConfig` field."""
+    parser = argparse.ArgumentParser(description="Train StyleALAE (ALAE, CVPR 2020) with Accelerate.")
+    hints = typing.get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        kind, meta = _value_type(hints[f.name]), f.metadata
+        default = f.default if f.default is not MISSING else None
+        if kind is bool:
+            flag = meta.get("flag", f"--{f.name}")
+            action = "store_false" if default else "store_true"
+            parser.add_argument(flag, dest=f.name, action=action, default=default, help=meta["help"])
+        else:
+            parser.add_argument(f"--{f.name}", type=kind, default=default, choices=meta.get("choices"),
+                                help=meta["help"])
+    return parser
+
+
+def parse_config(argv: list[str] | None = None) -> TrainConfig:
+    """Command line -> validated `TrainConfig`; a bad value exits with one line."""
+    namespace = build_parser().parse_args(argv)
+    try:
+        return TrainConfig(**vars(namespace))
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None

@@ -1,0 +1,101 @@
+"""What a finished training run leaves in its output folder: the EMA model, a sample grid, a
+summary, a model card, optionally an upload to the Hub.
+
+Official counterpart: the sample sheets of podgorskiy/ALAE `train_alae.py` (`save_sample`: reals,
+their reconstructions, generations from fixed latents).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..card import model_card
+from ..imaging import make_grid, tensor_to_pil
+from .data import downsample_to, fade_in_reals, random_flip, to_model_range
+from .schedule import TrainingState
+
+SAMPLE_SEED = 3456  # official train_alae.py: RandomState(3456) latents for the sample sheets
+
+
+def prepare_reals(batch: torch.Tensor, state: TrainingState, device: torch.device,
+                  flip_rng: torch.Generator | None = None) -> torch.Tensor:
+    """uint8 full-resolution batch -> [-1, 1] at the lod's resolution, flipped, fade-in blended."""
+    x = downsample_to(to_model_range(batch.to(device, non_blocking=True)), state.resolution)
+    if flip_rng is not None:
+        x = random_flip(x, flip_rng)
+    return fade_in_reals(x, state.blend)
+
+
+@torch.no_grad()
+def sample_grid(run: Any, state: TrainingState, path: Path) -> None:
+    """Reals (blended as in training), their EMA reconstructions, EMA generations from fixed z."""
+    ema, device = run.ema.model, run.accelerator.device
+    reals = prepare_reals(torch.stack([run.dataset[i] for i in range(min(8, len(run.dataset)))]), state, device)
+    noise = torch.Generator(device).manual_seed(0)
+    recs = ema.synthesize(ema.encode(reals, state.blend), noise=noise, lod=state.lod, blend=state.blend)
+    fakes = ema.synthesize(ema.map(ema.seed_latents(16, SAMPLE_SEED)), noise=noise, lod=state.lod, blend=state.blend)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    make_grid(tensor_to_pil(torch.cat([reals, recs, fakes])), columns=8).save(path)
+
+
+def skipped_files(run: Any) -> int:
+    """Unreadable image files over all processes (the decode failures are marked per process)."""
+    mask = run.dataset.bad_mask.to(run.accelerator.device, torch.float32)
+    if run.accelerator.num_processes > 1:
+        mask = run.accelerator.reduce(mask, reduction="max")
+    return run.dataset.rejected_when_opened + int(mask.sum())
+
+
+def tensor_hash(module: torch.nn.Module) -> str:
+    """sha256 of every tensor of `module`'s state dict, by name (identical weights on all ranks)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def summary(run: Any, state: TrainingState) -> dict[str, Any]:
+    return dict(steps=run.step, images_seen=run.images, lod=state.lod, blend=state.blend,
+                skipped_files=skipped_files(run), nonfinite_steps=run.nonfinite_total,
+                num_processes=run.accelerator.num_processes)
+
+
+def write_outputs(run: Any, state: TrainingState, info: dict[str, Any]) -> None:
+    """Rank 0: EMA model, samples.png, training_summary.json, README.md; upload if asked."""
+    out = Path(run.config.output_dir)
+    run.ema.model.save_pretrained(out)
+    sample_grid(run, state, out / "samples.png")
+    (out / "training_summary.json").write_text(json.dumps(info, indent=1))
+    (out / "README.md").write_text(card(run, info))
+    run.accelerator.print(f"skipped {info['skipped_files']} unreadable image file(s); {run.nonfinite_total} "
+                          f"non-finite step(s); saved {out}")
+    if run.config.push_to_hub:
+        push(run, out)
+
+
+def card(run: Any, info: dict[str, Any]) -> str:
+    config = run.config
+    data = config.dataset_name or config.train_data_dir
+    extra = (f"\n## Training\n\n![samples](samples.png)\n\nRows: real images, their reconstructions, "
+             f"generations from fixed latents (EMA weights, lod {info['lod']}).\n\n"
+             f"Trained with `train_accelerate.py --preset {config.preset}` on `{data}`: {run.step} steps, "
+             f"{run.images / 1000:.1f} kimg, {info['num_processes']} process(es), "
+             f"mixed precision `{run.accelerator.mixed_precision}`, optimizer `{config.optimizer}`; "
+             f"{info['skipped_files']} unreadable files skipped.\n")
+    datasets = (config.dataset_name,) if config.dataset_name else ()
+    return model_card(run.model.arch, title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra)
+
+
+def push(run: Any, out: Path) -> None:
+    from huggingface_hub import create_repo, upload_folder
+
+    token = run.config.hub_token
+    repo = create_repo(run.config.hub_model_id or out.name, exist_ok=True, token=token).repo_id
+    upload_folder(repo_id=repo, folder_path=out, token=token, commit_message=f"{run.images / 1000:.1f} kimg",
+                  ignore_patterns=["checkpoint-*", "logs/*", "rank_hashes/*", "samples/*", "abandoned-*"])

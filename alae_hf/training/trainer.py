@@ -1,0 +1,224 @@
+"""A training run with Accelerate: set-up, the loop over `step.iteration`, checkpoints, the end.
+
+The loop of podgorskiy/ALAE `train_alae.py` (shared/reference/official_alae.md §4) with the
+progressive schedule of `schedule.py` (official `LODDriver`: fresh optimizers at every lod
+change), an EMA copy, atomic resumable checkpoints (`run_state.py`), a wall-time budget
+(`budget.py`) and any number of processes. `train_accelerate.py` parses the command line into a
+`TrainConfig` and calls `train`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import ProjectConfiguration, broadcast, set_seed
+from tqdm.auto import tqdm
+
+from ..model import StyleALAE
+from . import budget as time_budget
+from . import checkpoints as ckpt
+from . import run_state
+from .data import make_dataset, make_loader
+from .ema import EMA
+from .options import TrainConfig, arch_and_schedule
+from .outputs import prepare_reals, sample_grid, summary, write_outputs
+from .schedule import ScheduleConfig, TrainingState, schedule_at
+from .step import StepContext, iteration, make_optimizers
+
+LOGGED = ("lod", "blend", "loss_d", "loss_g", "loss_ae")
+
+
+@dataclass
+class Run:
+    """Everything one training process holds; passed explicitly instead of globals."""
+
+    config: TrainConfig
+    accelerator: Accelerator
+    sched: ScheduleConfig
+    ctx: StepContext  # model, optimizers, scaler, random streams: what `step.iteration` needs
+    ema: EMA
+    dataset: Any
+    budget: time_budget.TimeBudget
+    step: int = 0
+    images: int = 0
+    lod: int | None = None
+    loader: Any = None
+    loader_batch: int | None = None
+    nonfinite_total: int = 0
+    nonfinite_run: int = 0
+    saved_step: int | None = None
+
+    @property
+    def model(self) -> StyleALAE:
+        return self.ctx.model
+
+
+def check_writable(folder: str) -> None:
+    """Create `folder` and write and remove a probe file in it; one line if that fails."""
+    path = Path(folder)
+    probe = path / f".write-probe-{os.getpid()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as err:
+        raise SystemExit(f"error: --output_dir {folder} is not writable ({err.strerror or err})") from None
+
+
+def setup(config: TrainConfig, start: float | None = None) -> Run:
+    """Data and output folder (checked before any model exists), model, EMA, random streams, resume."""
+    log_with = None if config.report_to == "none" else config.report_to
+    acc = Accelerator(mixed_precision=config.mixed_precision, log_with=log_with, project_config=ProjectConfiguration(
+        project_dir=config.output_dir, logging_dir=os.path.join(config.output_dir, "logs")))
+    try:
+        arch, sched = arch_and_schedule(config)
+        dataset = make_dataset(config.train_data_dir, config.dataset_name, arch.resolution, arch.channels,
+                               config.center_crop, min_images=schedule_at(0, sched, acc.num_processes).batch_size)
+    except ValueError as err:  # bad data or settings: a message before any model is built, not a traceback
+        raise SystemExit(f"error: {err}") from None
+    check_writable(config.output_dir)
+    set_seed(config.seed)
+    model = StyleALAE(**arch.to_dict()).to(acc.device).train()
+    if acc.num_processes > 1:
+        broadcast(list(model.state_dict().values()), from_process=0)  # every rank starts from rank 0's weights
+    acc.print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters; data: {len(dataset)} images")
+    rng, host_rng = run_state.generators(config.seed, acc.process_index, acc.device)
+    scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == "fp16")
+    reduce_mean = (lambda t: acc.reduce(t, reduction="mean")) if acc.num_processes > 1 else None
+    ctx = StepContext(model, make_optimizers(model, 0.0, config.optimizer), rng, host_rng, scaler,
+                      r1_gamma=config.r1_gamma, autocast=acc.autocast, reduce_mean=reduce_mean)
+    minutes = config.max_train_minutes
+    budget = time_budget.TimeBudget(None if minutes is None else 60 * minutes,
+                                    time_budget.clock() if start is None else start)
+    run = Run(config, acc, sched, ctx, EMA(model, rampup=config.ema_rampup), dataset, budget)
+    if acc.is_main_process:
+        ckpt.remove_stale_temporaries(config.output_dir, log=acc.print)
+    resume(run)
+    acc.init_trackers("alae_hf", config={k: v if isinstance(v, (int, float, bool)) else str(v)
+                                         for k, v in config.to_dict().items()})
+    return run
+
+
+def resume(run: Run) -> None:
+    """Load the checkpoint `--resume_from_checkpoint` names (all-or-nothing), if any."""
+    config, acc = run.config, run.accelerator
+    try:  # a missing RNG file is judged by run_state (refused unless --allow_rng_reset), not skipped here
+        path = ckpt.resolve_resume(config.resume_from_checkpoint, config.output_dir, log=acc.print, require_rng=False)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
+    if path is None:
+        if config.resume_from_checkpoint == "latest":
+            acc.print(f"no usable checkpoint in {config.output_dir}; starting a new run")
+        return
+    run_state.assign(run, run_state.read(run, Path(path)))
+    if acc.is_main_process:  # a resume from an older checkpoint starts a new branch: move the newer ones aside
+        ckpt.abandon_newer(config.output_dir, run.step, log=acc.print)
+    acc.wait_for_everyone()
+
+
+def prepare_step(run: Run, state: TrainingState) -> None:
+    """Fresh optimizers when the lod changes (official LODDriver), a new loader when the batch does."""
+    if state.lod != run.lod:
+        run.ctx.optimizers, run.lod = make_optimizers(run.model, state.learning_rate, run.config.optimizer), state.lod
+    for optimizer in run.ctx.optimizers:
+        for group in optimizer.param_groups:
+            group["lr"] = state.learning_rate
+    if state.batch_per_process != run.loader_batch:
+        acc, config = run.accelerator, run.config
+        run.loader = make_loader(run.dataset, state.batch_per_process, config.seed, run.images, acc.process_index,
+                                 acc.num_processes, config.dataloader_num_workers, acc.device.type == "cuda")
+        run.loader_batch = state.batch_per_process
+
+
+def track_nonfinite(run: Run, finite: bool) -> None:
+    """Count non-finite iterations; abort after `max_nonfinite_steps` in a row."""
+    if finite:
+        run.nonfinite_run = 0
+        return
+    run.nonfinite_total += 1
+    run.nonfinite_run += 1
+    run.accelerator.print(f"step {run.step}: non-finite loss or gradient, optimizer step skipped "
+                          f"({run.nonfinite_run} in a row, {run.nonfinite_total} in total)")
+    if run.nonfinite_run >= run.config.max_nonfinite_steps:
+        raise SystemExit(f"error: aborting after {run.nonfinite_run} consecutive non-finite steps (step {run.step}, "
+                         f"{run.images} images). Lower --learning_rate, use --mixed_precision bf16 or no, "
+                         f"or resume from {run_state.last_good(run.config.output_dir)}.")
+
+
+def checkpoint(run: Run) -> None:
+    """Save now (timed, for the budget), unless in a non-finite streak or already saved at this step."""
+    if run.nonfinite_run or run.saved_step == run.step:
+        if run.nonfinite_run:
+            run.accelerator.print(f"step {run.step}: no checkpoint during a non-finite streak")
+        return
+    began = time_budget.clock()
+    run_state.save(run)
+    run.saved_step = run.step
+    run.budget.saved(time_budget.clock() - began)
+
+
+def one_step(run: Run, state: TrainingState) -> dict[str, float]:
+    """Draw a batch, run the iteration, update the EMA (finite steps only) and the counters."""
+    prepare_step(run, state)
+    flip = run.ctx.rng if run.config.random_flip else None
+    reals = prepare_reals(next(run.loader), state, run.accelerator.device, flip)
+    stats, finite = iteration(run.ctx, reals, state.lod, state.blend)
+    if finite:
+        run.ema.update(run.model, state.batch_size, images_seen=run.images + state.batch_size)
+    run.images, run.step = run.images + state.batch_size, run.step + 1
+    track_nonfinite(run, finite)
+    return {**{k: float(v) for k, v in stats.items()}, "kimg": run.images / 1000, "lod": state.lod,
+            "blend": state.blend, "lr": state.learning_rate, "nonfinite_steps": run.nonfinite_total}
+
+
+def loop(run: Run) -> TrainingState:
+    """Train until the image count, step count or wall-time budget is reached."""
+    config, acc = run.config, run.accelerator
+    stop = min(config.max_train_kimg or math.inf, run.sched.total_kimg) * 1000
+    bar = tqdm(total=int(stop), initial=run.images, unit="img", unit_scale=True, disable=not acc.is_main_process)
+    state = schedule_at(run.images, run.sched, acc.num_processes)
+    while run.images < stop and (config.max_train_steps is None or run.step < config.max_train_steps):
+        run.budget.step_started()
+        if run.budget.exhausted():
+            acc.print(f"--max_train_minutes {config.max_train_minutes}: stopping at step {run.step}; continue with "
+                      f"--resume_from_checkpoint latest")
+            checkpoint(run)
+            break
+        state = schedule_at(run.images, run.sched, acc.num_processes)
+        before = run.images
+        logs = one_step(run, state)
+        acc.log(logs, step=run.step)
+        bar.update(state.batch_size)
+        bar.set_postfix({k: f"{logs[k]:.3g}" for k in LOGGED if k in logs})
+        every = (config.sample_every_kimg or 0) * 1000
+        if every and acc.is_main_process and run.images // every > before // every:
+            sample_grid(run, state, Path(config.output_dir) / "samples" / f"kimg-{run.images / 1000:011.3f}.png")
+        if config.checkpointing_steps and run.step % config.checkpointing_steps == 0:
+            checkpoint(run)
+    bar.close()
+    return state
+
+
+def finish(run: Run, state: TrainingState, on_finish: Callable[[Run, dict[str, Any]], None] | None = None) -> None:
+    info = summary(run, state)
+    if on_finish is not None:  # a hook for tests and tools (e.g. per-rank weight hashes)
+        on_finish(run, info)
+    if run.accelerator.is_main_process:
+        write_outputs(run, state, info)
+    run.accelerator.wait_for_everyone()
+    run.accelerator.end_training()
+
+
+def train(config: TrainConfig, on_finish: Callable[[Run, dict[str, Any]], None] | None = None,
+          start: float | None = None) -> Run:
+    """Run training as `config` says; returns the finished run."""
+    run = setup(config, start)
+    finish(run, loop(run), on_finish)
+    return run
