@@ -67,8 +67,8 @@ class InversionResult:
     steps: int = 0
 
 
-def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str = "w+", lr: float = 0.05,
-           pixel_weight: float = 1.0, feature_weight: float = 0.1, lpips_weight: float = 0.0,
+def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str = "w+", lr: float = 0.5,
+           pixel_weight: float = 1.0, feature_weight: float = 0.01, lpips_weight: float = 0.0,
            domain_weight: float = 0.0, noise: "NoiseSpec" = None, feature_net: torch.nn.Module | None = None,
            progress: Optional[Callable[[int, int], None]] = None) -> InversionResult:
     """Invert images into the model's latent space, starting from the encoder's code.
@@ -86,10 +86,14 @@ def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str
         steps: Adam steps in [0, 1000]; 0 returns the encoder's code unchanged.
         space: "w+" (one style per layer: the most faithful, Image2StyleGAN §3) or "w" (one
             style for all layers: closer to the encoder's space, so edits behave as on samples).
-        lr: Adam learning rate, in w units (the default suits w spread ~1 per coordinate).
+        lr: Adam learning rate in w units. Adam's steps are ~lr per coordinate, so scale it with
+            the spread of w: 0.5 (~0.15 of the default model's per-coordinate std of 3.5) gave
+            the best PSNR after 25-100 steps in `bench/inversion.py`; a constant rate beat a
+            cosine ramp-down there.
         pixel_weight: weight of the pixel MSE (the PSNR objective).
         feature_weight: weight of the attribute-net feature MSE (keeps the face's factors; 0
-            skips loading the net). For 1-channel models the image is repeated to RGB.
+            skips loading the net). At 0.01 the term is ~1/3 of the loss at E(x); it lifts the
+            factor agreement of x and G(w) to ~1 for a ~0.5 dB PSNR cost (`bench/inversion.py`). For 1-channel models the image is repeated to RGB.
         lpips_weight: weight of LPIPS-VGG, used only if `lpips` and its VGG weights are already
             installed (`loss_terms` says whether it was).
         domain_weight: weight of In-Domain GAN Inversion's regulariser ‖w − E(G(w))‖² (per
