@@ -7,8 +7,10 @@ official demos use (`generator_s` = G, `discriminator_s` = E, `mapping_fl_s` = F
 runtime scale, because the official code stores effective weights ("implicit lreq").
 
 Loading uses `torch.load(weights_only=True)`: no code from the file runs. The `auxiliary`
-entries pickle the official repo's own classes (`tracker.RunningMeanTorch`, ...); each such
-global is replaced by an inert stub class, and the entries are ignored.
+entries pickle the official repo's own classes (`tracker.RunningMeanTorch`, ...); the file's
+globals are listed without unpickling (`unsafe_globals`), each foreign one is replaced by an
+inert stub class, and the entries are ignored. Both the legacy format the official release was
+saved in (PyTorch 1.4) and the zip format are read.
 
 CLI: `alae-convert --checkpoint model_157.pth --preset ffhq --out ffhq-alae`.
 """
@@ -17,7 +19,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
+import pickletools
 import re
+import zipfile
 from typing import Any
 
 import torch
@@ -35,7 +40,6 @@ GROUPS = {
     "mapping_tl": ("discriminator.", []),
 }
 BLUR_KERNEL = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16.0
-_UNSUPPORTED = re.compile(r"GLOBAL ([\w.]+)\.(\w+) was not an allowed global|Unsupported global: GLOBAL ([\w.]+)\.(\w+)")
 _SAFE_MODULE_PREFIXES = ("torch", "collections", "builtins", "_codecs")
 
 
@@ -56,45 +60,100 @@ def _stub(module: str, name: str) -> type:
                            "__setstate__": __setstate__})
 
 
-def load_official(path: str | os.PathLike, max_stubs: int = 64) -> dict[str, Any]:
-    """Read an official `.pth` with `weights_only=True`, stubbing the repo's own pickled classes."""
+def unsafe_globals(path: str | os.PathLike) -> list[str]:
+    """`module.name` of each class or function the file pickles beyond plain tensors and containers.
+
+    Zip checkpoints (PyTorch >= 1.6) are read by `torch.serialization.get_unsafe_globals_in_checkpoint`;
+    the official release (PyTorch 1.4) wrote the legacy format, a sequence of pickles (magic
+    number, protocol, system info, the object), whose GLOBAL opcodes are read with `pickletools`.
+    Nothing is unpickled.
+    """
+    if zipfile.is_zipfile(path):
+        return sorted(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+    found: set[str] = set()
+    with open(path, "rb") as handle:
+        for _ in range(4):  # torch's legacy format: the fourth pickle is the saved object
+            found = {arg.replace(" ", ".") for op, arg, _ in pickletools.genops(handle) if op.name == "GLOBAL"}
+    return sorted(g for g in found if not g.startswith(_SAFE_MODULE_PREFIXES))
+
+
+def load_official(path: str | os.PathLike) -> dict[str, Any]:
+    """Read an official `.pth` with `weights_only=True`, stubbing the repo's own pickled classes.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ConversionError: not a readable checkpoint, or not an official ALAE one (one line).
+    """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint file at {path}")
-    stubs: list[type] = []
-    for _ in range(max_stubs):
-        try:
-            with torch.serialization.safe_globals(stubs):
-                data = torch.load(path, map_location="cpu", weights_only=True)
-            break
-        except Exception as err:  # noqa: BLE001 - the unpickler raises a bare UnpicklingError/RuntimeError
-            found = _UNSUPPORTED.search(str(err))
-            if not found:
-                raise ConversionError(f"{path} is not a readable PyTorch checkpoint: {err}") from err
-            module, name = [g for g in found.groups() if g][:2]
-            if module.startswith(_SAFE_MODULE_PREFIXES):
-                raise ConversionError(f"{path} needs {module}.{name}, which is not safe to load") from err
-            stubs.append(_stub(module, name))
-    else:
-        raise ConversionError(f"{path} pickles more than {max_stubs} foreign classes")
-    if not isinstance(data, dict) or "models" not in data:
-        raise ConversionError(f"{path} is not an official ALAE checkpoint (no 'models' entry)")
+    try:
+        names = unsafe_globals(path)
+    except Exception as err:  # noqa: BLE001 - a damaged zip or pickle raises many types
+        raise ConversionError(f"{path} is not a readable PyTorch checkpoint ({_first_line(err)})") from None
+    refused = [n for n in names if n.startswith(_SAFE_MODULE_PREFIXES)]
+    if refused:
+        raise ConversionError(f"{path} pickles {', '.join(refused)}, which alae_hf does not load "
+                              "(it could run code, and official ALAE checkpoints do not need it)")
+    stubs = [_stub(*name.rsplit(".", 1)) for name in names]
+    try:
+        with torch.serialization.safe_globals(stubs):
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # torch's text would advise weights_only=False: never here
+        raise ConversionError(f"{path} holds objects that cannot be loaded without running code; "
+                              "alae_hf reads tensors only (is it an official ALAE checkpoint?)") from None
+    except Exception as err:  # noqa: BLE001 - truncated zips, bad storages, ...
+        raise ConversionError(f"{path} is not a readable PyTorch checkpoint ({_first_line(err)})") from None
+    _check_layout(path, data)
     return data
 
 
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0][:200] if text else type(err).__name__
+
+
+def _check_layout(path: str | os.PathLike, data: Any) -> None:
+    """`{"models": {group: {key: tensor}}, ...}` with the groups this converter reads."""
+    if not isinstance(data, dict) or "models" not in data:
+        raise ConversionError(f"{path} is not an official ALAE checkpoint (no 'models' entry)")
+    models = data["models"]
+    if not isinstance(models, dict):
+        raise ConversionError(f"{path}: 'models' is a {type(models).__name__}, not a dict of state dicts")
+    for group, state in models.items():
+        if not isinstance(state, dict):
+            raise ConversionError(f"{path}: models[{group!r}] is a {type(state).__name__}, not a state dict")
+        for key, value in state.items():
+            if not isinstance(value, torch.Tensor):
+                raise ConversionError(f"{path}: models[{group!r}][{key!r}] is a {type(value).__name__}, not a tensor")
+    if not isinstance(models.get("dlatent_avg"), dict) or "buff" not in models["dlatent_avg"]:
+        raise ConversionError(f"{path} has no 'dlatent_avg' (the running mean of w, buffer 'buff'); "
+                              f"it has {sorted(models)}")
+
+
 def infer_config(models: dict[str, dict[str, torch.Tensor]], ema: bool = True) -> ALAEConfig:
-    """Read the architecture off the tensor shapes (max_channels is the largest channel seen)."""
+    """Read the architecture off the tensor shapes (max_channels is the largest channel seen).
+
+    Raises:
+        ConversionError: a group or key the shapes are read from is missing.
+    """
     suffix = "_s" if ema else ""
-    g, e, f = (models[f"{name}{suffix}"] for name in ("generator", "discriminator", "mapping_fl"))
-    layers = sum(1 for k in g if re.fullmatch(r"decode_block\.\d+\.style_1\.weight", k))
-    largest = max(v.shape[1] for k, v in g.items() if k.endswith("bias_1"))
-    return ALAEConfig(
-        resolution=2 ** (layers + 1),
-        start_channels=e["from_rgb.0.from_rgb.weight"].shape[0],
-        max_channels=largest,
-        latent_size=f["map_blocks.0.fc.weight"].shape[1],
-        mapping_layers=sum(1 for k in f if k.endswith("fc.weight")),
-        channels=g["to_rgb.0.to_rgb.weight"].shape[0],
-    )
+    try:
+        g, e, f = (models[f"{name}{suffix}"] for name in ("generator", "discriminator", "mapping_fl"))
+        layers = sum(1 for k in g if re.fullmatch(r"decode_block\.\d+\.style_1\.weight", k))
+        largest = max(v.shape[1] for k, v in g.items() if k.endswith("bias_1"))
+        return ALAEConfig(
+            resolution=2 ** (layers + 1),
+            start_channels=e["from_rgb.0.from_rgb.weight"].shape[0],
+            max_channels=largest,
+            latent_size=f["map_blocks.0.fc.weight"].shape[1],
+            mapping_layers=sum(1 for k in f if k.endswith("fc.weight")),
+            channels=g["to_rgb.0.to_rgb.weight"].shape[0],
+        )
+    except (KeyError, IndexError) as err:
+        raise ConversionError(f"cannot read the architecture off the checkpoint: no {err} "
+                              f"(groups: {sorted(models)}); pass --preset") from None
+    except ValueError as err:  # an empty group, or shapes that make no valid config
+        raise ConversionError(f"cannot read the architecture off the checkpoint: {err}; pass --preset") from None
 
 
 def _runtime_scales(model: StyleALAE) -> dict[str, float]:
@@ -131,7 +190,7 @@ def convert_state_dict(models: dict[str, dict[str, torch.Tensor]], model: StyleA
 
 
 def _check_blur(key: str, value: torch.Tensor) -> None:
-    if not torch.allclose(value.float(), BLUR_KERNEL.expand_as(value), atol=1e-6):
+    if value.shape[-2:] != (3, 3) or not torch.allclose(value.float(), BLUR_KERNEL.expand_as(value), atol=1e-6):
         raise ConversionError(f"{key} is not the standard [1,2,1]x[1,2,1]/16 blur kernel")
 
 
@@ -174,8 +233,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         model = convert_checkpoint(args.checkpoint, args.preset, ema=not args.no_ema)
-    except (ConversionError, FileNotFoundError, ValueError) as err:
+        _write(model, args)
+    except (ConversionError, OSError, ValueError) as err:  # bad input: one line and exit code 2
         parser.exit(2, f"alae-convert: error: {err}\n")
+    print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()):,} parameters)")
+
+
+def _write(model: StyleALAE, args: argparse.Namespace) -> None:
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise OSError(f"--out {args.out} is a file, not a folder")
     model.save_pretrained(args.out)
     if args.fp16:
         model.half().save_pretrained(args.out, variant="fp16")
@@ -184,11 +250,10 @@ def main(argv: list[str] | None = None) -> None:
         handle.write(model_card(model.arch, title=f"StyleALAE ({args.preset or 'converted'})",
                                 description=f"Converted from the official checkpoint `{name}` "
                                             f"({'EMA' if not args.no_ema else 'training'} weights) with `alae-convert`."))
-    print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()):,} parameters)")
-
 
 if __name__ == "__main__":
     main()
 
 
-__all__ = ["ConversionError", "convert_checkpoint", "convert_state_dict", "infer_config", "load_official"]
+__all__ = ["ConversionError", "convert_checkpoint", "convert_state_dict", "infer_config", "load_official",
+           "unsafe_globals"]

@@ -122,3 +122,86 @@ def test_cli_writes_a_loadable_folder(tmp_path):
     model = StyleALAE.from_pretrained(tmp_path / "out")
     assert model.arch.channels == 1 and "Converted from the official" in (tmp_path / "out" / "README.md").read_text()
     assert (tmp_path / "out" / "diffusion_pytorch_model.fp16.safetensors").exists()
+
+
+# ---- bad input: one line, exit code 2, never a traceback (issue 11 "Loading", issue 10.5) -----
+def _official(name="tiny_mnist"):
+    return load_official(FIXTURES / name / "checkpoint.pth")
+
+
+def _cli_error(tmp_path, capsys, data):
+    from alae_hf.convert import main
+
+    torch.save(data, tmp_path / "bad.pth")
+    with pytest.raises(SystemExit) as caught:
+        main(["--checkpoint", str(tmp_path / "bad.pth"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and err.count("\n") == 1 and err.startswith("alae-convert: error: ")
+    assert not (tmp_path / "out").exists()
+    return err
+
+
+def test_a_checkpoint_without_dlatent_avg(tmp_path, capsys):
+    models = _official()["models"]
+    del models["dlatent_avg"]
+    assert "no 'dlatent_avg'" in _cli_error(tmp_path, capsys, {"models": models})
+
+
+def test_a_non_tensor_value(tmp_path, capsys):
+    models = _official()["models"]
+    models["generator_s"]["const"] = 3
+    assert "models['generator_s']['const'] is a int, not a tensor" in _cli_error(tmp_path, capsys, {"models": models})
+
+
+def test_models_that_is_not_a_dict(tmp_path, capsys):
+    assert "'models' is a list" in _cli_error(tmp_path, capsys, {"models": [1, 2]})
+    assert "no 'models' entry" in _cli_error(tmp_path, capsys, [1, 2])
+
+
+def test_a_missing_group_or_key_names_it(tmp_path, capsys):
+    models = _official()["models"]
+    del models["generator_s"]["to_rgb.0.to_rgb.weight"]
+    assert "to_rgb.0.to_rgb.weight" in _cli_error(tmp_path, capsys, {"models": models})
+
+
+def test_a_refused_global_never_suggests_weights_only_false(tmp_path, capsys, monkeypatch):
+    err = _cli_error(tmp_path, capsys, {"models": {}, "code": torch.nn.Linear})
+    assert "torch.nn.modules.linear.Linear" in err and "weights_only" not in err
+    import alae_hf.convert as convert
+
+    # a global the static scan cannot see (pushed dynamically): torch's own refusal, reworded
+    monkeypatch.setattr(convert, "unsafe_globals", lambda path: [])
+    with pytest.raises(ConversionError) as caught:
+        load_official(FIXTURES / "tiny_mnist" / "checkpoint.pth")
+    assert "weights_only" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_legacy_format_of_the_official_release_converts_identically(tmp_path, monkeypatch):
+    """The official checkpoints were saved by PyTorch 1.4 (not a zip); they read the same."""
+    import sys
+    import types
+
+    data = _official()
+    tracker = types.ModuleType("tracker")  # so that pickle can name the stubs' module again
+    for value in data["auxiliary"]["tracker"]["tracks"].values():
+        setattr(tracker, type(value).__name__, type(value))
+    monkeypatch.setitem(sys.modules, "tracker", tracker)
+    torch.save(data, tmp_path / "legacy.pth", _use_new_zipfile_serialization=False)
+    monkeypatch.delitem(sys.modules, "tracker")
+    from alae_hf.convert import unsafe_globals
+
+    assert unsafe_globals(tmp_path / "legacy.pth") == ["tracker.RunningMeanTorch"]
+    legacy, current = convert_checkpoint(tmp_path / "legacy.pth"), convert_checkpoint(
+        FIXTURES / "tiny_mnist" / "checkpoint.pth")
+    assert all(torch.equal(a, b) for a, b in zip(legacy.state_dict().values(), current.state_dict().values()))
+
+
+def test_the_module_cli_exits_2_without_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "bad.pth").write_bytes(b"PK\x03\x04 truncated zip")
+    done = subprocess.run([sys.executable, "-m", "alae_hf.convert", "--checkpoint", str(tmp_path / "bad.pth"),
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("alae-convert: error:") and "not a readable PyTorch checkpoint" in done.stderr
