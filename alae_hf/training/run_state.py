@@ -66,8 +66,7 @@ def _write(run: Any, folder: Path, rng_states: list[dict[str, torch.Tensor]]) ->
     shard = run.config.max_shard_size or "10GB"  # diffusers' default: one file for any StyleALAE
     run.model.save_pretrained(folder / "model", max_shard_size=shard)
     run.ema.model.save_pretrained(folder / "ema", max_shard_size=shard)
-    torch.save({**{name: opt.state_dict() for name, opt in zip(OPTIMIZER_GROUPS, run.ctx.optimizers)},
-                "grad_scaler": run.ctx.scaler.state_dict()}, folder / "optimizers.pt")
+    save_optimizers(folder, run.ctx.optimizers, run.ctx.scaler.state_dict(), run.config.max_shard_bytes)
     for rank, state in enumerate(rng_states):
         torch.save(state, folder / f"rng_state_{rank}.pt")
     counters = dict(step=run.step, images_seen=run.images, lod=run.lod, nonfinite_total=run.nonfinite_total,
@@ -75,6 +74,47 @@ def _write(run: Any, folder: Path, rng_states: list[dict[str, torch.Tensor]]) ->
                     num_processes=run.accelerator.num_processes, schedule=run.sched.to_dict(),
                     arch=run.model.arch.to_dict(), train_config=run.config.to_dict())
     (folder / "training_state.json").write_text(json.dumps(counters, indent=1))
+
+
+def save_optimizers(folder: Path, optimizers: tuple[torch.optim.Optimizer, ...], scaler: dict[str, Any],
+                    max_bytes: int | None = None) -> None:
+    """`optimizers.pt`: both optimizers' state dicts and the scaler's. With `max_bytes`, the
+    per-parameter state goes into `optimizers-<i>-of-<n>.pt` files of at most that many tensor bytes
+    each (`optimizers.pt` then keeps the parameter groups and the number of shards)."""
+    states = {name: opt.state_dict() for name, opt in zip(OPTIMIZER_GROUPS, optimizers)}
+    if max_bytes is None:
+        torch.save({**states, "grad_scaler": scaler}, folder / "optimizers.pt")
+        return
+    shards = _split_states(states, max_bytes)
+    head = {name: {"param_groups": state["param_groups"], "state": {}} for name, state in states.items()}
+    torch.save({**head, "grad_scaler": scaler, "state_shards": len(shards)}, folder / "optimizers.pt")
+    for i, shard in enumerate(shards, 1):
+        torch.save(shard, folder / f"optimizers-{i:05d}-of-{len(shards):05d}.pt")
+
+
+def _split_states(states: dict[str, dict[str, Any]], max_bytes: int) -> list[dict[str, dict[int, Any]]]:
+    shards: list[dict[str, dict[int, Any]]] = [{}]
+    size = 0
+    for name, state in states.items():
+        for index, entry in state["state"].items():
+            n = sum(v.numel() * v.element_size() for v in entry.values() if isinstance(v, torch.Tensor))
+            if shards[-1] and size + n > max_bytes:
+                shards.append({})
+                size = 0
+            shards[-1].setdefault(name, {})[index] = entry
+            size += n
+    return shards
+
+
+def load_optimizer_states(folder: Path, device: torch.device) -> dict[str, Any]:
+    """What `save_optimizers` wrote, shards merged back; a missing or foreign shard raises."""
+    saved = torch.load(folder / "optimizers.pt", map_location=device, weights_only=True)
+    count = saved.pop("state_shards", 0)
+    for i in range(1, count + 1):
+        shard = torch.load(folder / f"optimizers-{i:05d}-of-{count:05d}.pt", map_location=device, weights_only=True)
+        for name, entries in shard.items():
+            saved[name]["state"].update(entries)
+    return saved
 
 
 @dataclass
@@ -97,7 +137,7 @@ def read(run: Any, path: Path) -> Loaded:
         _check_compatible(run, path, state)
         model = StyleALAE.from_pretrained(path / "model").state_dict()
         ema = StyleALAE.from_pretrained(path / "ema").state_dict()
-        saved = torch.load(path / "optimizers.pt", map_location=run.accelerator.device, weights_only=True)
+        saved = load_optimizer_states(path, run.accelerator.device)
         optimizers = make_optimizers(run.model, 0.0, run.config.optimizer)
         for name, optimizer in zip(OPTIMIZER_GROUPS, optimizers):
             optimizer.load_state_dict(saved[name])
