@@ -93,7 +93,8 @@ def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str
         pixel_weight: weight of the pixel MSE (the PSNR objective).
         feature_weight: weight of the attribute-net feature MSE (keeps the face's factors; 0
             skips loading the net). At 0.01 the term is ~1/3 of the loss at E(x); it lifts the
-            factor agreement of x and G(w) to ~1 for a ~0.5 dB PSNR cost (`bench/inversion.py`). For 1-channel models the image is repeated to RGB.
+            factor agreement of x and G(w) to ~1 for a ~0.5 dB PSNR cost (`bench/inversion.py`).
+            For 1-channel models the image is repeated to RGB.
         lpips_weight: weight of LPIPS-VGG, used only if `lpips` and its VGG weights are already
             installed (`loss_terms` says whether it was).
         domain_weight: weight of In-Domain GAN Inversion's regulariser ‖w − E(G(w))‖² (per
@@ -112,13 +113,8 @@ def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str
     x, steps, space = _check(model, images, steps, space, lr, pixel_weight, feature_weight, lpips_weight,
                              domain_weight)
     noise_maps = _fixed_noise(model, noise, x.shape[0])
-    feature_fn = _feature_fn(model, feature_weight, feature_net)
-    lpips_fn = _lpips_fn(model, lpips_weight)
-    terms = {"pixel": pixel_weight}
-    terms.update({"feature": feature_weight} if feature_fn else {})
-    terms.update({"lpips": lpips_weight} if lpips_fn else {})
-    terms.update({"domain": domain_weight} if domain_weight > 0 else {})
-
+    objective, terms = _objective(model, x, space, noise_maps, pixel_weight, feature_weight, lpips_weight,
+                                  domain_weight, feature_net)
     frozen = [p for m in (model, feature_net) if m is not None for p in m.parameters()]
     flags = [p.requires_grad for p in frozen]
     try:
@@ -126,39 +122,8 @@ def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str
             p.requires_grad_(False)
         with torch.enable_grad():
             w0 = model.encode(x).detach()
-            if space == "w+":
-                w0 = model.to_w_plus(w0).contiguous()
-            target_feat = feature_fn(x).detach() if feature_fn else None
-
-            def objective(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-                out = model.synthesize(w, noise=noise_maps)
-                loss = pixel_weight * (out - x).pow(2).flatten(1).mean(1)
-                if feature_fn:
-                    loss = loss + feature_weight * (feature_fn(out) - target_feat).pow(2).mean(1)
-                if lpips_fn:
-                    loss = loss + lpips_weight * lpips_fn(out, x)
-                if domain_weight > 0:
-                    w_rec = model.to_w_plus(model.encode(out)) if space == "w+" else model.encode(out)
-                    loss = loss + domain_weight * (w_rec - w).pow(2).flatten(1).mean(1)
-                return loss, out
-
-            w = w0.clone().requires_grad_(True)
-            best_w, best_loss, losses = w0.clone(), None, []
-            optimizer = torch.optim.Adam([w], lr=lr)
-            for step in range(steps + 1):
-                loss, out = objective(w)
-                per_image = loss.detach()
-                losses.append(float(per_image.mean()))
-                best_loss, best_w = _keep_best(per_image, w.detach(), best_loss, best_w)
-                if step == 0:
-                    before = out.detach()
-                if step == steps:
-                    break
-                optimizer.zero_grad(set_to_none=True)
-                loss.sum().backward()  # per-image losses: Adam's per-coordinate scaling makes batching exact
-                optimizer.step()
-                if progress is not None:
-                    progress(step + 1, steps)
+            w0 = model.to_w_plus(w0).contiguous() if space == "w+" else w0
+            best_w, losses, before = _optimise(objective, w0, steps, lr, progress)
         with torch.no_grad():
             after = before if steps == 0 else model.synthesize(best_w, noise=noise_maps)
     finally:
@@ -167,6 +132,60 @@ def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str
     return InversionResult(w=w0 if steps == 0 else best_w, w_encoder=w0, losses=losses,
                            reconstruction=after.clamp(-1, 1), psnr_before=_psnr(before, x),
                            psnr_after=_psnr(after, x), loss_terms=terms, space=space, steps=steps)
+
+
+Objective = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def _objective(model: "StyleALAE", x: torch.Tensor, space: str, noise: list[torch.Tensor] | None,
+               pixel_weight: float, feature_weight: float, lpips_weight: float, domain_weight: float,
+               feature_net: torch.nn.Module | None) -> tuple[Objective, dict[str, float]]:
+    """w -> (per-image loss [N], G(w)), and the terms in use with their weights."""
+    feature_fn = _feature_fn(model, feature_weight, feature_net)
+    lpips_fn = _lpips_fn(model, lpips_weight)
+    with torch.no_grad():
+        target_feat = feature_fn(x) if feature_fn else None
+    terms = {"pixel": pixel_weight}
+    terms.update({"feature": feature_weight} if feature_fn else {})
+    terms.update({"lpips": lpips_weight} if lpips_fn else {})
+    terms.update({"domain": domain_weight} if domain_weight > 0 else {})
+
+    def objective(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = model.synthesize(w, noise=noise)
+        loss = pixel_weight * (out - x).pow(2).flatten(1).mean(1)
+        if feature_fn:
+            loss = loss + feature_weight * (feature_fn(out) - target_feat).pow(2).mean(1)
+        if lpips_fn:
+            loss = loss + lpips_weight * lpips_fn(out, x)
+        if domain_weight > 0:  # In-Domain GAN Inversion's ‖w − E(G(w))‖², E's w broadcast over w+
+            w_rec = model.encode(out)
+            w_rec = model.to_w_plus(w_rec) if space == "w+" else w_rec
+            loss = loss + domain_weight * (w_rec - w).pow(2).flatten(1).mean(1)
+        return loss, out
+
+    return objective, terms
+
+
+def _optimise(objective: Objective, w0: torch.Tensor, steps: int, lr: float,
+              progress: Optional[Callable[[int, int], None]]) -> tuple[torch.Tensor, list[float], torch.Tensor]:
+    """Adam from w0 for `steps` steps: (best code per image, mean loss per evaluation, G(w0))."""
+    w = w0.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([w], lr=lr)
+    best_w, best_loss, losses = w0.clone(), None, []
+    for step in range(steps + 1):
+        loss, out = objective(w)
+        losses.append(float(loss.detach().mean()))
+        best_loss, best_w = _keep_best(loss.detach(), w.detach(), best_loss, best_w)
+        if step == 0:
+            before = out.detach()
+        if step == steps:
+            break
+        optimizer.zero_grad(set_to_none=True)
+        loss.sum().backward()  # a sum of per-image losses: each image's gradient is its own
+        optimizer.step()
+        if progress is not None:
+            progress(step + 1, steps)
+    return best_w, losses, before
 
 
 def _keep_best(loss: torch.Tensor, w: torch.Tensor, best_loss: torch.Tensor | None,
