@@ -16,7 +16,6 @@ bench/results/app_latency.json and prints a table.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -35,21 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 APP64 = dict(resolution=64, start_channels=32, max_channels=256, latent_size=256, mapping_layers=8)
 
 
-def _tools() -> Any:
-    spec = importlib.util.spec_from_file_location("alae_screenshots", ROOT / "tools" / "screenshots.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def resolve_model(tools: Any, model: str | None, work: Path) -> tuple[str, str]:
+def resolve_model(model: str | None, work: Path) -> tuple[str, str]:
     """(model path, description): the given one, the bundled default, or a random app64 stand-in."""
+    from alae_hf.app.testing import make_random_model
+    from alae_hf.app.ui import DEFAULT_MODEL
+
     if model:
         return model, model
-    default = tools.load_app().DEFAULT_MODEL
-    if default.is_dir():
-        return str(default), str(default)
-    path = tools.make_random_model(work / "app64", resolution=64, learned=False,
+    if DEFAULT_MODEL.is_dir():
+        return str(DEFAULT_MODEL), DEFAULT_MODEL.name
+    path = make_random_model(work / "app64", resolution=64, learned=False,
                                    **{k: v for k, v in APP64.items() if k != "resolution"})
     return str(path), "random stand-in with the default's shape (app64: 64 px, S32/M256/Z256, 8 mapping layers)"
 
@@ -133,16 +127,19 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    tools, work = _tools(), Path(tempfile.mkdtemp(prefix="alae_bench_"))
-    tools.load_app().serving_threads(args.threads)
-    model, described = resolve_model(tools, args.model, work)
-    photo = str(tools.test_images(work / "inputs")["rgb"].with_name("photo.png"))
     from PIL import Image
 
-    Image.open(tools.test_images(work / "inputs")["rgb"]).resize((256, 256)).save(photo)
-    demo = tools.load_app().build_app(model)
+    from alae_hf.app import server, ui
+    from alae_hf.app.testing import free_port, input_images
+
+    work = Path(tempfile.mkdtemp(prefix="alae_bench_"))
+    server.serving_threads(args.threads)
+    model, described = resolve_model(args.model, work)
+    photo = str(input_images(work / "inputs")["rgb"].with_name("photo.png"))
+    Image.open(input_images(work / "inputs")["rgb"]).resize((256, 256)).save(photo)
+    demo = ui.build_app(model)
     results = {"direct": direct(demo, photo, args.reps)}
-    port = tools.free_port()
+    port = free_port()
     server = start_server(model, port, work / "server.log")
     try:
         results["gradio_client"] = through_client(f"http://127.0.0.1:{port}", photo, args.reps)

@@ -26,7 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from app_latency import _tools, percentiles, resolve_model, start_server  # noqa: E402
+from app_latency import percentiles, resolve_model, start_server  # noqa: E402
 
 
 def user(url: str, index: int, requests: int, photo: str, out: dict[str, list], errors: list,
@@ -65,10 +65,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=10, help="requests per user")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "app_load.json")
     args = parser.parse_args()
-    tools, work = _tools(), Path(tempfile.mkdtemp(prefix="alae_load_"))
-    model, described = resolve_model(tools, args.model, work)
-    photo = str(tools.test_images(work / "inputs")["rgb"])
-    port = tools.free_port()
+    from alae_hf.app.testing import free_port, input_images
+
+    work = Path(tempfile.mkdtemp(prefix="alae_load_"))
+    model, described = resolve_model(args.model, work)
+    photo = str(input_images(work / "inputs")["rgb"])
+    port = free_port()
     server = start_server(model, port, work / "server.log")
     url = f"http://127.0.0.1:{port}"
     latencies: dict[str, list] = defaultdict(list)

@@ -6,8 +6,8 @@ from this repository, so the package is vendored into the upload).
     python spaces/prepare_upload.py --push owner/space    # and upload it (network + token)
 
 Layout of build/space/:
-    app.py            <- spaces/app.py (entry point, app_file in README.md)
-    alae_app.py       <- app.py (the UI, `build_app`)
+    app.py            <- the repository's app.py (entry point, app_file in README.md; it starts
+                         `alae_hf.app.server.main`, which reads the Space's SPACE_ID, ALAE_MODEL, ALAE_DEVICE)
     alae_hf/          <- the package (no caches)
     checkpoints/alae-synthetic-faces-64/   <- the bundled default (config, safetensors, card, directions)
     README.md, requirements.txt            <- spaces/README.md (front matter), spaces/requirements.txt
@@ -31,8 +31,7 @@ def prepare(out: Path, checkpoint: bool = True) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    shutil.copy2(SPACES / "app.py", out / "app.py")
-    shutil.copy2(ROOT / "app.py", out / "alae_app.py")
+    shutil.copy2(ROOT / "app.py", out / "app.py")
     shutil.copy2(SPACES / "README.md", out / "README.md")
     shutil.copy2(SPACES / "requirements.txt", out / "requirements.txt")
     shutil.copytree(ROOT / "alae_hf", out / "alae_hf", ignore=IGNORE)

@@ -7,9 +7,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import importlib.util  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -33,13 +30,3 @@ def tiny_model():
                 p.normal_(0, 0.2)
         model.w_avg.normal_()
     return model
-
-
-@pytest.fixture(scope="module")
-def tools():
-    """tools/screenshots.py as a module: it builds the random stand-in model the app tests use."""
-    path = Path(__file__).resolve().parents[1] / "tools" / "screenshots.py"
-    spec = importlib.util.spec_from_file_location("alae_screenshots", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

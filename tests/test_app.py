@@ -1,7 +1,7 @@
 """The Gradio app through gradio_client, against a locally launched server: every endpoint,
 range checks, and hostile uploads (never a traceback; a clear message or a handled result).
 
-A random-weight stand-in model (tools/screenshots.py `make_random_model`) replaces the bundled
+A random-weight stand-in model (`alae_hf.app.testing.make_random_model`) replaces the bundled
 checkpoint, so these tests say nothing about image quality, only about behaviour.
 """
 
@@ -23,6 +23,8 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
+from alae_hf.app.testing import input_images, launch, make_random_model  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = {"/sample", "/sample_random", "/select_sample", "/send_sample_to_edit", "/encode", "/select_encoded",
              "/send_encoded_to_edit", "/mix", "/edit_base_from_seed", "/edit_base_from_upload", "/directions",
@@ -33,15 +35,15 @@ ZEROS = [0.0] * K
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory, tools):
+def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
-    return {"m32": tools.make_random_model(root / "m32"),
-            "m16": tools.make_random_model(root / "m16", resolution=16, learned=False)}
+    return {"m32": make_random_model(root / "m32"),
+            "m16": make_random_model(root / "m16", resolution=16, learned=False)}
 
 
 @pytest.fixture(scope="module")
-def server(models, tools):
-    demo, url = tools.launch(models["m32"])
+def server(models):
+    demo, url = launch(models["m32"])
     yield demo, url
     demo.close()
 
@@ -53,10 +55,10 @@ def client(server):
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory, tools):
+def files(tmp_path_factory):
     """Good and hostile inputs."""
     d = tmp_path_factory.mktemp("inputs")
-    out = {k: str(v) for k, v in tools.test_images(d).items()}
+    out = {k: str(v) for k, v in input_images(d).items()}
     rgb = np.zeros((24, 40, 3), np.uint8)
     rgb[:, :20] = (255, 0, 0)                                  # left red, right blue; EXIF says rotate 90°
     rgb[:, 20:] = (0, 0, 255)
@@ -122,7 +124,8 @@ def test_every_event_has_a_named_endpoint(server, client):
 
 def test_model_info_describes_the_loaded_model(client, models):
     status, info, card = client.predict(api_name="/model_info")
-    assert str(models["m32"]) in status
+    assert "m32 (local folder)" in status
+    assert str(models["m32"].parent) not in status + info + card     # no server paths
     assert "Parameters:" in info and "| `resolution` | 32 |" in info
     assert "sefa_all" in info and "voynov" in info
     assert card.lstrip().startswith("# StyleALAE") and "library_name" not in card  # front matter stripped
@@ -131,12 +134,14 @@ def test_model_info_describes_the_loaded_model(client, models):
 # ---- Sample ------------------------------------------------------------------------------------
 def test_sample_is_reproducible_png_and_send_to_edit_reproduces_the_image(client):
     gallery, info = client.predict(7, 4, 0.7, 8, "fixed seed", 3, api_name="/sample")
-    assert len(gallery) == 4 and "seed 7" in info and "noise seed 3" in info
+    assert len(gallery) == 4 and "seeds 7–10" in info and "noise seed 3" in info
+    assert [g["caption"] for g in gallery] == ["seed 7", "seed 8", "seed 9", "seed 10"]   # each its own seed
     images = [_pixels(g["image"]) for g in gallery]
     assert images[0].shape == (32, 32, 3)
     assert all(np.abs(a - images[0]).max() > 0 for a in images[1:])
     other, _ = client.predict(8, 4, 0.7, 8, "fixed seed", 3, api_name="/sample")
     assert np.abs(_pixels(other[0]["image"]) - images[0]).max() > 0
+    assert np.abs(_pixels(other[0]["image"]) - images[1]).max() <= 1      # seed 8 is seed 8 in any gallery
     again, _ = client.predict(7, 4, 0.7, 8, "fixed seed", 3, api_name="/sample")
     assert all(np.array_equal(_pixels(g["image"]), a) for g, a in zip(again, images))
     assert client.predict(api_name="/select_sample") == 0
@@ -145,9 +150,24 @@ def test_sample_is_reproducible_png_and_send_to_edit_reproduces_the_image(client
     assert np.array_equal(_pixels(base), images[2]) and np.array_equal(_pixels(edited), images[2])
 
 
+def test_sample_of_seed_s_is_model_sample_of_seed_s(server, client):
+    """One noise convention: the Sample tab's image for seed s is `model.sample(1, seed=s)`."""
+    from alae_hf.imaging import tensor_to_pil
+
+    model = server[0].alae_context.get(None).model
+    gallery, info = client.predict(41, 3, 0.6, 5, "image seed", 0, api_name="/sample")
+    assert "noise from each image's seed" in info
+    for item, seed in zip(gallery, (41, 42, 43)):
+        ours = np.asarray(tensor_to_pil(model.sample(1, seed=seed, truncation_psi=0.6, truncation_cutoff=5))[0],
+                          dtype=np.int16)
+        assert np.abs(_pixels(item["image"]) - ours).max() <= 1 and item["caption"] == f"seed {seed}"
+    base, *_ = client.predict(1, api_name="/send_sample_to_edit")         # keeps its own noise
+    assert np.array_equal(_pixels(base), _pixels(gallery[1]["image"]))
+
+
 def test_sample_random_and_noise_modes(client):
     seed, gallery, info = client.predict(2, 1.0, 0, "random", 0, api_name="/sample_random")
-    assert isinstance(seed, int) and len(gallery) == 2 and f"seed {seed}" in info
+    assert isinstance(seed, int) and len(gallery) == 2 and f"seeds {seed}–{seed + 1}" in info
     off_a, info = client.predict(1, 1, 0.5, 4, "off", 0, api_name="/sample")
     assert "no noise" in info
     off_b, _ = client.predict(1, 1, 0.5, 4, "off", 99, api_name="/sample")
@@ -158,7 +178,7 @@ def test_sample_random_and_noise_modes(client):
     ((0, 17, 0.7, 8, "fixed seed", 0), ["Number of images", "16"]),
     ((0, 0, 0.7, 8, "fixed seed", 0), ["Number of images"]),
     ((-1, 2, 0.7, 8, "fixed seed", 0), ["Seed"]),
-    ((2**40, 2, 0.7, 8, "fixed seed", 0), ["Seed"]),
+    ((2**40, 2, 0.7, 8, "fixed seed", 0), ["Seed", "[0, 4294967294]"]),   # limits printed as integers
     ((1.5, 2, 0.7, 8, "fixed seed", 0), ["Seed", "whole number"]),
     ((0, 2, 2.5, 8, "fixed seed", 0), ["ψ", "[-1, 2]"]),
     ((0, 2, 0.7, 99, "fixed seed", 0), ["cutoff", "[0, 8]"]),
@@ -235,8 +255,8 @@ def test_upload_size_limit(client, tmp_path):
 def test_mix_grid_layout_and_uploads(client, files):
     grid, info = client.predict("1, 2, 3", None, "10-11", [handle_file(files["rgb"])], 0.7, "coarse", "", 0,
                                 api_name="/mix")
-    cell = 32 + 2
-    assert _pixels(grid).shape == (4 * cell + 2, 4 * cell + 2, 3)   # header row + 3 destinations, blank + 3 sources
+    width, height = 3 * 32 + 2, 3 * 32 + 18 + 2                    # cells upscaled ×3, a caption band under each
+    assert _pixels(grid).shape == (4 * height + 2, 4 * width + 2, 3)   # header row + 3 destinations, blank + 3 sources
     assert "3 sources" in info and "3 destinations" in info and "[0, 1, 2, 3]" in info
     grid2, _ = client.predict("1, 2, 3", None, "10-11", [handle_file(files["rgb"])], 0.7, "custom", "4-7", 0,
                               api_name="/mix")
@@ -270,7 +290,7 @@ def test_mix_with_a_bad_upload(client, files):
 def test_edit_methods(client, method, layers, custom):
     base, edited0, *_ = client.predict(5, 0.7, api_name="/edit_base_from_seed")
     *sliders, picker, info, edited = client.predict(method, layers, custom, 4, api_name="/directions")
-    assert method in info and "σ units" in info
+    assert method in info and "Units: σ" in info
     assert np.array_equal(_pixels(edited), _pixels(base))
     moved = client.predict(method, layers, custom, 2.0, -1.5, *ZEROS[2:], api_name="/edit")
     assert np.abs(_pixels(moved) - _pixels(base)).max() > 0
@@ -295,7 +315,7 @@ def test_edit_reset_traversal_export(client, tmp_path):
     *sliders, reset_image = client.predict(api_name="/reset")
     assert sliders == ZEROS and np.array_equal(_pixels(reset_image), _pixels(base))
     strip, gif = client.predict("GANSpace", "all", "", "2", 2.0, 5, *alphas, api_name="/traversal")
-    assert _pixels(strip).shape == (36, 5 * 34 + 2, 3)
+    assert _pixels(strip).shape == (2 + 96 + 18 + 2, 5 * 98 + 2, 3)      # frames ×3 with their α below
     with Image.open(gif) as animation:
         assert animation.format == "GIF" and animation.n_frames == 2 * 5 - 2
     exported = client.predict("GANSpace", "all", "", *alphas, api_name="/export")   # shown on first export
@@ -339,9 +359,9 @@ def test_bad_models_keep_the_current_one(client, models, tmp_path):
              (str(not_a_model), ["UNet2DModel", "not a StyleALAE"]), (str(tmp_path), ["not a StyleALAE folder"])]
     for source, words in cases:
         message = _error(lambda: client.predict(source, api_name="/load_model"), *words)
-        assert f"Still using {models['m32']}" in message
+        assert "Still using m32 (local folder)" in message
         status, info, _ = client.predict(api_name="/model_info")
-        assert str(models["m32"]) in status
+        assert "m32 (local folder)" in status
     gallery, _ = client.predict(0, 1, 0.7, 8, "fixed seed", 0, api_name="/sample")
     assert _pixels(gallery[0]["image"]).shape == (32, 32, 3)
 
@@ -354,7 +374,8 @@ def test_switching_models_is_per_session(server, models, files):
     assert "16 px" in status and "| `resolution` | 16 |" in info
     assert _pixels(base).shape == (16, 16, 3) and "SeFa" in edit_info
     assert [s["value"] for s in sliders] == ZEROS and [s["visible"] for s in sliders] == [True] * 5 + [False] * 5
-    assert sliders[0]["label"].startswith("SeFa 1 (σ =")
+    assert sliders[0]["label"].startswith("SeFa 1 · effect not measured · ±")    # no evaluation report
+    assert all(1.0 <= s["maximum"] <= 5.0 and s["minimum"] == -s["maximum"] for s in sliders[:5])
     assert [c[0] for c in mix_layers["choices"]] == ["coarse", "middle", "all", "custom"]   # no fine: no paper rows
     assert [c[0] for c in methods["choices"]] == ["SeFa", "GANSpace"]        # no learned directions shipped
     assert [c[0] for c in layers["choices"]] == ["all", "coarse", "middle", "custom"]
@@ -367,39 +388,45 @@ def test_switching_models_is_per_session(server, models, files):
     gallery, _ = second.predict(0, 1, 0.7, 8, "fixed seed", 0, api_name="/sample")
     assert _pixels(gallery[0]["image"]).shape == (32, 32, 3)            # the other session is unaffected
     status, *_ = first.predict("", api_name="/load_model")                 # empty -> the default again
-    assert str(models["m32"]) in status
+    assert "m32 (local folder)" in status
 
 
-def test_build_app_refuses_a_missing_model(tools, tmp_path):
-    app = tools.load_app()
+def test_build_app_refuses_a_missing_model(tmp_path):
+    from alae_hf.app import server, ui
+
     with pytest.raises(OSError, match="not a StyleALAE folder"):
-        app.build_app(tmp_path)
-    assert "bundled default checkpoint is missing" in app.missing_default_message(tmp_path / "nope")
+        ui.build_app(tmp_path)
+    assert "bundled default checkpoint is missing" in server.missing_default_message(tmp_path / "nope")
 
 
 # ---- the Space ---------------------------------------------------------------------------------
-def _load(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_space_entry_point_and_upload(models, tmp_path, monkeypatch):
+    """The root app.py is the Space's entry point: on a Space (SPACE_ID) the app is public and
+    takes its model and device from the environment; the upload vendors the package."""
     import yaml
 
+    from alae_hf.app import server
+
     assert not (ROOT / "spaces" / "__init__.py").exists()       # it would shadow the `spaces` library
+    assert not (ROOT / "spaces" / "app.py").exists()            # one entry point: the root app.py
     front = yaml.safe_load((ROOT / "spaces" / "README.md").read_text().split("---")[1])
     assert front["sdk"] == "gradio" and front["sdk_version"] == "6.31.0" and front["app_file"] == "app.py"
     assert front["python_version"] == "3.11" and front["models"] and len(front["short_description"]) <= 60
     assert "gradio" not in (ROOT / "spaces" / "requirements.txt").read_text().split("#")[-1]
-    space = _load(ROOT / "spaces" / "app.py", "alae_space_app")
-    assert space.gpu_decorator()(len) is len or hasattr(sys.modules.get("spaces"), "GPU")
+    assert server.gpu_decorator()(len) is len or hasattr(sys.modules.get("spaces"), "GPU")
     monkeypatch.setenv("ALAE_MODEL", str(models["m16"]))
-    ui, demo = space.build()
+    monkeypatch.setenv("SPACE_ID", "someone/alae-demo")
+    monkeypatch.delenv("ALAE_DEVICE", raising=False)
+    args = server.parse_args([])
+    assert args.public and args.device == "cpu" and args.model == str(models["m16"])
+    demo = server.build_from_args(args)
     assert {fn.api_name for fn in demo.fns.values()} == {e[1:] for e in ENDPOINTS}
-    assert demo.alae_context.default_key == str(models["m16"])
-    out = _load(ROOT / "spaces" / "prepare_upload.py", "alae_prepare_upload").prepare(tmp_path / "space",
-                                                                                       checkpoint=False)
-    assert {p.name for p in out.iterdir()} == {"app.py", "alae_app.py", "alae_hf", "README.md", "requirements.txt"}
-    assert (out / "alae_hf" / "editing.py").is_file() and not list(out.rglob("__pycache__"))
+    assert demo.alae_context.default_key == str(models["m16"]) and demo.alae_context.public
+    spec = importlib.util.spec_from_file_location("alae_prepare_upload", ROOT / "spaces" / "prepare_upload.py")
+    prepare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(prepare)   # a script, not a module of the package: run it as the CLI would
+    out = prepare.prepare(tmp_path / "space", checkpoint=False)
+    assert {p.name for p in out.iterdir()} == {"app.py", "alae_hf", "README.md", "requirements.txt"}
+    assert (out / "app.py").read_text() == (ROOT / "app.py").read_text()
+    assert (out / "alae_hf" / "app" / "ui.py").is_file() and (out / "alae_hf" / "editing" / "edits.py").is_file()
+    assert not list(out.rglob("__pycache__"))

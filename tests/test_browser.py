@@ -1,6 +1,6 @@
 """The app in a real browser (Debian's Chromium through Playwright): every tab renders, buttons
 generate, a slider move and an upload change the images. Screenshots go to pytest's tmp folder
-(`tools/screenshots.py` writes the README ones)."""
+(`tools/screenshots.py` writes the README ones). Helpers: `alae_hf.app.testing`."""
 
 from __future__ import annotations
 
@@ -18,13 +18,15 @@ if not os.path.exists(CHROMIUM):
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 
+from alae_hf.app.testing import browser, image_src, input_images, launch, make_random_model, wait_for_image  # noqa: E402
+
 
 @pytest.fixture(scope="module")
-def page(tools, tmp_path_factory):
-    model = tools.make_random_model(tmp_path_factory.mktemp("model") / "m32")
-    demo, url = tools.launch(model)
+def page(tmp_path_factory):
+    model = make_random_model(tmp_path_factory.mktemp("model") / "m32")
+    demo, url = launch(model)
     with sync_api.sync_playwright() as p:
-        context = tools.browser(p)
+        context = browser(p)
         page = context.new_page()
         page.goto(url, wait_until="load")
         page.wait_for_selector("#sample-go", timeout=30_000)
@@ -34,14 +36,14 @@ def page(tools, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def images(tools, tmp_path_factory):
-    return tools.test_images(tmp_path_factory.mktemp("inputs"))
+def images(tmp_path_factory):
+    return input_images(tmp_path_factory.mktemp("inputs"))
 
 
-def test_every_tab_generates_and_reacts(page, tools, images, tmp_path_factory):
+def test_every_tab_generates_and_reacts(page, images, tmp_path_factory):
     shots = tmp_path_factory.mktemp("browser") / "screenshots"
     shots.mkdir()
-    wait = tools.wait_for_image
+    wait = wait_for_image
 
     # Sample: generate, then the dice gives a new seed and new images.
     page.get_by_role("button", name="Generate").click()
@@ -54,7 +56,7 @@ def test_every_tab_generates_and_reacts(page, tools, images, tmp_path_factory):
 
     # Send the first sample to Edit: the Edit tab opens with it as the base.
     page.locator("#sample-gallery img").first.click()
-    initial = tools.image_src(page, "#edit-out")
+    initial = image_src(page, "#edit-out")
     page.locator("#sample-send").click()
     edited = wait(page, "#edit-out", initial)
     assert page.get_by_role("tab", name="Edit").get_attribute("aria-selected") == "true"

@@ -1,6 +1,6 @@
 """`python -m alae_hf.app [--model DIR_OR_REPO_ID] ...`: start the Gradio app."""
 
-from .ui import main
+from .server import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

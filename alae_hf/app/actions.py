@@ -1,16 +1,23 @@
 """What each event of the editor app computes, without the UI: sample, encode, mix, edit, traverse, export.
 
-`Actions` methods take a session dict (`alae_hf.studio.new_session`) and the raw request values,
-check them (`InputError` names the field), run `StyleALAE` / `alae_hf.editing.edits` (truncate-then-edit,
-shared noise maps, directions in σ units; see editing.py's docstring) and return plain values:
-PNG paths in the `Studio`'s output folder, markdown text and updated session dicts. `app.py`
-turns them into Gradio components.
+`Actions` methods take a session dict (`alae_hf.app.state.new_session`) and the raw request values,
+check them (`InputError` names the field), run `StyleALAE` / `alae_hf.editing` (truncate-then-edit,
+shared noise maps, directions in σ units; see `alae_hf.editing.edits`) and return plain values:
+PNG paths in the `Studio`'s output folder, markdown text and updated session dicts.
+`alae_hf.app.ui` turns them into Gradio components.
+
+Seeds and noise follow the model's one convention (`alae_hf.model.NoiseSpec`): the Sample tab's
+image for seed s is `model.sample(1, seed=s)` (its z and, by default, its noise come from s), and
+an image sent to Edit keeps its own noise.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import random
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,13 +28,17 @@ import torch
 from PIL import Image
 
 from .. import editing
-from ..editing.directions import Directions, describe_styles, layer_range
-from ..imaging import make_grid, tensor_to_pil
+from ..editing.directions import describe_styles, layer_range
 from ..evaluation.metrics import reconstruction_metrics
-from .state import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, METHODS, MIX_CHOICES, NOISE_CHOICES, PAPER_ROWS,
-                     PSI_RANGE, SEED_MAX, STEPS_RANGE, InputError, LoadedModel, Progress, Studio, as_list,
-                     check_alphas, check_choice, check_layers, check_number, image_tensor, new_session, parse_seeds,
-                     upload_path)
+from ..imaging import make_grid, tensor_to_pil
+from .figures import alpha_caption, caption_grid, grid_cells
+from .sliders import SliderSet
+from .state import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, MIX_CHOICES, NOISE_CHOICES, PAPER_ROWS,
+                    PSI_RANGE, SEED_MAX, STEPS_RANGE, InputError, LoadedModel, Progress, Studio, as_list,
+                    check_alphas, check_choice, check_layers, check_number, image_tensor, new_session, parse_seeds,
+                    upload_path)
+
+CARD_IMAGE_BYTES = 2_000_000   # card images larger than this are left out rather than inlined
 
 
 def psnr(a: Image.Image, b: Image.Image) -> float:
@@ -50,7 +61,8 @@ def mix_choices(layer_choices: Sequence[str]) -> list[str]:
 
 
 def model_markdown(loaded: LoadedModel) -> str:
-    """The Model tab's description: folder, styles, parameter counts, shipped directions, config."""
+    """The Model tab's description: name, styles, parameter counts, shipped directions, config
+    (never the server folder it was read from)."""
     model = loaded.model
     counts = {name: sum(p.numel() for p in getattr(model, name).parameters())
               for name in ("mapping", "generator", "encoder", "discriminator")}
@@ -58,17 +70,35 @@ def model_markdown(loaded: LoadedModel) -> str:
     nets = ", ".join(f"{name} {n / 1e6:.2f} M" for name, n in counts.items())
     shipped = ", ".join(f"`{n}` ({d.method}, {d.num_directions} × styles {d.layers[0]}–{d.layers[-1]})"
                         for n, d in sorted(loaded.shipped.items())) or "none (computed on demand)"
-    return (f"**{loaded.key}**  \nfolder `{loaded.folder}`  \n{describe_styles(model)}  \n"
+    return (f"**{loaded.name}**  \n{describe_styles(model)}  \n"
             f"**Parameters:** {sum(counts.values()) / 1e6:.2f} M ({nets})  \n**Directions:** {shipped}\n\n"
             f"| config | value |\n| --- | --- |\n{rows}")
 
 
-def card_body(card: str) -> str:
-    """The model card without its YAML front matter."""
+def card_body(card: str, folder: Path | None = None) -> str:
+    """The model card as the Model tab shows it: no YAML front matter; images the card links
+    relative to its folder inlined (WebP data URIs: no server path, no 404), missing or remote
+    ones replaced by their alt text; no code spans in headings (they render as blocks)."""
     if card.startswith("---"):
         end = card.find("\n---", 3)
         card = card[end + 4:] if end != -1 else card
+    card = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: _card_image(m.group(1), m.group(2), folder), card)
+    card = re.sub(r"(?m)^(#{1,6} .*)$", lambda m: m.group(1).replace("`", ""), card)
     return card.strip() or "*This model folder has no README.md (model card).*"
+
+
+def _card_image(alt: str, target: str, folder: Path | None) -> str:
+    path = None if folder is None or "://" in target else (folder / target).resolve()
+    inside = path is not None and folder is not None and path.is_relative_to(folder.resolve())
+    if not inside or not path.is_file() or path.stat().st_size > CARD_IMAGE_BYTES:
+        return f"*[{alt or 'image'}: not included]*"
+    try:
+        with Image.open(path) as image:
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="WEBP", quality=85)
+    except Exception:  # noqa: BLE001 - an unreadable image is left out, the card still shows
+        return f"*[{alt or 'image'}: not readable]*"
+    return f"![{alt}](data:image/webp;base64,{base64.b64encode(buffer.getvalue()).decode()})"
 
 
 class Actions:
@@ -95,16 +125,15 @@ class Actions:
         return base
 
     def _edited_w(self, session: dict | None, method: Any, layers: Any, custom: Any,
-                  alphas: Sequence[Any]) -> tuple[LoadedModel, dict, Directions, list[int], torch.Tensor]:
+                  alphas: Sequence[Any]) -> tuple[LoadedModel, dict, SliderSet, list[int], torch.Tensor]:
         loaded = self.model(session)
-        method = METHODS[check_choice("Method", method, loaded.methods())]
+        label = check_choice("Method", method, loaded.methods())
         indices = check_layers(loaded.model, layers, custom)
         values = check_alphas(alphas)
-        directions = self.studio.directions(loaded, method, indices)
+        sliders = self.studio.sliders(loaded, label, indices)
         base = self.base(session, loaded)
-        values = values[:directions.num_directions]
-        w = editing.apply_directions(base["w"], directions, values, indices)
-        return loaded, base, directions, indices, w
+        w = editing.apply_directions(base["w"], sliders.directions, sliders.alphas(values), indices)
+        return loaded, base, sliders, indices, w
 
     def _render(self, loaded: LoadedModel, w: torch.Tensor, noise: int | None, name: str) -> str:
         return self.png(editing.render(loaded.model, w, noise)[0], name)
@@ -121,41 +150,45 @@ class Actions:
     # Sample tab
     def sample(self, session: dict, seed: Any, n: Any, psi: Any, cutoff: Any, noise_mode: Any,
                noise_seed: Any) -> tuple:
-        """Generate n images from a seed: (gallery, info, session)."""
+        """Images for seeds seed, seed + 1, ..., each `model.sample(1, seed=s)` with "image seed"
+        noise: (gallery with one seed per caption, info, session)."""
         loaded = self.model(session)
-        seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
         n = check_number("Number of images", n, 1, MAX_IMAGES, integer=True)
+        seed = check_number("Seed", seed, 0, SEED_MAX - n + 1, integer=True)
         psi = check_number("Truncation ψ", psi, *PSI_RANGE)
         cutoff = check_number("Truncation cutoff", cutoff, 0, loaded.model.num_styles, integer=True)
         noise_mode = check_choice("Noise", noise_mode, NOISE_CHOICES)
         noise_seed = check_number("Noise seed", noise_seed, 0, SEED_MAX, integer=True)
-        if noise_mode == "random":
-            noise_seed = random.randint(0, SEED_MAX)
-        noise = None if noise_mode == "off" else noise_seed
+        seeds = list(range(seed, seed + n))
+        noise = {"image seed": seeds, "fixed seed": noise_seed, "random": random.randint(0, SEED_MAX),
+                 "off": None}[noise_mode]
         start = time.perf_counter()
-        w = editing.seed_to_w_plus(loaded.model, n, seed, psi, cutoff)
+        w = editing.seed_to_w_plus(loaded.model, n, seeds, psi, cutoff)
         images = editing.render(loaded.model, w, noise)
         took = (time.perf_counter() - start) * 1000
         session = dict(session or new_session(loaded.key))
-        session["samples"] = {"model": loaded.key, "w": w, "noise": noise, "seed": seed}
-        gallery = [(self.png(image, f"seed{seed}_{i}"), f"#{i} · seed {seed}") for i, image in enumerate(images)]
-        noise_text = "no noise" if noise is None else f"noise seed {noise}"
-        info = (f"seed {seed} · ψ {psi:g} on styles 0–{cutoff - 1 if cutoff else '(none)'} · {noise_text} · "
+        session["samples"] = {"model": loaded.key, "w": w, "noise": noise, "seeds": seeds}
+        gallery = [(self.png(image, f"seed{s}"), f"seed {s}") for s, image in zip(seeds, images)]
+        noise_text = {"image seed": "noise from each image's seed", "off": "no noise"}.get(
+            noise_mode, f"noise seed {noise}")
+        seed_text = f"seed {seed}" if n == 1 else f"seeds {seed}–{seeds[-1]}"
+        info = (f"{seed_text} · ψ {psi:g} on styles 0–{cutoff - 1 if cutoff else '(none)'} · {noise_text} · "
                 f"{n} × {loaded.model.arch.resolution}² px in {took:.0f} ms")
         return gallery, info, session
 
     def sample_random(self, session: dict, n: Any, psi: Any, cutoff: Any, noise_mode: Any,
                       noise_seed: Any) -> tuple:
-        """🎲: a random seed, then `sample`: (seed, gallery, info, session)."""
+        """A random seed, then `sample`: (seed, gallery, info, session)."""
         seed = random.randint(0, 2**31 - 1)
         return (seed, *self.sample(session, seed, n, psi, cutoff, noise_mode, noise_seed))
 
     def send_sample_to_edit(self, session: dict, index: Any) -> tuple:
-        """Use sampled image #index as the edit base: (session, base, edited, *sliders)."""
+        """Use sampled image #index as the edit base, with its own noise: (session, base, edited, *sliders)."""
         loaded = self.model(session)
         samples, index = _stored_result(session, "samples", loaded.key, index, "Generate some samples first.")
-        label = f"sample #{index} of seed {samples['seed']}"
-        return self.set_base(session, loaded, samples["w"][index:index + 1], samples["noise"], label)
+        noise = samples["noise"][index] if isinstance(samples["noise"], list) else samples["noise"]
+        label = f"sample of seed {samples['seeds'][index]}"
+        return self.set_base(session, loaded, samples["w"][index:index + 1], noise, label)
 
     # Encode tab
     def encode(self, session: dict, files: Any) -> tuple:
@@ -180,7 +213,7 @@ class Actions:
         table = (f"| # | image | PSNR (dB) |\n| --- | --- | --- |\n{rows}\n\nMean PSNR {np.mean(scores):.2f} dB over "
                  f"{len(scores)} image(s) at {loaded.model.arch.resolution}² px, encode + decode {took:.0f} ms.")
         session = dict(session or new_session(loaded.key))
-        session["encoded"] = {"model": loaded.key, "w": w, "names": [name for _, name in named]}
+        session["encoded"] = {"model": loaded.key, "w": w, "names": [name for _, name in named], "x": x}
         return gallery, table, session
 
     def send_encoded_to_edit(self, session: dict, index: Any) -> tuple:
@@ -190,30 +223,35 @@ class Actions:
         return self.set_base(session, loaded, encoded["w"][index:index + 1], 0, f"encoded {encoded['names'][index]}")
 
     # Style mixing tab
-    def _mix_latents(self, loaded: LoadedModel, seeds_text: Any, files: Any, psi: float, what: str) -> torch.Tensor:
-        """w+ [N, 2L, Z] of the seeds (truncated) then the uploads (encoded) of one side of the grid."""
+    def _mix_latents(self, loaded: LoadedModel, seeds_text: Any, files: Any, psi: float,
+                     what: str) -> tuple[torch.Tensor, list[str]]:
+        """w+ [N, 2L, Z] of the seeds (truncated) then the uploads (encoded) of one side of the
+        grid, and a caption per row ("seed 3", or the upload's name)."""
         model = loaded.model
         seeds = parse_seeds(seeds_text, f"{what.capitalize()} seeds")
         files = as_list(files)
         if len(seeds) + len(files) > MAX_MIX:
             raise InputError(f"At most {MAX_MIX} {what}s (seeds + uploads), got {len(seeds) + len(files)}.")
-        parts = [editing.seed_to_w_plus(model, 1, s, psi) for s in seeds]
+        parts, captions = [editing.seed_to_w_plus(model, 1, s, psi) for s in seeds], [f"seed {s}" for s in seeds]
         if files:
-            x = torch.cat([image_tensor(*upload_path(f), model) for f in files])
+            named = [upload_path(f) for f in files]
+            x = torch.cat([image_tensor(path, name, model) for path, name in named])
             parts.append(model.to_w_plus(editing.encode_images(model, x)))
+            captions += [name for _, name in named]
         if not parts:
             raise InputError(f"Give at least one {what} (a seed or an upload).")
-        return torch.cat(parts)
+        return torch.cat(parts), captions
 
     def mix(self, session: dict, source_seeds: Any, source_files: Any, destination_seeds: Any,
             destination_files: Any, psi: Any, layers: Any, custom: Any, noise_seed: Any) -> tuple:
-        """The style-mixing figure: sources across the top, destinations down the side: (grid, info)."""
+        """The style-mixing figure: sources across the top, destinations down the side, each
+        labelled with its seed or file name: (grid, info)."""
         loaded = self.model(session)
         psi = check_number("Truncation ψ", psi, *PSI_RANGE)
         noise_seed = check_number("Noise seed", noise_seed, 0, SEED_MAX, integer=True)
         layers = check_choice("Styles to copy", layers, MIX_CHOICES)
-        src = self._mix_latents(loaded, source_seeds, source_files, psi, "source")
-        dst = self._mix_latents(loaded, destination_seeds, destination_files, psi, "destination")
+        src, src_captions = self._mix_latents(loaded, source_seeds, source_files, psi, "source")
+        dst, dst_captions = self._mix_latents(loaded, destination_seeds, destination_files, psi, "destination")
         if layers == "paper rows":
             specs = [layer_range(loaded.model, PAPER_ROWS[i % len(PAPER_ROWS)]) for i in range(dst.shape[0])]
             text = "rows: coarse ×3, middle ×2, fine ×1 (repeating)"
@@ -223,13 +261,18 @@ class Actions:
         start = time.perf_counter()
         grid = editing.mixing_grid(loaded.model, src, dst, specs, noise=noise_seed)
         took = (time.perf_counter() - start) * 1000
+        columns = src.shape[0] + 1
+        captions = ["", *src_captions]
+        for name in dst_captions:
+            captions += [name] + [""] * src.shape[0]
+        labelled = caption_grid(grid_cells(grid, dst.shape[0] + 1, columns), columns, captions)
         info = (f"Top row: {src.shape[0]} sources; left column: {dst.shape[0]} destinations; each cell is the "
                 f"destination with the source's {text}. {describe_styles(loaded.model)}. {took:.0f} ms.")
-        return self.png(grid, "style_mixing"), info
+        return self.png(labelled, "style_mixing"), info
 
     # Edit tab
     def edit_base_from_seed(self, session: dict, seed: Any, psi: Any) -> tuple:
-        """Base = a sampled image: (session, base, edited, *sliders)."""
+        """Base = the sample of a seed (its own noise): (session, base, edited, *sliders)."""
         loaded = self.model(session)
         seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
         psi = check_number("Truncation ψ", psi, *PSI_RANGE)
@@ -244,42 +287,38 @@ class Actions:
         return self.set_base(session, loaded, w, 0, f"encoded {name}")
 
     def directions(self, session: dict, method: Any, layers: Any, custom: Any, k: Any,
-                   progress: Progress | None = None) -> tuple[list[str], int, str, str]:
-        """Pick a direction set: (slider labels, number of sliders shown, info, edited image)."""
+                   progress: Progress | None = None) -> tuple[SliderSet, int, str, str]:
+        """Pick a direction set: (its sliders, number of sliders shown, info, edited image)."""
         loaded = self.model(session)
         label = check_choice("Method", method, loaded.methods())
         k = check_number("Number of sliders", k, 1, MAX_K, integer=True)
         indices = check_layers(loaded.model, layers, custom)
-        found = self.studio.directions(loaded, METHODS[label], indices, progress)
-        labels, info = self.describe_directions(loaded, found, label, indices)
+        sliders = self.studio.sliders(loaded, label, indices, progress)
+        info = self.describe_directions(loaded, sliders, label, indices)
         base = self.base(session, loaded)
-        return labels, min(k, found.num_directions), info, self._render(loaded, base["w"], base["noise"], "edited")
-
-    @classmethod
-    def describe_directions(cls, loaded: LoadedModel, found: Directions, label: str,
-                            indices: list[int]) -> tuple[list[str], str]:
-        """Slider labels and a one-line description of a direction set."""
-        source = "shipped with the model" if any(found is d for d in loaded.shipped.values()) else "computed here"
-        info = (f"{label}: {found.num_directions} directions ({source}), applied to styles {indices}. Sliders are "
-                f"in σ units (1 = one standard deviation of w along the direction).")
-        return [cls._slider_label(found, label, i) for i in range(MAX_K)], info
+        shown = min(k, len(sliders.order))
+        return sliders, shown, info, self._render(loaded, base["w"], base["noise"], "edited")
 
     @staticmethod
-    def _slider_label(found: Directions, label: str, i: int) -> str:
-        if i >= found.num_directions:
-            return f"direction {i + 1}"
-        score = "" if found.scores is None else f" · score {float(found.scores[i]):.3g}"
-        return f"{label} {i + 1} (σ = {float(found.sigma[i]):.3g}{score})"
+    def describe_directions(loaded: LoadedModel, sliders: SliderSet, label: str, indices: list[int]) -> str:
+        """A short description of a direction set as sliders."""
+        found = sliders.directions
+        source = "shipped with the model" if any(found is d for d in loaded.shipped.values()) else "computed here"
+        effects = ("labelled and sorted by the effect the model's evaluation report measured (attribute net, "
+                   "change per σ)" if sliders.measured else "effects not measured for this set (no evaluation "
+                   "report for it)")
+        return (f"{label}: {found.num_directions} directions ({source}), applied to styles {indices}; sliders "
+                f"{effects}. Units: σ (1 = one standard deviation of w along the direction); each slider's "
+                f"range is where this model's mapped latents reach along it.")
 
-    def edit_view(self, loaded: LoadedModel, k: int = 5) -> tuple[Image.Image, list[str], int, str]:
+    def edit_view(self, loaded: LoadedModel, k: int = 5) -> tuple[Image.Image, SliderSet, int, str]:
         """The Edit tab of a fresh session on `loaded` (its default base, SeFa on all styles):
-        (base image, slider labels, number of visible sliders, info)."""
+        (base image, sliders, number of visible sliders, info)."""
         base = self.base(None, loaded)
         image = editing.render(loaded.model, base["w"], base["noise"])[0]
         indices = layer_range(loaded.model, "all")
-        found = self.studio.directions(loaded, "sefa", indices)
-        labels, info = self.describe_directions(loaded, found, "SeFa", indices)
-        return image, labels, min(k, found.num_directions), info
+        sliders = self.studio.sliders(loaded, "SeFa", indices)
+        return image, sliders, min(k, len(sliders.order)), self.describe_directions(loaded, sliders, "SeFa", indices)
 
     def edit(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> str:
         """Render the base with the slider values applied (the hot path: cached base and directions)."""
@@ -294,31 +333,36 @@ class Actions:
 
     def traversal(self, session: dict, method: Any, layers: Any, custom: Any, direction: Any, extent: Any,
                   steps: Any, *alphas: Any) -> tuple[str, str]:
-        """One direction from −extent to +extent σ around the current edit: (strip, GIF path)."""
+        """Slider `direction` from −extent to +extent σ around the current edit: (strip with
+        each frame's α, GIF path)."""
         k = check_number("Direction", int(direction) if str(direction).isdigit() else direction, 1, MAX_K,
                          integer=True)
         extent = check_number("Extent (σ)", extent, 0.1, 3 * ALPHA_MAX)
         steps = check_number("Frames", steps, *STEPS_RANGE, integer=True)
         values = list(alphas) + [0.0] * (MAX_K - len(alphas))
         values[k - 1] = 0.0
-        loaded, base, found, indices, w = self._edited_w(session, method, layers, custom, values)
-        if k > found.num_directions:
-            raise InputError(f"This set has only {found.num_directions} directions.")
+        loaded, base, sliders, indices, w = self._edited_w(session, method, layers, custom, values)
+        if k > len(sliders.order):
+            raise InputError(f"This set has only {len(sliders.order)} directions.")
         strengths = np.linspace(-extent, extent, steps).tolist()
-        frames_w = editing.sweep(w, found, k - 1, strengths, indices)[:, 0]
-        frames = editing.render(loaded.model, frames_w, base["noise"])
-        strip = self.png(make_grid(frames, columns=len(frames)), f"direction_{k}_strip")
+        frames = editing.render(loaded.model, editing.sweep(w, sliders.directions, sliders.order[k - 1], strengths,
+                                                            indices), base["noise"])
+        strip = caption_grid(frames, len(frames), [alpha_caption(a) for a in strengths])
         gif = write_gif(frames, self.studio.files.folder() / f"direction_{k}.gif")
-        return strip, str(gif)
+        return self.png(strip, f"direction_{k}_strip"), str(gif)
 
     def export(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> list[str]:
         """Paths of the edited image (PNG), the direction set (.safetensors + .json) and the edit (JSON)."""
-        loaded, base, found, indices, w = self._edited_w(session, method, layers, custom, alphas)
+        loaded, base, sliders, indices, w = self._edited_w(session, method, layers, custom, alphas)
         folder = self.studio.files.folder()
         editing.render(loaded.model, w, base["noise"])[0].save(folder / "edited.png")
+        found = sliders.directions
         stem = found.save_to(folder / f"{found.method}_directions")
-        edit = {"model": loaded.key, "base": base["label"], "noise_seed": base["noise"], "method": found.method,
-                "styles": indices, "alphas_sigma": [float(a) for a in alphas][:found.num_directions]}
+        values = check_alphas(alphas)
+        edit = {"model": loaded.name, "base": base["label"], "noise_seed": base["noise"], "method": found.method,
+                "styles": indices, "alphas_sigma": [float(a) for a in values][:len(sliders.order)],
+                "directions": sliders.order[:len(values)],
+                "alphas_by_direction": {str(k): a for k, a in sorted(sliders.alphas(values).items()) if a}}
         (folder / "edit.json").write_text(json.dumps(edit, indent=2) + "\n", encoding="utf-8")
         paths = [folder / "edited.png", stem.with_suffix(".safetensors"), stem.with_suffix(".json"),
                  folder / "edit.json"]
@@ -328,7 +372,7 @@ class Actions:
     def model_info(self, session: dict) -> tuple[str, str, str]:
         """(status, info, card) for the session's model."""
         loaded = self.model(session)
-        return f"Using **{loaded.key}**.", model_markdown(loaded), card_body(loaded.card)
+        return f"Using **{loaded.name}**.", model_markdown(loaded), card_body(loaded.card, loaded.folder)
 
     def load_model(self, session: dict, source: Any, progress: Progress | None = None) -> LoadedModel:
         """The model to switch this session to (empty source: the default). On failure the
@@ -337,7 +381,7 @@ class Actions:
         try:
             return self.studio.load(source, progress)
         except (OSError, ValueError) as err:
-            current = self.model(session).key
+            current = self.model(session).name
             message = str(err).strip().splitlines()[0][:400]
             raise InputError(f"Could not load {source!r}: {message}. Still using {current}.") from err
 

@@ -1,13 +1,14 @@
 """The editor app's state without the UI: input checks, loaded models, direction sets, output files.
 
-`app.py` (Gradio) is a layout over this module and `alae_hf.app.actions` (what each event
+`alae_hf.app.ui` (Gradio) is a layout over this module and `alae_hf.app.actions` (what each event
 computes). Nothing here imports gradio: a bad input raises `InputError` (a `ValueError` whose
 message names the field and is shown to the user as is), a model that cannot be loaded raises
 `OSError` / `ValueError` with a readable message.
 
 `Studio` is what all sessions of one app share: an LRU of loaded models (the default pinned)
 and of direction sets per (model, method, styles), and a private folder of output files.
-Sessions only keep a model key and their own latents (`new_session`).
+Sessions only keep a model key and their own latents (`new_session`). With `public=True` (a Space,
+or `--public`) the Studio loads only Hub repo ids and the bundled models, never server folders.
 """
 
 from __future__ import annotations
@@ -31,17 +32,20 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..config import SEED_MAX, TRUNCATION_PSI_RANGE
 from ..editing.directions import Directions, ganspace, layer_range, list_directions, sefa
 from ..imaging import ImageError, to_model_tensor
 from ..model import StyleALAE
+from .sliders import SliderSet, slider_set
+from .sources import HUB_ID, bundled_models, display_name, download, resolve_folder
 
 LOG = logging.getLogger("alae_app")
 
-# Server-side limits (the UI sliders use the same ranges; clients can send anything).
-SEED_MAX = 2**32 - 1          # numpy.random.RandomState seeds (the model's seed convention)
+# Server-side limits (the UI sliders use the same ranges; clients can send anything). Seeds and ψ
+# come from the model's config module (`alae_hf.config`), stated there once.
+PSI_RANGE = TRUNCATION_PSI_RANGE
 MAX_IMAGES = 16               # images per sample / encode request
 MAX_MIX = 8                   # sources or destinations in the mixing grid
-PSI_RANGE = (-1.0, 2.0)
 MAX_K = 10                    # direction sliders
 ALPHA_MAX = 5.0               # slider range in σ units
 STEPS_RANGE = (3, 15)         # traversal frames
@@ -51,7 +55,9 @@ METHODS = {"SeFa": "sefa", "GANSpace": "ganspace", "learned": "voynov"}
 LAYER_CHOICES = ["all", "coarse", "middle", "fine", "custom"]
 MIX_CHOICES = ["coarse", "middle", "fine", "all", "paper rows", "custom"]
 PAPER_ROWS = ["coarse"] * 3 + ["middle"] * 2 + ["fine"]   # StyleGAN fig. 3 / ALAE stylemix.py
-NOISE_CHOICES = ["fixed seed", "random", "off"]
+# "image seed": every image's noise comes from its own seed, as `model.sample(1, seed=s)`.
+NOISE_CHOICES = ["image seed", "fixed seed", "random", "off"]
+
 
 Progress = Callable[[float, str], None]
 
@@ -68,8 +74,13 @@ def check_number(name: str, value: Any, low: float, high: float, integer: bool =
         ok = False
     if not ok or not low <= value <= high:
         kind = "a whole number" if integer else "a number"
-        raise InputError(f"{name} must be {kind} in [{low:g}, {high:g}], got {value!r}")
+        raise InputError(f"{name} must be {kind} in [{_bound(low)}, {_bound(high)}], got {value!r}")
     return int(value) if integer else float(value)
+
+
+def _bound(value: float) -> str:
+    """A range bound as people write it: 4294967295, not 4.29497e+09; 0.5 stays 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
@@ -164,6 +175,11 @@ class LoadedModel:
     shipped: dict[str, Directions]
     card: str
 
+    @property
+    def name(self) -> str:
+        """What the UI shows: the key, or a local folder's name (never a server path)."""
+        return display_name(self.key)
+
     def methods(self) -> list[str]:
         """Edit methods offered for this model ("learned" only when it ships Voynov directions)."""
         have_voynov = any(d.method == "voynov" for d in self.shipped.values())
@@ -222,22 +238,28 @@ class Studio:
         device: where models run.
         max_models, max_directions: LRU sizes.
         ganspace_samples: mapped samples for GANSpace when a model ships no GANSpace directions.
+        public: load only Hub repo ids and the bundled models after the default (a Space, `--public`).
+        bundled: name -> folder of the bundled models (default: `checkpoints/*` of the checkout).
 
     Raises:
         OSError / ValueError: the default model cannot be loaded (the message says why).
     """
 
     def __init__(self, default: str | os.PathLike, device: str | torch.device = "cpu", max_models: int = 3,
-                 max_directions: int = 32, ganspace_samples: int = GANSPACE_SAMPLES) -> None:
+                 max_directions: int = 32, ganspace_samples: int = GANSPACE_SAMPLES, public: bool = False,
+                 bundled: dict[str, Path] | None = None) -> None:
         self.device = torch.device(device)
+        self.public = public
+        self.bundled = bundled_models() if bundled is None else dict(bundled)
         self.max_models, self.max_directions, self.ganspace_samples = max_models, max_directions, ganspace_samples
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._directions: OrderedDict[tuple, Directions] = OrderedDict()
+        self._sliders: OrderedDict[tuple, SliderSet] = OrderedDict()
         self._lock = threading.RLock()
         self._compute_lock = threading.Lock()
         self.files = OutputFiles()
         self.default_key = ""
-        self.default_key = self.load(default).key
+        self.default_key = self.load(default, trusted=True).key
 
     # models
     def _cached(self, key: str) -> LoadedModel | None:
@@ -247,18 +269,45 @@ class Studio:
                 return self._models[key]
         return None
 
-    def load(self, source: str | os.PathLike, progress: Progress | None = None) -> LoadedModel:
-        """Load a folder or Hub repo (raises OSError/ValueError with a readable message); the
-        models already loaded stay as they are when it fails."""
+    def key(self, source: str | os.PathLike) -> str:
+        """The cache key of a source: a bundled model's name (also when given by its folder), else as given."""
         key = str(source).strip()
+        if key and key not in self.bundled and os.path.isdir(key):
+            here = Path(key).resolve()
+            key = next((name for name, folder in self.bundled.items() if folder.resolve() == here), key)
+        return key
+
+    def locate(self, key: str, trusted: bool = False) -> Path:
+        """The folder of a model key; in public mode only bundled names and Hub repo ids."""
+        if key in self.bundled:
+            return self.bundled[key]
+        if self.public and not trusted:
+            names = ", ".join(sorted(self.bundled)) or "none"
+            if not HUB_ID.fullmatch(key):
+                raise OSError(f"this app loads Hub repo ids (owner/name) and the bundled models ({names}), "
+                              "not server folders")
+            return download(key)
+        return resolve_folder(key)
+
+    def load(self, source: str | os.PathLike, progress: Progress | None = None, trusted: bool = False) -> LoadedModel:
+        """Load a folder, bundled model or Hub repo (raises OSError/ValueError with a readable
+        message); the models already loaded stay as they are when it fails. `trusted` skips the
+        public-mode restriction (the default model, models this Studio already loaded)."""
+        key = self.key(source)
         cached = self._cached(key)
         if cached is not None:
             return cached
         report = progress or (lambda fraction, message: None)
-        report(0.05, f"locating {key}")
-        folder = resolve_folder(key)
+        report(0.05, f"locating {display_name(key)}")
+        folder = self.locate(key, trusted)
         report(0.5, "loading weights")
-        model = StyleALAE.from_pretrained(folder).to(self.device).eval()
+        try:
+            model = StyleALAE.from_pretrained(folder).to(self.device).eval()
+        except (OSError, ValueError) as err:
+            if str(folder) == key:
+                raise
+            # a bundled or downloaded model: name it as the user knows it, not by its server path
+            raise type(err)(str(err).replace(str(folder), key)) from err
         report(0.85, "reading directions")
         shipped = {}
         for name in list_directions(folder):
@@ -284,7 +333,7 @@ class Studio:
         if cached is not None:
             return cached
         try:
-            return self.load(key)
+            return self.load(key, trusted=True)   # a key this Studio loaded before (then evicted)
         except (OSError, ValueError):
             return self._models[self.default_key]
 
@@ -309,33 +358,27 @@ class Studio:
                 found = ganspace(loaded.model, n_samples=self.ganspace_samples, n_components=32, layers=layers,
                                  progress=progress)
             elif found is None:
-                raise ValueError(f"{loaded.key} ships no {method} directions")
+                raise ValueError(f"{loaded.name} ships no {method} directions")
         with self._lock:
             self._directions[cache_key] = found
             while len(self._directions) > self.max_directions:
                 self._directions.popitem(last=False)
         return found
 
-
-def resolve_folder(source: str) -> Path:
-    """A local folder as is; a Hub repo id through the Hub cache (only the files a model needs)."""
-    if not source:
-        raise ValueError("enter a Hub repo id (owner/name) or a local folder")
-    if os.path.isdir(source):
-        return Path(source)
-    if os.path.exists(source) or source.startswith((".", "/", "~")) or source.count("/") > 1:
-        raise OSError(f"{source!r} is not a folder and does not look like a Hub repo id (owner/name)")
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(source, allow_patterns=["config.json", "*.safetensors", "README.md",
-                                                              "directions/*"]))
-    except Exception as err:  # noqa: BLE001 - hub errors come in many classes; the message is what matters
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-        hint = " (offline: HF_HUB_OFFLINE is set and the repo is not cached)" if offline else ""
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise OSError(f"{source!r} is not a local folder, and could not download it from the Hub{hint}: "
-                      f"{first}") from err
+    def sliders(self, loaded: LoadedModel, label: str, layers: list[int],
+                progress: Progress | None = None) -> SliderSet:
+        """The MAX_K sliders of `label`'s directions on `layers`: sorted, labelled, ranged (once per set)."""
+        found = self.directions(loaded, METHODS[label], layers, progress)
+        cache_key = (id(found), label)
+        with self._lock:
+            if cache_key in self._sliders and self._sliders[cache_key].directions is found:
+                return self._sliders[cache_key]
+        made = slider_set(loaded.model, loaded.folder, found, label, MAX_K, ALPHA_MAX)
+        with self._lock:
+            self._sliders[cache_key] = made
+            while len(self._sliders) > self.max_directions:
+                self._sliders.popitem(last=False)
+        return made
 
 
 def pick_shipped(loaded: LoadedModel, method: str, layers: list[int]) -> Directions | None:

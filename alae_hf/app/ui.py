@@ -7,14 +7,18 @@ Per-session state is a `gr.State` dict (`alae_hf.studio.new_session`).
 
     python app.py                        # the bundled default checkpoint, http://127.0.0.1:7860
     python app.py --model DIR_OR_REPO_ID # any StyleALAE folder or Hub repo (env ALAE_MODEL too)
+    python app.py --public               # the Model tab loads only Hub repo ids and bundled models
 
-Every event has an `api_name` and can be called with `gradio_client` (see tests/test_app.py).
+The root `app.py` is also the Hugging Face Space's entry point: on a Space (env SPACE_ID) the app
+is public, runs on env ALAE_DEVICE (default cpu) and wraps model calls in `spaces.GPU` on cuda.
+Every event has an `api_name` and named parameters, and can be called with `gradio_client` (see
+tests/test_app.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
+import inspect
 import logging
 import os
 import sys
@@ -26,9 +30,10 @@ import gradio as gr
 import torch
 
 from ..editing.directions import describe_styles
-from .state import (ALPHA_MAX, GANSPACE_SAMPLES, MAX_IMAGES, MAX_K, NOISE_CHOICES, PSI_RANGE, SEED_MAX,
-                            STEPS_RANGE, InputError, LoadedModel, Studio, new_session)
 from .actions import Actions, card_body, mix_choices, model_markdown
+from .sliders import SliderSet
+from .state import (ALPHA_MAX, GANSPACE_SAMPLES, MAX_IMAGES, MAX_K, NOISE_CHOICES, PSI_RANGE, SEED_MAX, STEPS_RANGE,
+                    InputError, LoadedModel, Studio, new_session)
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (or the Space folder) that holds checkpoints/
 DEFAULT_MODEL = ROOT / "checkpoints" / "alae-synthetic-faces-64"
@@ -67,9 +72,24 @@ def user_errors(fn: Callable) -> Callable:
 
 
 # ---- handlers that return Gradio components ----------------------------------------------------
+def named_sliders(fn: Callable) -> Callable:
+    """`fn(..., *alphas)` with the API signature `fn(..., slider_1, ..., slider_K)`, so that
+    clients see named parameters instead of gradio's `param_4` ... `param_13`."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        return fn(*args)
+    signature = inspect.signature(fn)
+    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_POSITIONAL]
+    params += [inspect.Parameter(f"slider_{i + 1}", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.0,
+                                 annotation=float) for i in range(MAX_K)]
+    wrapper.__signature__ = signature.replace(parameters=params)
+    del wrapper.__wrapped__   # inspect.signature would follow it back to *alphas
+    return wrapper
+
+
 class Handlers:
     """The events whose results are Gradio components (tab switches, slider updates, progress,
-    files); the others are wired straight to `self.act` (`alae_hf.studio_actions.Actions`)."""
+    files); the others are wired straight to `self.act` (`alae_hf.app.actions.Actions`)."""
 
     def __init__(self, studio: Studio) -> None:
         self.act = Actions(studio)
@@ -97,9 +117,9 @@ class Handlers:
     def directions(self, session: dict, method: Any, layers: Any, custom: Any, k: Any,
                    progress: gr.Progress = gr.Progress()) -> tuple:
         """Pick a direction set and show its top K as sliders: (*sliders, direction picker, info, edited)."""
-        labels, shown, info, edited = self.act.directions(session, method, layers, custom, k,
-                                                          lambda f, m: progress(f, desc=m))
-        return (*_slider_updates(labels, shown), info, edited)
+        sliders, shown, info, edited = self.act.directions(session, method, layers, custom, k,
+                                                           lambda f, m: progress(f, desc=m))
+        return (*_slider_updates(sliders, shown), info, edited)
 
     def export(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> gr.File:
         """Files (shown once there are some): the edited image (PNG), the direction set
@@ -111,21 +131,28 @@ class Handlers:
         status, info, card, the controls that depend on the model, the Edit tab's fresh view)."""
         loaded = self.act.load_model(session, source, lambda f, m: progress(f, desc=m))
         methods, layers, arch = loaded.methods(), loaded.layer_choices(), loaded.model.arch
-        status = f"Loaded **{loaded.key}** ({describe_styles(loaded.model)})."
+        status = f"Loaded **{loaded.name}** ({describe_styles(loaded.model)})."
         controls = (gr.Radio(choices=methods, value="SeFa"), gr.Dropdown(choices=layers, value="all"),
                     gr.Slider(value=5), gr.Dropdown(choices=mix_choices(layers), value="coarse"),
                     gr.Slider(maximum=arch.num_styles, value=min(arch.truncation_cutoff, arch.num_styles)))
-        image, labels, k, info = self.act.edit_view(loaded)
+        image, sliders, k, info = self.act.edit_view(loaded)
         image = self.act.png(image, "base")
-        return (new_session(loaded.key), status, model_markdown(loaded), card_body(loaded.card), *controls,
-                image, image, *_slider_updates(labels, k), info)
+        return (new_session(loaded.key), status, model_markdown(loaded), card_body(loaded.card, loaded.folder),
+                *controls, image, image, *_slider_updates(sliders, k), info)
 
 
-def _slider_updates(labels: list[str], k: int) -> tuple:
+def _slider_specs(sliders: SliderSet) -> list[dict[str, Any]]:
+    """Label and range of each of the MAX_K direction sliders (beyond the set: hidden, ±ALPHA_MAX)."""
+    specs = [{"label": text, "minimum": -limit, "maximum": limit} for text, limit in zip(sliders.labels, sliders.limits)]
+    return specs + [{"label": f"direction {i + 1}", "minimum": -ALPHA_MAX, "maximum": ALPHA_MAX}
+                    for i in range(len(specs), MAX_K)]
+
+
+def _slider_updates(sliders: SliderSet, k: int) -> tuple:
     """Updates for the MAX_K direction sliders (the first k visible, all at 0) and the traversal's
     direction picker."""
-    sliders = [gr.Slider(value=0.0, label=labels[i], visible=i < k) for i in range(MAX_K)]
-    return (*sliders, gr.Dropdown(choices=[str(i + 1) for i in range(k)], value="1"))
+    updates = [gr.Slider(value=0.0, visible=i < k, **spec) for i, spec in enumerate(_slider_specs(sliders))]
+    return (*updates, gr.Dropdown(choices=[str(i + 1) for i in range(k)], value="1"))
 
 
 # ---- layout ------------------------------------------------------------------------------------
@@ -134,7 +161,8 @@ def _identity(fn: Callable) -> Callable:
 
 
 def build_app(model_path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu",
-              gpu: Callable[[Callable], Callable] = _identity, ganspace_samples: int = GANSPACE_SAMPLES) -> gr.Blocks:
+              gpu: Callable[[Callable], Callable] = _identity, ganspace_samples: int = GANSPACE_SAMPLES,
+              public: bool = False) -> gr.Blocks:
     """The demo for a model folder or Hub repo id (default: the bundled checkpoint).
 
     Args:
@@ -142,11 +170,12 @@ def build_app(model_path: str | os.PathLike | None = None, *, device: str | torc
         device: where models run.
         gpu: a decorator for the handlers that run the networks (`spaces.GPU` on ZeroGPU).
         ganspace_samples: mapped samples for GANSpace when a model ships no GANSpace directions.
+        public: the Model tab loads only Hub repo ids and bundled models, never server folders.
 
     Raises:
         OSError / ValueError: the model cannot be loaded (the message says why).
     """
-    ctx = Studio(model_path or DEFAULT_MODEL, device, ganspace_samples=ganspace_samples)
+    ctx = Studio(model_path or DEFAULT_MODEL, device, ganspace_samples=ganspace_samples, public=public)
     h = Handlers(ctx)
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     loaded = ctx.get(ctx.default_key)
@@ -176,14 +205,15 @@ def _sample_tab(h: Handlers, run: Callable, session: gr.State, arch: Any) -> dic
                 with gr.Row():
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX, elem_id="sample-seed",
                                      scale=3)
-                    dice = gr.Button("🎲 Random", scale=1, min_width=80, elem_id="sample-dice")
+                    dice = gr.Button("Random seed", scale=1, min_width=80, elem_id="sample-dice")
                 n = gr.Slider(1, MAX_IMAGES, 8, step=1, label="Number of images", elem_id="sample-n")
                 psi = gr.Slider(*PSI_RANGE, arch.truncation_psi, step=0.05, label="Truncation ψ",
                                 info="1 = off, 0 = the mean face", elem_id="sample-psi")
                 cutoff = gr.Slider(0, arch.num_styles, min(arch.truncation_cutoff, arch.num_styles), step=1,
                                    label="Truncation cutoff", info="ψ applies to the first N styles")
                 with gr.Row():
-                    noise = gr.Radio(NOISE_CHOICES, value="fixed seed", label="Noise", scale=2)
+                    noise = gr.Radio(NOISE_CHOICES, value="image seed", label="Noise", scale=2,
+                                     info="image seed: each image as model.sample(1, seed=s)")
                     noise_seed = gr.Number(0, label="Noise seed", precision=0, minimum=0, maximum=SEED_MAX, scale=1)
                 go = gr.Button("Generate", variant="primary", elem_id="sample-go")
             with gr.Column(scale=2):
@@ -249,7 +279,7 @@ def _mix_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel)
 def _edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel) -> dict[str, Any]:
     arch = loaded.model.arch
     # Initial view (shared by new sessions): the default base, SeFa on all styles.
-    image0, labels0, k0, info0 = h.act.edit_view(loaded)
+    image0, sliders0, k0, info0 = h.act.edit_view(loaded)
     with gr.Tab("Edit", id="edit"):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
@@ -279,8 +309,8 @@ def _edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel
                 with gr.Row():
                     layers = gr.Dropdown(loaded.layer_choices(), value="all", label="Styles edited", scale=2)
                     custom = gr.Textbox("0-3", label="Custom styles", scale=1)
-                sliders = [gr.Slider(-ALPHA_MAX, ALPHA_MAX, 0.0, step=0.1, label=labels0[i],
-                                     visible=i < k0, elem_id=f"edit-slider-{i}") for i in range(MAX_K)]
+                sliders = [gr.Slider(value=0.0, step=0.1, visible=i < k0, elem_id=f"edit-slider-{i}", **spec)
+                           for i, spec in enumerate(_slider_specs(sliders0))]
                 info = gr.Markdown(info0, elem_id="edit-info")
         direction, extent, steps, go_traverse, strip, gif = _traversal_accordion(k0)
     ui = {"base": base, "edited": edited, "sliders": sliders, "method": method, "layers": layers, "k": k,
@@ -294,11 +324,12 @@ def _edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel
     gr.on([method.change, layers.change, custom.submit, k.release], run(h.directions), [*setting, k],
           [*sliders, direction, info, edited], api_name="directions", show_progress="minimal", **MODEL_EVENT)
     # Live editing: every slider change, only the newest pending value runs (always_last).
-    gr.on([s.change for s in sliders], run(h.act.edit), [*setting, *sliders], edited, api_name="edit", **SLIDER_EVENT)
+    gr.on([s.change for s in sliders], run(named_sliders(h.act.edit)), [*setting, *sliders], edited, api_name="edit",
+          **SLIDER_EVENT)
     reset.click(run(h.act.reset), [session], [*sliders, edited], api_name="reset", **SLIDER_EVENT)
-    go_traverse.click(run(h.act.traversal), [*setting, direction, extent, steps, *sliders], [strip, gif],
+    go_traverse.click(run(named_sliders(h.act.traversal)), [*setting, direction, extent, steps, *sliders], [strip, gif],
                       api_name="traversal", **MODEL_EVENT)
-    export.click(run(h.export), [*setting, *sliders], files, api_name="export", **MODEL_EVENT)
+    export.click(run(named_sliders(h.export)), [*setting, *sliders], files, api_name="export", **MODEL_EVENT)
     return ui
 
 
@@ -321,8 +352,10 @@ def _traversal_accordion(k0: int) -> tuple:
 def _model_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel) -> dict[str, Any]:
     with gr.Tab("Model", id="model"):
         with gr.Row():
-            source = gr.Textbox(loaded.key, label="Hub repo id (owner/name) or local folder", scale=4,
-                                elem_id="model-source")
+            where = "or a bundled model" if h.act.studio.public else "bundled model or local folder"
+            bundled = ", ".join(sorted(h.act.studio.bundled)) or "none"
+            source = gr.Textbox("", label=f"Hub repo id (owner/name), {where}", scale=4, elem_id="model-source",
+                                placeholder=f"empty: back to {loaded.name}", info=f"bundled: {bundled}")
             load = gr.Button("Load", variant="primary", scale=1, elem_id="model-load")
         status = gr.Markdown(elem_id="model-status")
         with gr.Row():
@@ -330,7 +363,7 @@ def _model_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedMode
                 info = gr.Markdown(elem_id="model-info")
             with gr.Column(scale=1):
                 with gr.Accordion("Model card", open=True):
-                    card = gr.Markdown(elem_id="model-card")
+                    card = gr.Markdown(elem_id="model-card", max_height=720)
     return {"source": source, "load": load, "status": status, "info": info, "card": card}
 
 
@@ -356,53 +389,11 @@ CSS = """
 """
 
 
-def launch_options(host: str = "127.0.0.1", port: int | None = None, share: bool = False) -> dict[str, Any]:
-    """`launch()` arguments shared by `main` and spaces/app.py (theme/css go to launch in Gradio 6)."""
-    return {"server_name": host, "server_port": port, "share": share, "ssr_mode": False,
-            "max_file_size": MAX_FILE_SIZE, "show_error": False, "css": CSS}
-
-
-def serving_threads(threads: int | None = None) -> int:
-    """Set torch's intra-op threads for serving: by default CPU cores / concurrency limit.
-
-    Requests already run CONCURRENCY at a time; more threads per request only oversubscribe, and
-    when a co-tenant holds a core, two spinning threads on a 2-core box turned a 14 ms slider edit
-    into ~770 ms (64 px model, measured with bench/app_latency.py's direct calls)."""
-    threads = threads or max(1, (os.cpu_count() or 1) // CONCURRENCY)
-    torch.set_num_threads(threads)
-    return threads
-
-
-def missing_default_message(path: Path = DEFAULT_MODEL) -> str:
-    return (f"The bundled default checkpoint is missing: {path} does not exist (it is produced by training; see "
-            "README.md). Start the app on another model with `python app.py --model DIR_OR_HUB_REPO_ID` "
-            "or set ALAE_MODEL.")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default=os.environ.get("ALAE_MODEL") or str(DEFAULT_MODEL),
-                        help="StyleALAE folder or Hub repo id (default: env ALAE_MODEL, else the bundled checkpoint)")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: env GRADIO_SERVER_PORT or 7860+)")
-    parser.add_argument("--share", action="store_true", help="create a public gradio.live link (off by default)")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, default=None,
-                        help=f"torch threads (default: CPU cores / {CONCURRENCY} concurrent requests, at least 1)")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if Path(args.model) == DEFAULT_MODEL and not DEFAULT_MODEL.is_dir():
-        print(missing_default_message(), file=sys.stderr)
-        return 2
-    serving_threads(args.threads)
-    try:
-        demo = build_app(args.model, device=args.device)
-    except (OSError, ValueError) as err:
-        print(f"Could not load the model {args.model!r}: {err}", file=sys.stderr)
-        return 2
-    demo.launch(**launch_options(args.host, args.port, args.share))
-    return 0
+    """`python app.py`: see `alae_hf.app.server.main`."""
+    from .server import main as serve
+
+    return serve(argv)
 
 
 if __name__ == "__main__":

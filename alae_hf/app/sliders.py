@@ -1,0 +1,112 @@
+"""What each edit slider does and how far it goes, for one direction set on one model.
+
+Labels: the factor a direction mainly moves and by how much per σ, read from the model's
+evaluation report (`report/metrics.json`, written by `python -m alae_hf.evaluate`: its
+`directions.<method>` entry holds the attribute net's response of every direction to every
+factor, and the share of the direction's effect that goes to its dominant factor). A direction
+the report did not measure (another layer range, a direction past the first few, a model without
+report) says "not measured". Sliders are sorted by measured effect, strongest first; unmeasured
+ones follow in their own order.
+
+Range: where the edited latent stays inside what the mapping network produces. For each
+direction, the σ-normalised coordinate ⟨w − mean, v⟩ / σ of mapped samples is measured and the
+slider goes as far from the mean as the 0.5–99.5 % quantiles reach (rounded to 0.1σ, at least
+1σ, at most the server's limit), instead of a fixed ±5σ: past that, images come from latents the
+generator never saw in training. Computed once per direction set (the `Studio` caches it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..editing.directions import Directions, mapped_samples
+
+QUANTILE = 0.005          # the range covers the central 99 % of mapped latents along the direction
+RANGE_SAMPLES = 10_000    # mapped samples used to measure it (F only: cheap)
+MIN_RANGE = 1.0
+
+
+@dataclass
+class SliderSet:
+    """A direction set as sliders: slider i drives direction `order[i]`, is labelled `labels[i]`
+    and ranges over ±`limits[i]` σ."""
+
+    directions: Directions
+    order: list[int]
+    labels: list[str]
+    limits: list[float]
+    measured: bool
+
+    def alphas(self, values: list[float]) -> dict[int, float]:
+        """Slider values -> {direction index: α} for `apply_directions`."""
+        return {self.order[i]: v for i, v in enumerate(values) if i < len(self.order)}
+
+
+def report_effects(folder: Path | None, directions: Directions) -> dict[int, dict[str, Any]]:
+    """{direction index: {factor, response (signed, per σ), share, total}} from the model's
+    evaluation report, for the directions it measured; {} when it has none for this set."""
+    path = None if folder is None else Path(folder) / "report" / "metrics.json"
+    if path is None or not path.is_file():
+        return {}
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8")).get("directions", {}).get(directions.method)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(entry, dict) or entry.get("layers") != directions.layers:
+        return {}
+    effects = {}
+    for row, index in enumerate(entry.get("indices", [])):
+        if index >= directions.num_directions or not _same_sigma(entry["sigma"][row], directions.sigma[index]):
+            return {}   # the report measured another set of this method (e.g. recomputed directions)
+        factor = entry["dominant"][row]
+        column = entry["factors"].index(factor)
+        effects[index] = {"factor": factor, "response": float(entry["response_mean"][row][column]),
+                          "share": float(entry["isolation"][row]), "total": float(entry["total_response"][row])}
+    return effects
+
+
+def _same_sigma(reported: float, ours: torch.Tensor) -> bool:
+    """The report may have recomputed the set with fewer samples (GANSpace: 20k vs 100k): same
+    directions up to sampling noise, σ within 2 %; a genuinely different set differs far more."""
+    return math.isclose(float(reported), float(ours), rel_tol=0.02, abs_tol=1e-6)
+
+
+def label(method_label: str, index: int, effect: dict[str, Any] | None, limit: float) -> str:
+    """'SeFa 2 · hair colour +0.41 per σ (29 % of its effect) · ±2.5σ' or '... · not measured · ±2.5σ'."""
+    if effect is None:
+        return f"{method_label} {index + 1} · effect not measured · ±{limit:g}σ"
+    factor = effect["factor"].replace("_", " ")
+    return (f"{method_label} {index + 1} · {factor} {effect['response']:+.2f} per σ "
+            f"({effect['share']:.0%} of its effect) · ±{limit:g}σ")
+
+
+@torch.no_grad()
+def latent_limits(model: Any, directions: Directions, indices: list[int], max_alpha: float,
+                  n_samples: int = RANGE_SAMPLES, seed: int = 0) -> list[float]:
+    """Per direction in `indices`: how far (in σ) from the mean the mapped latents reach along it
+    (the smaller of the two quantile distances), rounded down to 0.1σ, in [MIN_RANGE, max_alpha]."""
+    vectors = directions.vectors[indices].to(model.device, torch.float64)
+    sigma = directions.sigma[indices].to(model.device, torch.float64).clamp_min(1e-12)
+    coords = torch.cat([(w.double() @ vectors.T) for w in mapped_samples(model, n_samples, seed)])
+    coords = (coords - coords.mean(0)) / sigma
+    low, high = torch.quantile(coords, QUANTILE, dim=0), torch.quantile(coords, 1 - QUANTILE, dim=0)
+    reach = torch.minimum(-low, high).clamp_min(0).cpu().tolist()
+    return [min(max_alpha, max(MIN_RANGE, math.floor(r * 10) / 10)) for r in reach]
+
+
+def slider_set(model: Any, folder: Path | None, directions: Directions, method_label: str, count: int,
+               max_alpha: float, n_samples: int = RANGE_SAMPLES) -> SliderSet:
+    """The first `count` sliders of a direction set: sorted by measured effect, labelled, ranged."""
+    effects = report_effects(folder, directions)
+    measured = sorted(effects, key=lambda k: -effects[k]["total"])
+    rest = [k for k in range(directions.num_directions) if k not in effects]
+    order = (measured + rest)[:count]
+    limits = latent_limits(model, directions, order, max_alpha, n_samples)
+    labels = [label(method_label, k, effects.get(k), limit) for k, limit in zip(order, limits)]
+    return SliderSet(directions, order, labels, limits, bool(effects))
