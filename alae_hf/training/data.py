@@ -139,6 +139,23 @@ class SyntheticFacesDataset(RobustImageDataset):
         return self.faces[index][0]
 
 
+class DigitsDataset(RobustImageDataset):
+    """scikit-learn's digits in MNIST's 28x28 layout from a spec like `sklearn:digits[:train]`
+    (`alae_hf.datasets.digits`)."""
+
+    def __init__(self, spec: str, resolution: int, channels: int = 1) -> None:
+        from ..datasets.digits import digits_spec_images
+
+        self.images = digits_spec_images(spec)
+        super().__init__(resolution, channels, center_crop=True)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def _source(self, index: int) -> Image.Image:
+        return self.images[index]
+
+
 class HubImageDataset(RobustImageDataset):
     """The image column of a Hugging Face `datasets` data set (needs the `datasets` package)."""
 
@@ -183,6 +200,7 @@ def make_dataset(train_data_dir: str | None, dataset_name: str | None, resolutio
         ValueError: both or neither given, a missing folder, `datasets` not installed, or fewer
             than `min_images` readable images (the message says how many were found and skipped).
     """
+    from ..datasets.digits import is_digits_spec
     from ..datasets.synthetic_faces import is_synthetic_spec
 
     if (train_data_dir is None) == (dataset_name is None):
@@ -191,6 +209,8 @@ def make_dataset(train_data_dir: str | None, dataset_name: str | None, resolutio
         dataset, where = HubImageDataset(dataset_name, resolution, channels, center_crop), f"data set {dataset_name!r}"
     elif is_synthetic_spec(train_data_dir):
         dataset, where = SyntheticFacesDataset(train_data_dir, resolution, channels), train_data_dir
+    elif is_digits_spec(train_data_dir):
+        dataset, where = DigitsDataset(train_data_dir, resolution, channels), train_data_dir
     else:
         dataset, where = ImageFolderDataset(train_data_dir, resolution, channels, center_crop), f"{train_data_dir!r}"
     if len(dataset) < min_images:

@@ -61,13 +61,13 @@ def draw_mixing_cutoff(prob: float, lod: int, generator: torch.Generator) -> int
 def draw_latents(model: StyleALAE, batch: int, lod: int, mixing_prob: float, generator: torch.Generator,
                  host_generator: torch.Generator) -> LatentDraw:
     """z ~ N(0, I) on the model's device (from `generator`), plus a mixing draw (from `host_generator`)."""
-    const = model.generator.const
+    device, dtype = model.device, model.dtype  # any model class (StyleALAE, MLPALAE)
     shape = (batch, model.arch.latent_size)
-    z = torch.randn(shape, generator=generator, device=const.device, dtype=const.dtype)
+    z = torch.randn(shape, generator=generator, device=device, dtype=dtype)
     cutoff = draw_mixing_cutoff(mixing_prob, lod, host_generator)
     if cutoff is None:
         return LatentDraw(z)
-    z_mix = torch.randn(shape, generator=generator, device=const.device, dtype=const.dtype)
+    z_mix = torch.randn(shape, generator=generator, device=device, dtype=dtype)
     return LatentDraw(z, z_mix, cutoff)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from huggingface_hub.serialization._base import parse_size_to_int
 
 from ..config import PRESETS, ALAEConfig, preset
+from ..mlp_networks import MLP_PRESETS, MLPConfig, mlp_preset
 from .losses import R1_GAMMA
 from .optim import KINDS
 from .schedule import ScheduleConfig, schedule_preset
@@ -38,9 +39,13 @@ class TrainConfig:
     Args: see each field's `help` (also `python train_accelerate.py --help`).
     """
 
-    train_data_dir: str | None = _opt(None, "image folder (any nesting), or synthetic:faces[:seed=..,length=..]")
+    train_data_dir: str | None = _opt(None, "image folder (any nesting), synthetic:faces[:seed=..,length=..] or "
+                                            "sklearn:digits[:train|test|all]")
     dataset_name: str | None = _opt(None, "Hub/local data set for datasets.load_dataset (needs `datasets`)")
-    preset: str = _opt("celeba-hq256", "model config and training schedule", choices=sorted(PRESETS))
+    preset: str = _opt("celeba-hq256", "model config and training schedule (mnist-fc: the MLP ALAE)",
+                       choices=sorted(PRESETS) + sorted(MLP_PRESETS))
+    architecture: str | None = _opt(None, "style (StyleALAE) or mlp (the paper's MLP ALAE); default: the preset's",
+                                    choices=["style", "mlp"])
     resolution: int | None = _opt(None, "override the preset's resolution")
     latent_size: int | None = _opt(None, "override the preset's value")
     start_channels: int | None = _opt(None, "override the preset's value")
@@ -136,13 +141,18 @@ def _check(config: TrainConfig, name: str) -> str | None:
     return None
 
 
-def arch_and_schedule(config: TrainConfig) -> tuple[ALAEConfig, ScheduleConfig]:
+def arch_and_schedule(config: TrainConfig) -> tuple[ALAEConfig | MLPConfig, ScheduleConfig]:
     """The model config (preset + overrides) and the schedule in images.
 
     Raises:
         ValueError: an override the model config or the schedule refuses.
     """
-    arch = preset(config.preset, **{k: getattr(config, k) for k in ARCH_OVERRIDES if getattr(config, k) is not None})
+    mlp = config.preset in MLP_PRESETS
+    if config.architecture is not None and (config.architecture == "mlp") != mlp:
+        names = ", ".join(sorted(MLP_PRESETS if config.architecture == "mlp" else PRESETS))
+        raise ValueError(f"--architecture {config.architecture} takes the presets {names}, got --preset {config.preset}")
+    changed = {k: getattr(config, k) for k in ARCH_OVERRIDES if getattr(config, k) is not None}
+    arch = mlp_preset(config.preset, **changed) if mlp else preset(config.preset, **changed)
     fade = config.lod_kimg / 2 if config.fade_kimg is None and config.lod_kimg is not None else config.fade_kimg
     overrides = dict(lod_kimg=config.lod_kimg, fade_kimg=fade, batch_size=config.train_batch_size,
                      learning_rate=config.learning_rate)

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ..config import preset
+from ..mlp_networks import MLP_PRESETS
 
 # The official tables exist for these process counts; other counts use the largest one below.
 TABLE_PROCESS_COUNTS = (1, 2, 4, 8)
@@ -63,6 +64,9 @@ OFFICIAL_TRAINING: dict[str, OfficialTraining] = {
     "bedroom": OfficialTraining(758_260, 2, 112, _FACES_LR, _BIG_BATCH),
     "celeba": OfficialTraining(182_637, 6, 80, _FACES_LR, _SMALL_BATCH),
     "mnist": OfficialTraining(60_000, 10, 60, (0.0015,) * 4, {g: (128, 128, 128, 64) for g in TABLE_PROCESS_COUNTS}),
+    # configs/mnist_fc.yaml (the MLP ALAE, `alae_hf.mlp`): EPOCHS_PER_LOD 0, i.e. no growing
+    "mnist-fc": OfficialTraining(60_000, 0, 600, (0.003, 0.003, 0.002, 0.002),
+                                 {8: (128, 128, 128, 1024), 4: (128,) * 4, 2: (128,) * 4, 1: (128,) * 4}),
 }
 
 
@@ -165,7 +169,7 @@ def schedule_preset(name: str, max_lod: int | None = None, **overrides: Any) -> 
     if name not in OFFICIAL_TRAINING:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(OFFICIAL_TRAINING)}")
     if max_lod is None:
-        max_lod = preset(name).max_lod
+        max_lod = (MLP_PRESETS[name] if name in MLP_PRESETS else preset(name)).max_lod
     official = OFFICIAL_TRAINING[name]
     size = official.dataset_size / 1000
     config = ScheduleConfig(
