@@ -16,6 +16,8 @@ import torch
 
 from ..card import model_card
 from ..imaging import make_grid, tensor_to_pil
+from ..mlp import mlp_model_card
+from ..mlp_networks import MLPConfig
 from .data import downsample_to, fade_in_reals, random_flip, to_model_range
 from .schedule import TrainingState
 
@@ -89,7 +91,8 @@ def card(run: Any, info: dict[str, Any]) -> str:
              f"mixed precision `{run.accelerator.mixed_precision}`, optimizer `{config.optimizer}`; "
              f"{info['skipped_files']} unreadable files skipped.\n")
     datasets = (config.dataset_name,) if config.dataset_name else ()
-    return model_card(run.model.arch, title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra)
+    write = mlp_model_card if isinstance(run.model.arch, MLPConfig) else model_card
+    return write(run.model.arch, title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra)
 
 
 def push(run: Any, out: Path) -> None:
