@@ -149,6 +149,13 @@ def model_class(name: str | None) -> type[HubModel]:
     return getattr(import_module(f".{MODEL_CLASSES[name]}", __package__), name)
 
 
+def model_class_for(arch: Any) -> type[HubModel]:
+    """The model class of an architecture config: `MLPConfig` -> MLPALAE, `ALAEConfig` -> StyleALAE."""
+    from .mlp_networks import MLPConfig
+
+    return model_class("MLPALAE" if isinstance(arch, MLPConfig) else "StyleALAE")
+
+
 def load(pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> HubModel:
     """Open a StyleALAE or MLPALAE folder (or Hub repo id) as the class its config names.
 
