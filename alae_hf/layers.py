@@ -213,6 +213,19 @@ def channel_stats(x: torch.Tensor) -> torch.Tensor:
     return torch.cat((m, std), dim=1).flatten(1)
 
 
+def channel_stats_and_norm(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(channel_stats(x), instance_norm(x, eps))` from one pass of statistics.
+
+    E takes both of a map (official `EncodeBlock.forward`); computing the mean and variance
+    once saves two passes over the activations and, in R1's double backward, a fifth of the
+    kernels (`bench/NOTES.md`, v4). `channel_stats` and `instance_norm` stay the reference
+    (`tests/test_speed_paths.py`).
+    """
+    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+    stats = torch.cat((mean, var.sqrt()), dim=1).flatten(1)
+    return stats, (x - mean) * torch.rsqrt(var + eps)
+
+
 def leaky_relu(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu(x, LEAKY_SLOPE)
 

@@ -20,7 +20,7 @@ from .layers import (
     FusedDownConv2d,
     FusedUpConv2d,
     blur,
-    channel_stats,
+    channel_stats_and_norm,
     downscale2d,
     fade_in,
     instance_norm,
@@ -147,14 +147,12 @@ class EncodeBlock(nn.Module):
         self.style_2 = EqualLinear(2 * cout, config.latent_size)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x = leaky_relu(self.conv_1(x) + self.bias_1)
-        stats_1 = channel_stats(x)
-        x = self.conv_2(blur(instance_norm(x, E_NORM_EPS)))
+        stats_1, x = channel_stats_and_norm(leaky_relu(self.conv_1(x) + self.bias_1), E_NORM_EPS)
+        x = self.conv_2(blur(x))
         if not self.fused:
             x = downscale2d(x)
-        x = leaky_relu(x + self.bias_2)
-        stats_2 = channel_stats(x)
-        return instance_norm(x, E_NORM_EPS), self.style_1(stats_1), self.style_2(stats_2)
+        stats_2, x = channel_stats_and_norm(leaky_relu(x + self.bias_2), E_NORM_EPS)
+        return x, self.style_1(stats_1), self.style_2(stats_2)
 
 
 class Generator(nn.Module):
