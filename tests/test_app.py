@@ -122,6 +122,17 @@ def test_every_event_has_a_named_endpoint(server, client):
     assert {fns[name].concurrency_id for name in heavy} == {"model"}
 
 
+def test_every_parameter_has_a_name(client):
+    """No gradio-generated `param_N` names: clients can call every endpoint by keyword."""
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    names = {endpoint: [p["parameter_name"] for p in info["parameters"]] for endpoint, info in api.items()}
+    assert not [(e, n) for e, ns in names.items() for n in ns if not n or n.startswith("param")], names
+    assert names["/edit"] == ["method", "layers", "custom", *[f"slider_{i}" for i in range(1, K + 1)]]
+    assert names["/traversal"][:6] == ["method", "layers", "custom", "direction", "extent", "steps"]
+    edited = client.predict(method="SeFa", layers="all", custom="", slider_1=1.0, api_name="/edit")
+    assert _pixels(edited).shape == (32, 32, 3)
+
+
 def test_model_info_describes_the_loaded_model(client, models):
     status, info, card = client.predict(api_name="/model_info")
     assert "m32 (local folder)" in status
@@ -237,6 +248,14 @@ def test_encode_handles_every_kind_of_image(client, files):
 def test_encode_refuses_bad_files_clearly(client, files, name, words):
     _error(lambda: client.predict([handle_file(files[name])], api_name="/encode"), *words)
     _error(lambda: client.predict(handle_file(files[name]), api_name="/edit_base_from_upload"), *words)
+
+
+def test_list_endpoints_accept_a_single_file(client, files):
+    gallery, table = client.predict(handle_file(files["rgb"]), api_name="/encode")
+    assert len(gallery) == 1 and "gradient.png" in gallery[0]["caption"]
+    grid, info = client.predict("1", handle_file(files["rgb"]), "2", handle_file(files["gray"]), 0.7, "coarse", "",
+                                0, api_name="/mix")
+    assert "2 sources" in info and "2 destinations" in info
 
 
 def test_encode_limits(client, files):
@@ -364,6 +383,19 @@ def test_bad_models_keep_the_current_one(client, models, tmp_path):
         assert "m32 (local folder)" in status
     gallery, _ = client.predict(0, 1, 0.7, 8, "fixed seed", 0, api_name="/sample")
     assert _pixels(gallery[0]["image"]).shape == (32, 32, 3)
+
+
+def test_public_app_loads_no_server_folders(models, tmp_path):
+    """--public / a Space: only Hub repo ids and bundled models; server folders are never probed."""
+    demo, url = launch(models["m32"], public=True)
+    try:
+        client = Client(url, verbose=False)
+        for source in (str(models["m16"]), "/etc", "../m16", str(tmp_path)):
+            message = _error(lambda: client.predict(source, api_name="/load_model"), "not server folders")
+            assert "Still using m32 (local folder)" in message and "/etc/" not in message
+        _error(lambda: client.predict("nobody/no-such-alae-model", api_name="/load_model"), "could not download")
+    finally:
+        demo.close()
 
 
 def test_switching_models_is_per_session(server, models, files):

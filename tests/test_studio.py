@@ -202,3 +202,25 @@ def test_mixing_grid_names_its_one_spec_per_row_rule(tiny_model):
     src, dst = seed_to_w_plus(tiny_model, 2, 0), seed_to_w_plus(tiny_model, 3, 1)
     with pytest.raises(ValueError, match="one layer spec per destination row.*2 specs for 3"):
         editing.mixing_grid(tiny_model, src, dst, ["coarse", "fine"])
+
+
+def test_card_shows_its_images_inline_and_no_code_in_headings(tmp_path):
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(tmp_path / "samples.png")
+    card = ("---\nlicense: mit\n---\n# Model\n![samples](samples.png)\n![losses](losses.png)\n"
+            "![outside](../secret.png)\n## Evaluation (`python -m alae_hf.evaluate`)\n| a | b |\n| --- | --- |\n")
+    body = card_body(card, tmp_path)
+    assert "![samples](data:image/webp;base64," in body                  # inlined: no server path, no 404
+    assert "losses.png" not in body and "*[losses: not included]*" in body
+    assert "secret" not in body.replace("*[outside: not included]*", "")
+    assert "## Evaluation (python -m alae_hf.evaluate)" in body and "| --- | --- |" in body
+
+
+def test_public_studio_loads_bundled_names_and_no_server_folders(folder, tmp_path):
+    other = tmp_path / "other"
+    Studio(folder).get(None).model.save_pretrained(other)
+    studio = Studio(folder, public=True, bundled={"shipped-model": other})
+    assert studio.get(None).name == "tiny (local folder)"              # the default itself is trusted
+    assert studio.load("shipped-model").folder == other and studio.key(other) == "shipped-model"
+    for source in (str(tmp_path), "/etc", "../x"):
+        with pytest.raises(OSError, match="not server folders"):
+            studio.load(source)

@@ -28,6 +28,8 @@ from typing import Any
 
 import gradio as gr
 import torch
+from gradio.data_classes import ListFiles
+from pydantic import model_validator
 
 from ..editing.directions import describe_styles
 from .actions import Actions, card_body, mix_choices, model_markdown
@@ -72,6 +74,24 @@ def user_errors(fn: Callable) -> Callable:
 
 
 # ---- handlers that return Gradio components ----------------------------------------------------
+class OneOrMoreFiles(ListFiles):
+    """A multiple-file input's payload that also accepts one file (gradio 6.31 validates the
+    payload against a list before any handler runs, so a client's single file failed with a
+    generic error and a server traceback)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_file_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
+
+
+def files_input(**kwargs: Any) -> gr.File:
+    """gr.File(file_count="multiple", file_types=["image"]) whose API accepts one file or a list."""
+    component = gr.File(file_count="multiple", file_types=["image"], **kwargs)
+    component.data_model = OneOrMoreFiles
+    return component
+
+
 def named_sliders(fn: Callable) -> Callable:
     """`fn(..., *alphas)` with the API signature `fn(..., slider_1, ..., slider_K)`, so that
     clients see named parameters instead of gradio's `param_4` ... `param_13`."""
@@ -234,8 +254,8 @@ def _encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]
     with gr.Tab("Encode & reconstruct", id="encode"):
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
-                files = gr.File(label=f"Images (up to {MAX_IMAGES}; any format, cropped to a square)",
-                                file_count="multiple", file_types=["image"], elem_id="encode-files")
+                files = files_input(label=f"Images (up to {MAX_IMAGES}; any format, cropped to a square)",
+                                    elem_id="encode-files")
                 go = gr.Button("Encode & reconstruct", variant="primary", elem_id="encode-go")
             with gr.Column(scale=2):
                 gallery = gr.Gallery(label="Original | reconstruction", columns=3, format="png", height=420,
@@ -254,11 +274,9 @@ def _mix_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel)
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
                 src_seeds = gr.Textbox("1, 2, 3, 4, 5", label="Source seeds (top row)", info="e.g. 1, 2, 5-8")
-                src_files = gr.File(label="…and/or source images", file_count="multiple", file_types=["image"],
-                                    height=110, elem_id="mix-src-files")
+                src_files = files_input(label="…and/or source images", height=110, elem_id="mix-src-files")
                 dst_seeds = gr.Textbox("10, 11, 12", label="Destination seeds (left column)")
-                dst_files = gr.File(label="…and/or destination images", file_count="multiple", file_types=["image"],
-                                    height=110)
+                dst_files = files_input(label="…and/or destination images", height=110)
                 with gr.Row():
                     layers = gr.Dropdown(mix_choices(loaded.layer_choices()), value="coarse",
                                          label="Styles copied from the source", scale=2)
