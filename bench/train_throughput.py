@@ -1,7 +1,9 @@
 """Training throughput of alae_hf (and, optionally, the official code) — a benchmark, not a test.
 
 Times one full ALAE iteration (E+D step with R1, F+G step, latent reciprocity step, EMA) and each
-phase alone (forward + backward + optimizer step) for the official configs at the batch sizes of
+phase alone (forward + backward + optimizer step), exactly as the trainer runs them
+(`alae_hf.training.step`, the official LREQAdam), and the cost of the iteration's non-finite guard
+(`rollback_capture_ms`: one copy of weights and optimizer state) for the official configs at the batch sizes of
 shared/reference/official_alae_h100.md, in fp32 and under bf16 autocast, at the full level of
 detail with noise on. Counts FLOPs with torch.utils.flop_counter (2 x multiply-adds, backward and
 R1's double backward included) and reports utilisation against a peak (--peak_tflops, or a
@@ -70,7 +72,9 @@ def alae_steps(model: StyleALAE, batch: int, precision: str, device: torch.devic
         iteration(ctx, reals, lod, blend)
         ema.update(model, batch)
 
-    return {**steps, "iteration": one_iteration}
+    # the non-finite guard's copy of weights and optimizer state, part of every iteration
+    guard = lambda: ctx.rollback.capture(model, ctx.optimizers)  # noqa: E731
+    return {**steps, "iteration": one_iteration, "rollback_capture": guard}
 
 
 class FlopCount(TorchDispatchMode):
@@ -145,6 +149,9 @@ def measure(name: str, precision: str, args: argparse.Namespace, device: torch.d
         row[f"{key}_img_s"] = batch / seconds
         row[f"{key}_gflop_per_img"] = flops
         row[f"{key}_util"] = flops * batch / seconds / 1e3 / peak
+    seconds = timed(steps["rollback_capture"], device, args.warmup, args.min_time, args.max_reps, min_reps=2)
+    row["rollback_capture_ms"] = seconds * 1e3
+    row["rollback_share"] = seconds * row["iteration_img_s"] / batch  # of one iteration's time
     if device.type == "cuda":
         row["peak_mem_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
     return row

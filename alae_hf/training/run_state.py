@@ -35,9 +35,10 @@ def all_finite(module: torch.nn.Module) -> bool:
     return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
 
 
-def last_good(output_dir: str | Path) -> str:
+def resume_hint(output_dir: str | Path) -> str:
+    """'resume from <newest finished checkpoint>', or that there is none to resume from."""
     done = ckpt.complete_checkpoints(output_dir)
-    return str(done[-1][1]) if done else "none (no finished checkpoint yet)"
+    return f"resume from {done[-1][1]}" if done else "start again (there is no checkpoint to resume from)"
 
 
 def save(run: Any) -> None:
@@ -51,8 +52,8 @@ def save(run: Any) -> None:
     acc, out = run.accelerator, run.config.output_dir
     if acc.is_main_process:
         if not (all_finite(run.model) and all_finite(run.ema.model)):
-            raise SystemExit(f"error: the weights at step {run.step} are not finite; no checkpoint written. "
-                             f"Resume from {last_good(out)}.")
+            raise SystemExit(f"error: the weights at step {run.step} are not finite; no checkpoint written: "
+                             f"{resume_hint(out)}.")
         try:
             with ckpt.atomic_checkpoint(out, run.step) as tmp:
                 _write(run, tmp, states)

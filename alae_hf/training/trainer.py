@@ -149,7 +149,7 @@ def track_nonfinite(run: Run, finite: bool) -> None:
     if run.nonfinite_run >= run.config.max_nonfinite_steps:
         raise SystemExit(f"error: aborting after {run.nonfinite_run} consecutive non-finite steps (step {run.step}, "
                          f"{run.images} images). Lower --learning_rate, use --mixed_precision bf16 or no, "
-                         f"or resume from {run_state.last_good(run.config.output_dir)}.")
+                         f"or {run_state.resume_hint(run.config.output_dir)}.")
 
 
 def checkpoint(run: Run) -> None:
