@@ -89,3 +89,28 @@ def test_sharded_weights_load_strictly(tmp_path, tiny_model):
     (tmp_path / "m" / shard).unlink()
     with pytest.raises(Exception, match="00002"):
         StyleALAE.from_pretrained(tmp_path / "m")
+
+
+TWO_CLOCKS = """
+import itertools, os, sys
+from alae_hf.training import budget
+from alae_hf.training.options import parse_config
+from alae_hf.training.trainer import train
+
+rank, ticks = int(os.environ["RANK"]), itertools.count()
+budget.clock = lambda: float(next(ticks)) * (1 + 9 * rank)  # rank 1's clock runs ten times faster
+train(parse_config(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_processes_that_disagree_about_the_time_stop_together(image_folder, tmp_path):
+    from test_training import LAUNCH, _env, _train
+
+    script, out = tmp_path / "two_clocks.py", tmp_path / "out"
+    script.write_text(TWO_CLOCKS)
+    _train(["--train_data_dir", image_folder, "--output_dir", out, "--max_train_steps", 20, "--checkpointing_steps", 0,
+            "--max_train_minutes", 1, "--no-progressive"],
+           launch=LAUNCH + ["--multi_gpu", "--num_processes", "2"], env=_env(ACCELERATE_USE_CPU="1"), script=script)
+    steps = json.loads((out / "training_summary.json").read_text())["steps"]
+    assert 0 < steps < 20 and [p.name for p in out.glob("checkpoint-*")] == [f"checkpoint-{steps}"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -20,6 +20,9 @@ from ..mlp import mlp_model_card
 from ..mlp_networks import MLPConfig
 from .data import downsample_to, fade_in_reals, random_flip, to_model_range
 from .schedule import TrainingState
+
+if TYPE_CHECKING:  # the run is built by trainer.py, which imports this module
+    from .trainer import Run
 
 SAMPLE_SEED = 3456  # official train_alae.py: RandomState(3456) latents for the sample sheets
 
@@ -34,7 +37,7 @@ def prepare_reals(batch: torch.Tensor, state: TrainingState, device: torch.devic
 
 
 @torch.no_grad()
-def sample_grid(run: Any, state: TrainingState, path: Path) -> None:
+def sample_grid(run: Run, state: TrainingState, path: Path) -> None:
     """Reals (blended as in training), their EMA reconstructions, EMA generations from fixed z."""
     ema, device = run.ema.model, run.accelerator.device
     reals = prepare_reals(torch.stack([run.dataset[i] for i in range(min(8, len(run.dataset)))]), state, device)
@@ -45,7 +48,7 @@ def sample_grid(run: Any, state: TrainingState, path: Path) -> None:
     make_grid(tensor_to_pil(torch.cat([reals, recs, fakes])), columns=8).save(path)
 
 
-def skipped_files(run: Any) -> int:
+def skipped_files(run: Run) -> int:
     """Unreadable image files over all processes (the decode failures are marked per process)."""
     mask = run.dataset.bad_mask.to(run.accelerator.device, torch.float32)
     if run.accelerator.num_processes > 1:
@@ -62,13 +65,13 @@ def tensor_hash(module: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
-def summary(run: Any, state: TrainingState) -> dict[str, Any]:
+def summary(run: Run, state: TrainingState) -> dict[str, Any]:
     return dict(steps=run.step, images_seen=run.images, lod=state.lod, blend=state.blend,
                 skipped_files=skipped_files(run), nonfinite_steps=run.nonfinite_total,
                 num_processes=run.accelerator.num_processes)
 
 
-def write_outputs(run: Any, state: TrainingState, info: dict[str, Any]) -> None:
+def write_outputs(run: Run, state: TrainingState, info: dict[str, Any]) -> None:
     """Rank 0: EMA model, samples.png, training_summary.json, README.md; upload if asked."""
     out = Path(run.config.output_dir)
     run.ema.model.save_pretrained(out)
@@ -81,7 +84,7 @@ def write_outputs(run: Any, state: TrainingState, info: dict[str, Any]) -> None:
         push(run, out)
 
 
-def card(run: Any, info: dict[str, Any]) -> str:
+def card(run: Run, info: dict[str, Any]) -> str:
     config = run.config
     data = config.dataset_name or config.train_data_dir
     extra = (f"\n## Training\n\n![samples](samples.png)\n\nRows: real images, their reconstructions, "
@@ -95,7 +98,7 @@ def card(run: Any, info: dict[str, Any]) -> str:
     return write(run.model.arch, title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra)
 
 
-def push(run: Any, out: Path) -> None:
+def push(run: Run, out: Path) -> None:
     from huggingface_hub import create_repo, upload_folder
 
     token = run.config.hub_token

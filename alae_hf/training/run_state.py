@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from accelerate.utils import gather_object
@@ -21,6 +21,9 @@ from ..model import StyleALAE
 from . import checkpoints as ckpt
 from .optim import make_optimizers
 from .step import OPTIMIZER_GROUPS
+
+if TYPE_CHECKING:  # the run is built by trainer.py, which imports this module
+    from .trainer import Run
 
 
 def generators(seed: int, rank: int, device: torch.device) -> tuple[torch.Generator, torch.Generator]:
@@ -41,7 +44,7 @@ def resume_hint(output_dir: str | Path) -> str:
     return f"resume from {done[-1][1]}" if done else "start again (there is no checkpoint to resume from)"
 
 
-def save(run: Any) -> None:
+def save(run: Run) -> None:
     """Write checkpoint-<step> (rank 0 writes; every rank's RNG states are gathered to it).
 
     Refuses to write non-finite weights; a full disk (or another write error) ends the run with one
@@ -63,7 +66,7 @@ def save(run: Any) -> None:
     acc.wait_for_everyone()
 
 
-def _write(run: Any, folder: Path, rng_states: list[dict[str, torch.Tensor]]) -> None:
+def _write(run: Run, folder: Path, rng_states: list[dict[str, torch.Tensor]]) -> None:
     shard = run.config.max_shard_size or "10GB"  # diffusers' default: one file for any StyleALAE
     run.model.save_pretrained(folder / "model", max_shard_size=shard)
     run.ema.model.save_pretrained(folder / "ema", max_shard_size=shard)
@@ -131,7 +134,7 @@ class Loaded:
     rng: dict[str, torch.Tensor] | None
 
 
-def read(run: Any, path: Path) -> Loaded:
+def read(run: Run, path: Path) -> Loaded:
     """Read and check every file of `path` into temporaries; SystemExit with one line on any problem."""
     try:
         state = json.loads((path / "training_state.json").read_text())
@@ -150,7 +153,7 @@ def read(run: Any, path: Path) -> Loaded:
     return Loaded(path, state, model, ema, optimizers, saved.get("grad_scaler") or {}, rng)
 
 
-def _check_compatible(run: Any, path: Path, state: dict[str, Any]) -> None:
+def _check_compatible(run: Run, path: Path, state: dict[str, Any]) -> None:
     if state["arch"] != run.model.arch.to_dict():
         raise SystemExit(f"error: {path} holds a model with config {state['arch']}, not {run.model.arch.to_dict()}")
     saved = state.get("train_config", {})
@@ -169,7 +172,7 @@ def _check_compatible(run: Any, path: Path, state: dict[str, Any]) -> None:
     run.accelerator.print(f"note: resuming {path} with a changed schedule ({what}), as --allow_config_change asks")
 
 
-def _read_rng(run: Any, path: Path, state: dict[str, Any]) -> dict[str, torch.Tensor] | None:
+def _read_rng(run: Run, path: Path, state: dict[str, Any]) -> dict[str, torch.Tensor] | None:
     """This process's RNG states, or None to re-seed (a changed process count, or --allow_rng_reset)."""
     acc = run.accelerator
     if state["num_processes"] != acc.num_processes:
@@ -191,7 +194,7 @@ def _read_rng(run: Any, path: Path, state: dict[str, Any]) -> dict[str, torch.Te
     return rngs
 
 
-def assign(run: Any, loaded: Loaded) -> None:
+def assign(run: Run, loaded: Loaded) -> None:
     """Put a fully read checkpoint into the run (nothing here can fail on bad files)."""
     state = loaded.state
     run.model.load_state_dict(loaded.model)

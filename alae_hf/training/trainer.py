@@ -164,6 +164,17 @@ def checkpoint(run: Run) -> None:
     run.budget.saved(time_budget.clock() - began)
 
 
+def time_is_up(run: Run) -> bool:
+    """Whether the wall-time budget is spent, decided on every process together (any process out of
+    time stops all of them; otherwise one would wait in a save while another trains)."""
+    if run.budget.limit_s is None:
+        return False
+    up = torch.tensor([float(run.budget.exhausted())], device=run.accelerator.device)
+    if run.accelerator.num_processes > 1:
+        up = run.accelerator.reduce(up, reduction="max")
+    return bool(up.item())
+
+
 def one_step(run: Run, state: TrainingState) -> dict[str, float]:
     """Draw a batch, run the iteration, update the EMA (finite steps only) and the counters."""
     prepare_step(run, state)
@@ -186,7 +197,7 @@ def loop(run: Run) -> TrainingState:
     state = schedule_at(run.images, run.sched, acc.num_processes)
     while run.images < stop and (config.max_train_steps is None or run.step < config.max_train_steps):
         run.budget.step_started()
-        if run.budget.exhausted():
+        if time_is_up(run):
             acc.print(f"--max_train_minutes {config.max_train_minutes}: stopping at step {run.step}; continue with "
                       f"--resume_from_checkpoint latest")
             checkpoint(run)
