@@ -21,6 +21,7 @@ from accelerate import Accelerator
 from accelerate.utils import ProjectConfiguration, broadcast, set_seed
 from tqdm.auto import tqdm
 
+from ..loading import model_class_for
 from ..model import StyleALAE
 from . import budget as time_budget
 from . import checkpoints as ckpt
@@ -85,7 +86,7 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
         raise SystemExit(f"error: {err}") from None
     check_writable(config.output_dir)
     set_seed(config.seed)
-    model = StyleALAE(**arch.to_dict()).to(acc.device).train()
+    model = model_class_for(arch)(**arch.to_dict()).to(acc.device).train()
     if acc.num_processes > 1:
         broadcast(list(model.state_dict().values()), from_process=0)  # every rank starts from rank 0's weights
     acc.print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters; data: {len(dataset)} images")
