@@ -149,7 +149,8 @@ def read(run: Run, path: Path) -> Loaded:
     except SystemExit:
         raise
     except Exception as err:  # noqa: BLE001 - any unreadable file: one line, the run untouched
-        raise SystemExit(f"error: cannot resume from {path}: {type(err).__name__}: {err}") from None
+        detail = " ".join(str(err).split())  # one line, whatever the library's message looks like
+        raise SystemExit(f"error: cannot resume from {path}: {type(err).__name__}: {detail}") from None
     return Loaded(path, state, model, ema, optimizers, saved.get("grad_scaler") or {}, rng)
 
 
