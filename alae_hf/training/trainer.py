@@ -186,7 +186,8 @@ def one_step(run: Run, state: TrainingState) -> dict[str, float]:
         run.ema.update(run.model, state.batch_size, images_seen=run.images + state.batch_size)
     run.images, run.step = run.images + state.batch_size, run.step + 1
     track_nonfinite(run, finite)
-    return {**{k: float(v) for k, v in stats.items()}, "kimg": run.images / 1000, "lod": state.lod,
+    values = torch.stack([v.float() for v in stats.values()]).tolist() if stats else []  # one device sync
+    return {**dict(zip(stats, values)), "kimg": run.images / 1000, "lod": state.lod,
             "blend": state.blend, "lr": state.learning_rate, "nonfinite_steps": run.nonfinite_total}
 
 
