@@ -291,3 +291,12 @@ def fade_in_reals(x: torch.Tensor, blend: float) -> torch.Tensor:
     if blend >= 1.0:
         return x
     return fade_in(upscale2d(downscale2d(x)), x, blend)
+
+
+def prepare_reals(batch: torch.Tensor, resolution: int, blend: float, device: torch.device,
+                  flip_rng: torch.Generator | None = None) -> torch.Tensor:
+    """uint8 full-resolution batch -> [-1, 1] at `resolution`, flipped (if `flip_rng`), fade-in blended."""
+    x = downsample_to(to_model_range(batch.to(device, non_blocking=True)), resolution)
+    if flip_rng is not None:
+        x = random_flip(x, flip_rng)
+    return fade_in_reals(x, blend)

@@ -18,7 +18,7 @@ from ..card import model_card
 from ..imaging import make_grid, tensor_to_pil
 from ..mlp import mlp_model_card
 from ..mlp_networks import MLPConfig
-from .data import downsample_to, fade_in_reals, random_flip, to_model_range
+from .data import prepare_reals
 from .schedule import TrainingState
 
 if TYPE_CHECKING:  # the run is built by trainer.py, which imports this module
@@ -27,20 +27,12 @@ if TYPE_CHECKING:  # the run is built by trainer.py, which imports this module
 SAMPLE_SEED = 3456  # official train_alae.py: RandomState(3456) latents for the sample sheets
 
 
-def prepare_reals(batch: torch.Tensor, state: TrainingState, device: torch.device,
-                  flip_rng: torch.Generator | None = None) -> torch.Tensor:
-    """uint8 full-resolution batch -> [-1, 1] at the lod's resolution, flipped, fade-in blended."""
-    x = downsample_to(to_model_range(batch.to(device, non_blocking=True)), state.resolution)
-    if flip_rng is not None:
-        x = random_flip(x, flip_rng)
-    return fade_in_reals(x, state.blend)
-
-
 @torch.no_grad()
 def sample_grid(run: Run, state: TrainingState, path: Path) -> None:
     """Reals (blended as in training), their EMA reconstructions, EMA generations from fixed z."""
     ema, device = run.ema.model, run.accelerator.device
-    reals = prepare_reals(torch.stack([run.dataset[i] for i in range(min(8, len(run.dataset)))]), state, device)
+    batch = torch.stack([run.dataset[i] for i in range(min(8, len(run.dataset)))])
+    reals = prepare_reals(batch, state.resolution, state.blend, device)
     noise = torch.Generator(device).manual_seed(0)
     recs = ema.synthesize(ema.encode(reals, state.blend), noise=noise, lod=state.lod, blend=state.blend)
     fakes = ema.synthesize(ema.map(ema.seed_latents(16, SAMPLE_SEED)), noise=noise, lod=state.lod, blend=state.blend)

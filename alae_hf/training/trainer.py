@@ -26,10 +26,10 @@ from ..model import StyleALAE
 from . import budget as time_budget
 from . import checkpoints as ckpt
 from . import run_state
-from .data import make_dataset, make_loader
+from .data import make_dataset, make_loader, prepare_reals
 from .ema import EMA
 from .options import TrainConfig, arch_and_schedule
-from .outputs import prepare_reals, sample_grid, summary, write_outputs
+from .outputs import sample_grid, summary, write_outputs
 from .schedule import ScheduleConfig, TrainingState, schedule_at
 from .step import StepContext, iteration, make_optimizers
 
@@ -180,7 +180,7 @@ def one_step(run: Run, state: TrainingState) -> dict[str, float]:
     """Draw a batch, run the iteration, update the EMA (finite steps only) and the counters."""
     prepare_step(run, state)
     flip = run.ctx.rng if run.config.random_flip else None
-    reals = prepare_reals(next(run.loader), state, run.accelerator.device, flip)
+    reals = prepare_reals(next(run.loader), state.resolution, state.blend, run.accelerator.device, flip)
     stats, finite = iteration(run.ctx, reals, state.lod, state.blend)
     if finite:
         run.ema.update(run.model, state.batch_size, images_seen=run.images + state.batch_size)
