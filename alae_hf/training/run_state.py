@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import torch
 from accelerate.utils import gather_object
 
-from ..model import StyleALAE
 from . import checkpoints as ckpt
 from .optim import make_optimizers
 from .step import OPTIMIZER_GROUPS
@@ -139,8 +138,9 @@ def read(run: Run, path: Path) -> Loaded:
     try:
         state = json.loads((path / "training_state.json").read_text())
         _check_compatible(run, path, state)
-        model = StyleALAE.from_pretrained(path / "model").state_dict()
-        ema = StyleALAE.from_pretrained(path / "ema").state_dict()
+        model_class = type(run.model)  # StyleALAE or MLPALAE: the class this run trains
+        model = model_class.from_pretrained(path / "model").state_dict()
+        ema = model_class.from_pretrained(path / "ema").state_dict()
         saved = load_optimizer_states(path, run.accelerator.device)
         optimizers = make_optimizers(run.model, 0.0, run.config.optimizer)
         for name, optimizer in zip(OPTIMIZER_GROUPS, optimizers):
