@@ -2,6 +2,7 @@
 phases, digits data and the latent-classification evaluation. Tiny configs, CPU, offline."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -240,3 +241,63 @@ def test_plain_autoencoder_baseline_learns():
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:5])
     assert set(dict(model.named_children())) == {"encoder", "generator"}  # no F, no D
     assert model.encode(x).shape == (32, 6)
+
+
+# ---- the shared trainer ----------------------------------------------------------------------
+@pytest.fixture
+def fresh_accelerate():
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+    yield
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+
+
+def _train_mlp(out, *extra):
+    """`train_accelerate.py --architecture mlp --preset mnist-fc` in this process, tiny and short."""
+    from alae_hf.training.options import parse_config
+    from alae_hf.training.trainer import train
+
+    args = ["--architecture", "mlp", "--preset", "mnist-fc", "--train_data_dir", "sklearn:digits:test",
+            "--resolution", "16", "--latent_size", "6", "--mapping_layers", "2", "--train_batch_size", "4",
+            "--report_to", "none", "--output_dir", out, *extra]
+    return train(parse_config([str(a) for a in args]))
+
+
+def _state(folder):
+    return MLPALAE.from_pretrained(folder).state_dict()
+
+
+def test_trainer_trains_and_resumes_an_mlp_bit_identically(fresh_accelerate, tmp_path):
+    import shutil
+
+    from accelerate.state import AcceleratorState, GradientState
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    _train_mlp(a, "--max_train_steps", 4, "--checkpointing_steps", 2)
+    model = alae_hf.load(a)
+    assert type(model) is MLPALAE and model.arch.resolution == 16 and model.arch.latent_size == 6
+    assert "fully-connected ALAE" in (a / "README.md").read_text() and (a / "samples.png").is_file()
+    state = json.loads((a / "checkpoint-2" / "training_state.json").read_text())
+    assert (state["step"], state["lod"]) == (2, 2)  # no growing: full resolution from the first step
+    assert not torch.equal(_state(a / "checkpoint-2" / "model")["encoder.fc_1.weight"],
+                           _state(a / "checkpoint-4" / "model")["encoder.fc_1.weight"])
+
+    b.mkdir()
+    shutil.copytree(a / "checkpoint-2", b / "checkpoint-2")
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+    _train_mlp(b, "--max_train_steps", 4, "--checkpointing_steps", 2, "--resume_from_checkpoint", "latest")
+    for name in (".", "checkpoint-4/model", "checkpoint-4/ema"):
+        sa, sb = _state(a / name), _state(b / name)
+        assert all(torch.equal(sa[k], sb[k]) for k in sa), name
+
+
+def test_trainer_refuses_a_style_preset_for_mlp(fresh_accelerate, tmp_path):
+    from alae_hf.training.options import arch_and_schedule, parse_config
+
+    with pytest.raises(ValueError, match="--architecture mlp takes the presets mnist-fc, got --preset ffhq"):
+        arch_and_schedule(parse_config(["--architecture", "mlp", "--preset", "ffhq", "--train_data_dir", "x"]))
+
