@@ -141,7 +141,7 @@ class OpCounter(TorchDispatchMode):
     ones on model-device tensors (real syncs on a GPU) can be told from host-generator draws.
     """
 
-    _NO_KERNEL = ("empty", "empty_strided", "detach", "lift_fresh", "_local_scalar_dense", "set_", "resize_")
+    _NO_KERNEL = ("empty", "empty_like", "empty_strided", "detach", "lift_fresh", "_local_scalar_dense", "set_", "resize_")
 
     def __init__(self) -> None:
         super().__init__()

@@ -12,7 +12,10 @@ Measures (full / --quick):
   full resolution; quick: 32 px), reals decoded from uint8 on the device as the trainer does,
   plus the synthetic:faces loader's rate (the data ceiling).
 - gen / enc / rec: generation celeba-hq256 b32 and ffhq b16, encode and reconstruct at 256²
-  (quick: 32 px and 64 px tiny models), fp32, bf16 autocast and torch.compile.
+  (quick: 32 px and 64 px tiny models), fp32, bf16 autocast and torch.compile (fp32 and bf16).
+- d_step loss: a probe for the next change, the D step's loss with R1 forward + backward, eager
+  vs torch.compile with Dynamo tracing R1's autograd.grad (bf16; its error is vs eager);
+  blur R1 probe: the blur's forward + R1 + backward, shifted sums vs two stride-1 average pools.
 
 Every row gets its error against fp32 from the same state and inputs (training: the largest
 relative difference of the iteration's losses; inference: RMS and max of the images or w
@@ -51,6 +54,7 @@ FULL = dict(train=("celeba-hq256", {}, 32), trainer=("celeba-hq256", APP64, 64),
             gen=[("celeba-hq256", {}, 32), ("ffhq", {}, 16)], encrec=("celeba-hq256", {}, 32))
 QUICK = dict(train=("celeba-hq256", TINY32, 8), trainer=("celeba-hq256", dict(TINY32, latent_size=64), 16),
              gen=[("celeba-hq256", TINY32, 8), ("ffhq", TINY64, 4)], encrec=("celeba-hq256", TINY32, 8))
+MEASURES = ("train", "trainer", "gen", "blur", "r1_compile")
 VARIANTS = ("fp32", "bf16", "compile", "compile_bf16")  # compile: torch.compile of G and E (inductor)
 TARGETS = {"train": 250.0, "trainer": 2000.0}  # img/s (issue 12); inference targets are 3x official
 
@@ -77,71 +81,34 @@ def autocast_for(precision: str, device: torch.device):
 # ---- the library's training step -------------------------------------------------------------
 def library_step(model: StyleALAE, batch: int, precision: str, device: torch.device,
                  reals: Callable[[], torch.Tensor], seed: int = 0) -> dict[str, Callable[[], Any]]:
-    """Closures for one training iteration and each of its phases, at full resolution, blend 1.
-
-    The one place the suite touches the trainer: everything else times what this returns.
-    Each closure returns the iteration's (or phase's) logs as floats, which the accuracy column
-    compares between precisions.
+    """Closures for one training iteration of the library's step (`alae_hf.training.step`, what
+    train_accelerate.py runs: three phases, w_avg, the non-finite guard) followed, as in
+    `trainer.one_step`, by the EMA update and the logs read as floats; and each phase alone.
+    Full resolution, blend 1, one process, official optimizers (`make_optimizers`).
+    Each closure returns its logs, which the accuracy column compares between precisions.
     """
-    return _interim_step(model, batch, precision, device, reals, seed)
+    from alae_hf.training.ema import EMA
+    from alae_hf.training.step import StepContext, iteration, make_optimizers, phases, run_phase
 
+    lod, blend = model.arch.max_lod, 1.0
+    ctx = StepContext(model, make_optimizers(model, 0.0015), torch.Generator(device).manual_seed(seed),
+                      torch.Generator().manual_seed(seed), torch.amp.GradScaler(device.type, enabled=False),
+                      autocast=autocast_for(precision, device))
+    ema = EMA(model)
 
-def _interim_step(model: StyleALAE, batch: int, precision: str, device: torch.device,
-                  reals: Callable[[], torch.Tensor], seed: int = 0) -> dict[str, Callable[[], Any]]:
-    """train_accelerate.py's iteration (before it moved into alae_hf.training.step), one process."""
-    from alae_hf.training.losses import (draw_latents, encoder_discriminator_loss, generate, generator_loss,
-                                         latent_reciprocity_loss)
-    try:
-        from alae_hf.training.optim import make_optimizers
-        opt_ed, opt_fg = make_optimizers(model, 0.0015)
-    except ImportError:
-        adam = dict(lr=0.0015, betas=(0.0, 0.99), eps=1e-8)
-        opt_ed = torch.optim.Adam([{"params": m.parameters()} for m in (model.encoder, model.discriminator)], **adam)
-        opt_fg = torch.optim.Adam([{"params": m.parameters()} for m in (model.generator, model.mapping)], **adam)
-    lod, blend, mix = model.arch.max_lod, 1.0, model.arch.style_mixing_prob
-    rng, host = torch.Generator(device).manual_seed(seed), torch.Generator().manual_seed(seed)
-    autocast = autocast_for(precision, device)
-    ed = list(model.encoder.parameters()) + list(model.discriminator.parameters())
-    fg = list(model.generator.parameters()) + list(model.mapping.parameters())
-
-    def phase(loss_fn, params, optimizers):
-        for p in params:
-            p.grad = None
-        with autocast():
-            loss, stats = loss_fn()
-        loss.backward()
-        grads = [p.grad for p in params if p.grad is not None]
-        values = [v.detach().float() for v in stats.values()]
-        flat = torch.cat([t.reshape(-1) for t in grads + values])
-        finite = bool(torch.isfinite(flat).all())
+    def one_iteration() -> dict[str, float]:
+        stats, finite = iteration(ctx, reals(), lod, blend)
         if finite:
-            for optimizer in optimizers:
-                optimizer.step()
-            model.update_w_avg(stats["w_mean"][None])
-        return {k: float(v) for k, v in stats.items() if v.numel() == 1}
+            ema.update(model, batch)
+        return {k: float(v) for k, v in stats.items()}
 
-    def d_step():
-        x = reals()
+    def one_phase(index: int) -> Callable[[], dict[str, float]]:
+        def run() -> dict[str, float]:
+            stats, _ = run_phase(ctx, phases(ctx, reals(), lod, blend)[index])
+            return {k: float(v) for k, v in stats.items() if v.numel() == 1}
+        return run
 
-        def loss_fn():
-            with torch.no_grad():
-                fakes, w = generate(model, draw_latents(model, batch, lod, mix, rng, host), lod, blend, rng)
-            loss, stats = encoder_discriminator_loss(model, x, fakes, blend)
-            return loss, {**stats, "w_mean": w.float().mean(0)}
-        return phase(loss_fn, ed, [opt_ed])
-
-    def g_step():
-        return phase(lambda: generator_loss(model, draw_latents(model, batch, lod, mix, rng, host), lod, blend, rng),
-                     fg, [opt_fg])
-
-    def ae_step():
-        z = torch.randn(batch, model.arch.latent_size, device=device, generator=rng)
-        return phase(lambda: latent_reciprocity_loss(model, z, lod, blend, rng), ed + fg, [opt_ed, opt_fg])
-
-    def iteration():
-        return {**d_step(), **g_step(), **ae_step()}
-
-    return {"iteration": iteration, "d_step": d_step, "g_step": g_step, "ae_step": ae_step}
+    return {"iteration": one_iteration, "d_step": one_phase(0), "g_step": one_phase(1), "ae_step": one_phase(2)}
 
 
 def random_reals(arch, batch: int, device: torch.device) -> Callable[[], torch.Tensor]:
@@ -233,6 +200,88 @@ def time_official_train(arch, batch: int, device: torch.device, args) -> float |
         restore_default_tensor_type()
 
 
+def r1_compile_rows(spec: tuple, device: torch.device, args) -> list[dict]:
+    """Probe for the next change: the D step's loss (E and D on reals and fakes, R1 with
+    create_graph) forward + backward, eager vs `torch.compile` with Dynamo tracing
+    `autograd.grad` (`trace_autograd_ops`; otherwise R1 is a graph break and AOTAutograd cannot
+    differentiate a compiled backward twice). bf16 autocast, no optimizer step."""
+    from torch._dynamo import config as dynamo_config
+
+    from alae_hf.training.losses import encoder_discriminator_loss
+
+    _, _, batch = spec
+    model = build(spec, device).train()
+    arch = model.arch
+    reals = torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1
+    fakes = torch.rand_like(reals) * 2 - 1
+    autocast = autocast_for("bf16", device)
+
+    def loss(reals, fakes):
+        return encoder_discriminator_loss(model, reals, fakes, 1.0)[0]
+
+    # --quick (CPU) checks that the probe traces (aot_eager); inductor's CPU compile of this graph
+    # took > 20 min on the 2-core box, so its speed is a GPU figure only
+    compiled = torch.compile(loss, backend="aot_eager" if args.quick else "inductor")
+    rows, reference = [], None
+    for variant, fn in (("bf16", loss), ("aot_eager_bf16" if args.quick else "compile_bf16", compiled)):
+        if deadline_passed(args):
+            rows.append(dict(measure="d_step loss", config=label(spec), variant=variant, skipped="time budget"))
+            continue
+
+        def step(fn=fn):
+            model.zero_grad(set_to_none=True)
+            with dynamo_config.patch(trace_autograd_ops=True), autocast():
+                out = fn(reals, fakes)
+            out.backward()
+            return out.detach()
+
+        row = dict(measure="d_step loss", config=label(spec), variant=variant, batch=batch)
+        try:
+            start = time.perf_counter()
+            out = float(step())
+            row["first_call_s"] = time.perf_counter() - start
+            reference = out if reference is None else reference
+            row["error_vs_eager"] = abs(out - reference) / max(abs(reference), 1e-3)
+            row["ours_img_s"] = batch / timed(step, device, 1, args.min_time, args.max_reps, min_reps=2)
+        except Exception as err:  # noqa: BLE001 - a probe that fails is reported, not fatal
+            row["failed"] = f"{type(err).__name__}: {str(err)[:200]}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def blur_pooled(x: torch.Tensor) -> torch.Tensor:
+    """Candidate for `alae_hf.layers.blur`: [1,2,1]/4 = two [1,1]/2 box filters, so the blur is
+    two stride-1 2x2 average pools (the first zero-padded): 2 kernels instead of 8 forward."""
+    import torch.nn.functional as F
+
+    return F.avg_pool2d(F.avg_pool2d(x, 2, 1, padding=1), 2, 1)
+
+
+def blur_rows(device: torch.device, args) -> list[dict]:
+    """Probe: blur forward + R1 gradient (create_graph) + backward, shifted sums (the library)
+    vs two average pools, at the anchor's C64 x 256² batch 32 (quick: C16 x 32², batch 8)."""
+    from alae_hf.layers import blur
+
+    shape = (8, 16, 32, 32) if args.quick else (32, 64, 256, 256)
+    x = torch.randn(shape, device=device, generator=torch.Generator(device).manual_seed(0))
+    reference = blur(x)
+    rows = []
+    for variant, fn in (("shifted", blur), ("avg_pool", blur_pooled)):
+        def step(fn=fn):
+            inputs = x.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(fn(inputs).pow(2).sum(), inputs, create_graph=True)
+            grad.pow(2).sum().backward()
+
+        row = dict(measure="blur R1 probe", config="x".join(map(str, shape)), variant=variant, batch=shape[0],
+                   error_vs_fp32=float((fn(x) - reference).norm() / reference.norm()),
+                   ours_img_s=shape[0] / timed(step, device, 2, args.min_time / 2, args.max_reps),
+                   kernels=count_ops(step)["kernels"])
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 # ---- inference -------------------------------------------------------------------------------
 def inference_ops(model: StyleALAE, variant: str, batch: int, device: torch.device) -> dict[str, Callable]:
     arch, lod = model.arch, model.arch.max_lod
@@ -279,7 +328,7 @@ def inference_rows(spec: tuple, measures: tuple[str, ...], device: torch.device,
                  if k in measures}
     rows = []
     for variant in variants:
-        if deadline_passed(args):
+        if deadline_passed(args, 60 if variant.startswith("compile") and not args.quick else 0):
             rows.append(dict(measure="/".join(measures), config=label(spec), variant=variant, batch=batch,
                              skipped="time budget"))
             continue
@@ -318,26 +367,32 @@ def time_official_inference(arch, batch, measures, device, args) -> dict[str, fl
 
 
 # ---- the run ---------------------------------------------------------------------------------
-def deadline_passed(args) -> bool:
-    return time.perf_counter() - args.started > args.budget_s
+def deadline_passed(args, needs_s: float = 0.0) -> bool:
+    """Whether less than `needs_s` seconds are left of the run's budget."""
+    return time.perf_counter() - args.started > args.budget_s - needs_s
 
 
-def run(args) -> list[dict]:
+def run(args, save: Callable[[list[dict]], None]) -> list[dict]:
+    """The measures in order of importance; each group's rows are saved as soon as they exist,
+    and a group is skipped when less than its expected duration is left of `--budget_s`."""
     device = torch.device(args.device)
     specs = QUICK if args.quick else FULL
     rows: list[dict] = []
-    plan = [("train", lambda: train_rows("train", specs["train"], args.precisions, device, args)),
-            ("trainer", lambda: train_rows("trainer", specs["trainer"], ("bf16",), device, args)),
-            ("gen", lambda: inference_rows(specs["encrec"], ("gen", "enc", "rec"), device, args)),
-            ("gen", lambda: inference_rows(specs["gen"][1], ("gen",), device, args, skip=("compile",)))]
-    for name, measure in plan:
+    plan = [("train", 0, lambda: train_rows("train", specs["train"], args.precisions, device, args)),
+            ("trainer", 0, lambda: train_rows("trainer", specs["trainer"], ("bf16",), device, args)),
+            ("gen", 0, lambda: inference_rows(specs["encrec"], ("gen", "enc", "rec"), device, args)),
+            ("gen", 0, lambda: inference_rows(specs["gen"][1], ("gen",), device, args, skip=("compile",))),
+            ("blur", 0, lambda: blur_rows(device, args)),
+            ("r1_compile", 0 if args.quick else 150, lambda: r1_compile_rows(specs["train"], device, args))]
+    for name, needs_s, measure in plan:
         if name not in args.measures:
             continue
-        if deadline_passed(args):
+        if deadline_passed(args, needs_s):
             rows.append(dict(measure=name, skipped="time budget"))
             continue
         rows.extend(measure())
         sync(device)
+        save(rows)
     return rows
 
 
@@ -365,7 +420,7 @@ def table(head: dict, rows: list[dict]) -> str:
         kernels = counts.get("kernels", r.get("kernels"))
         lines.append(f"{r['measure']:13s} {r['config']:28s} {r['variant']:12s} {fmt(r.get('official_img_s')):>9s} "
                      f"{fmt(r.get('ours_img_s')):>9s} {fmt(ratio(r), '.2f'):>7s} "
-                     f"{fmt(r.get('error_vs_fp32'), '.1e'):>11s} {fmt(kernels, 'd'):>8s} "
+                     f"{fmt(r.get('error_vs_fp32', r.get('error_vs_eager')), '.1e'):>11s} {fmt(kernels, 'd'):>8s} "
                      f"{fmt(counts.get('host_syncs'), 'd'):>6s}")
     lines.append("img/s throughout; ratio = ours / official; error: relative RMS (inference) or largest relative "
                  "loss difference (training) vs fp32; kernels/syncs: per call or per iteration")
@@ -376,10 +431,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true", help="tiny configs (CPU-sized)")
-    parser.add_argument("--measures", nargs="+", default=["train", "trainer", "gen"], choices=["train", "trainer", "gen"])
+    parser.add_argument("--measures", nargs="+", default=list(MEASURES), choices=MEASURES)
     parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
-                        help="inference variants (ffhq skips fp32 compile to stay in the time budget)")
+    parser.add_argument("--variants", nargs="+", default=None, choices=VARIANTS,
+                        help="inference variants (default: all; --quick: fp32 bf16, as inductor's CPU compile "
+                             "takes minutes; ffhq skips fp32 compile to stay in the time budget)")
     parser.add_argument("--no-official", dest="official", action="store_false")
     parser.add_argument("--loader_workers", type=int, default=None, help="default: 8 on a GPU, 0 (skip) on CPU")
     parser.add_argument("--warmup", type=int, default=2)
@@ -393,21 +449,27 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     args.min_time = args.min_time or (0.5 if args.quick else 2.0)
+    args.variants = args.variants or (["fp32", "bf16"] if args.quick else list(VARIANTS))
     args.official = args.official and bool(os.environ.get("ALAE_OFFICIAL_SRC"))
     if args.loader_workers is None:
         args.loader_workers = 8 if args.device.startswith("cuda") else 0
     torch.backends.cudnn.benchmark = True
     device = torch.device(args.device)
-    rows = run(args)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
-    head = dict(device=name, torch=torch.__version__, python=platform.python_version(), quick=args.quick,
-                official=os.environ.get("ALAE_OFFICIAL_SRC") if args.official else None,
-                seconds=time.perf_counter() - args.started, argv=sys.argv[1:])
     suffix = "_quick" if args.quick else ""
     out = Path(args.out or Path(__file__).parent / "results" / f"suite_{device.type}{suffix}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps([head] + rows, indent=1))
-    print(table(head, rows))
+
+    def head(complete: bool) -> dict:
+        return dict(device=name, torch=torch.__version__, python=platform.python_version(), quick=args.quick,
+                    official=os.environ.get("ALAE_OFFICIAL_SRC") if args.official else None,
+                    seconds=time.perf_counter() - args.started, complete=complete, argv=sys.argv[1:],
+                    load_avg_1min=os.getloadavg()[0], cpu_count=os.cpu_count())
+
+    rows = run(args, lambda rows: out.write_text(json.dumps([head(False)] + rows, indent=1)))
+    final = head(True)
+    out.write_text(json.dumps([final] + rows, indent=1))
+    print(table(final, rows))
 
 
 if __name__ == "__main__":
