@@ -152,3 +152,16 @@ def test_a_damaged_newest_checkpoint_is_refused_in_one_line_and_latest_resumes_b
     # the damaged checkpoint of the abandoned branch was moved aside, then step 2 was written again
     assert len(list(out.glob("abandoned-*/checkpoint-2"))) == 1
     assert _same(resumed["model"], whole["model"]) and _same(resumed["ema"], whole["ema"])
+
+
+def test_a_new_run_in_an_old_folder_moves_the_old_checkpoints_aside(image_folder, tmp_path, capsys,
+                                                                   fresh_accelerate):
+    out = tmp_path / "out"
+    args = ["--train_data_dir", image_folder, "--output_dir", out, "--checkpointing_steps", 1, "--no-progressive"]
+    train_in_process(args + ["--max_train_steps", 2])
+    assert (out / "checkpoint-2").is_dir()
+    train_in_process(args + ["--max_train_steps", 1, "--seed", 5])  # a new run, not a resume
+    abandoned = list(out.glob("abandoned-*"))
+    assert len(abandoned) == 1 and (abandoned[0] / "checkpoint-2").is_dir()  # kept, not deleted
+    assert (out / "checkpoint-1").is_dir() and not (out / "checkpoint-2").exists()
+    assert "checkpoint-2" in capsys.readouterr().out  # said so

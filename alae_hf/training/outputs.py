@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..card import model_card
+from ..hub import push_folder
 from ..imaging import make_grid, tensor_to_pil
 from ..mlp import mlp_model_card
 from ..mlp_networks import MLPConfig
@@ -91,9 +92,13 @@ def card(run: Run, info: dict[str, Any]) -> str:
 
 
 def push(run: Run, out: Path) -> None:
-    from huggingface_hub import create_repo, upload_folder
-
-    token = run.config.hub_token
-    repo = create_repo(run.config.hub_model_id or out.name, exist_ok=True, token=token).repo_id
-    upload_folder(repo_id=repo, folder_path=out, token=token, commit_message=f"{run.images / 1000:.1f} kimg",
-                  ignore_patterns=["checkpoint-*", "logs/*", "rank_hashes/*", "samples/*", "abandoned-*"])
+    """Upload the finished folder (no checkpoints, logs or abandoned branches); a failure is one
+    line, after the model is safely on disk."""
+    try:
+        repo = push_folder(out, run.config.hub_model_id or out.name, token=run.config.hub_token,
+                           commit_message=f"{run.images / 1000:.1f} kimg",
+                           ignore_patterns=["checkpoint-*", "logs/*", "rank_hashes/*", "samples/*", "abandoned-*"])
+    except OSError as err:
+        run.accelerator.print(f"warning: the model is saved in {out} but was not uploaded: {err}")
+        return
+    run.accelerator.print(f"uploaded {out} to {repo}")

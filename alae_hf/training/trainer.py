@@ -101,6 +101,7 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
     run = Run(config, acc, sched, ctx, EMA(model, rampup=config.ema_rampup), dataset, budget)
     if acc.is_main_process:
         ckpt.remove_stale_temporaries(config.output_dir, log=acc.print)
+    acc.wait_for_everyone()  # every process must see the same folder before choosing a checkpoint
     resume(run)
     acc.init_trackers("alae_hf", config={k: v if isinstance(v, (int, float, bool)) else str(v)
                                          for k, v in config.to_dict().items()})
@@ -117,6 +118,9 @@ def resume(run: Run) -> None:
     if path is None:
         if config.resume_from_checkpoint == "latest":
             acc.print(f"no usable checkpoint in {config.output_dir}; starting a new run")
+        if acc.is_main_process:  # a new run in an old folder: the old run's checkpoints must not mix into `latest`
+            ckpt.abandon_newer(config.output_dir, 0, log=acc.print)
+        acc.wait_for_everyone()
         return
     run_state.assign(run, run_state.read(run, Path(path)))
     if acc.is_main_process:  # a resume from an older checkpoint starts a new branch: move the newer ones aside
