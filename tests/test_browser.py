@@ -107,3 +107,55 @@ def test_every_tab_generates_and_reacts(page, images, tmp_path_factory):
     assert status.strip() in page.locator("#model-status").inner_text()
     page.screenshot(path=str(shots / "model.png"), full_page=True)
     assert sorted(p.name for p in shots.iterdir()) == ["edit.png", "encode.png", "mix.png", "model.png", "sample.png"]
+
+
+# Layout checks (issue 14): run in the page, return what is wrong.
+OVERFLOW_JS = """(sel) => { const root = document.querySelector(sel); const r = root.getBoundingClientRect(); const out = [];
+  for (const el of root.querySelectorAll('*')) { const b = el.getBoundingClientRect();
+    if (b.width && b.height && (b.right > r.right + 1 || b.bottom > r.bottom + 1 || b.left < r.left - 1 ||
+        b.top < r.top - 1)) out.push(el.tagName + '.' + String(el.className).slice(0, 30)); }
+  return out; }"""
+BROKEN_IMAGES_JS = """() => [...document.querySelectorAll('img')].filter(i => i.getBoundingClientRect().width > 0
+  && !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))"""
+LOADED_JS = """([sel, n]) => { const imgs = [...document.querySelectorAll(sel + ' .gallery-item img')];
+  return imgs.length == n && imgs.every(i => i.complete && i.naturalWidth > 0); }"""
+BADGES_JS = """(ids) => ids.filter(id => [...document.querySelectorAll('#' + id + ' .error, #' + id + ' + .error')]
+  .some(e => e.getBoundingClientRect().width > 0))"""
+
+
+def test_layout_holds(page, images):
+    """16 samples fit the gallery; one upload fits its box with its caption; every image loads; the
+    card renders tables, no code in headings, scrolls in its box; a failed load badges only its
+    source box; the random-seed button is text."""
+    page.reload(wait_until="load")             # a fresh session (and connections) after the test above
+    page.wait_for_selector("#sample-go", timeout=30_000)
+    assert page.locator("#sample-dice").inner_text().strip() == "Random seed"
+    count = page.locator("#sample-n input[type=number]")
+    count.fill("16")
+    count.press("Enter")
+    page.locator("#sample-go").click()
+    page.wait_for_function(LOADED_JS, arg=["#sample-gallery", 16], timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate(OVERFLOW_JS, "#sample-gallery") == []
+    assert page.evaluate(BROKEN_IMAGES_JS) == []
+
+    page.get_by_role("tab", name="Encode & reconstruct").click()
+    page.locator("#encode-files input[type=file]").set_input_files([str(images["rgb"])])
+    page.wait_for_timeout(300)
+    page.locator("#encode-go").click()
+    page.wait_for_function(LOADED_JS, arg=["#encode-gallery", 1], timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate(OVERFLOW_JS, "#encode-gallery") == []
+    assert page.evaluate(BROKEN_IMAGES_JS) == []
+
+    page.get_by_role("tab", name="Model").click()
+    page.wait_for_timeout(500)
+    assert page.locator("#model-card table").count() >= 1 and page.locator("#model-info table").count() == 1
+    assert page.locator("#model-card :is(h1, h2, h3, h4) code").count() == 0
+    assert page.evaluate("() => document.querySelector('#model-card').getBoundingClientRect().height") <= 760
+    assert page.evaluate(BROKEN_IMAGES_JS) == []
+    page.locator("#model-source input, #model-source textarea").first.fill("/no/such/model")
+    page.locator("#model-load").click()
+    page.get_by_text("Still using").first.wait_for(timeout=15_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate(BADGES_JS, ["model-status", "model-info", "model-card"]) == []

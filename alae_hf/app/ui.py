@@ -237,8 +237,10 @@ def _sample_tab(h: Handlers, run: Callable, session: gr.State, arch: Any) -> dic
                     noise_seed = gr.Number(0, label="Noise seed", precision=0, minimum=0, maximum=SEED_MAX, scale=1)
                 go = gr.Button("Generate", variant="primary", elem_id="sample-go")
             with gr.Column(scale=2):
-                gallery = gr.Gallery(label="Samples (click one to select it)", columns=4, format="png", height=420,
-                                     object_fit="contain", elem_id="sample-gallery", allow_preview=False)
+                # Six columns, never stretched to fewer images, no fixed height: 16 samples fit in three rows.
+                gallery = gr.Gallery(label="Samples (click one to select it)", columns=6, format="png",
+                                     fit_columns=False, object_fit="contain", elem_id="sample-gallery",
+                                     allow_preview=False)
                 info = gr.Markdown(elem_id="sample-info")
                 with gr.Row():
                     index = gr.Number(0, label="Selected image #", precision=0, minimum=0, scale=1)
@@ -258,7 +260,7 @@ def _encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]
                                     elem_id="encode-files")
                 go = gr.Button("Encode & reconstruct", variant="primary", elem_id="encode-go")
             with gr.Column(scale=2):
-                gallery = gr.Gallery(label="Original | reconstruction", columns=3, format="png", height=420,
+                gallery = gr.Gallery(label="Original | reconstruction", columns=3, format="png", fit_columns=False,
                                      object_fit="contain", elem_id="encode-gallery", allow_preview=False)
                 table = gr.Markdown(elem_id="encode-table")
                 with gr.Row():
@@ -396,8 +398,9 @@ def _wire_cross_tab(h: Handlers, run: Callable, session: gr.State, tabs: gr.Tabs
     outputs = [session, model_ui["status"], model_ui["info"], model_ui["card"], edit_ui["method"], edit_ui["layers"],
                edit_ui["k"], mix_ui["layers"], sample_ui["cutoff"], edit_ui["base"], edit_ui["edited"],
                *edit_ui["sliders"], edit_ui["direction"], edit_ui["info"]]
+    # Progress and a failure show on the source box only (not as "Error" badges over status, info, card).
     model_ui["load"].click(run(h.load_model), [session, model_ui["source"]], outputs, api_name="load_model",
-                           concurrency_limit=1, concurrency_id="load_model")
+                           concurrency_limit=1, concurrency_id="load_model", show_progress_on=[model_ui["source"]])
 
 
 # ---- command line ------------------------------------------------------------------------------
