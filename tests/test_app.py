@@ -250,6 +250,22 @@ def test_encode_refuses_bad_files_clearly(client, files, name, words):
     _error(lambda: client.predict(handle_file(files[name]), api_name="/edit_base_from_upload"), *words)
 
 
+def test_encode_refines_the_code_and_edit_uses_it(client, files):
+    """Encoder-initialised inversion in the app: refined reconstructions are closer to the input,
+    the table shows both PSNRs, and Send to Edit edits the refined code."""
+    plain, table0 = client.predict([handle_file(files["rgb"])], 0, "w+", api_name="/encode")
+    refined, table = client.predict([handle_file(files["rgb"])], 30, "w+", api_name="/encode")
+    assert "PSNR E(x)" in table and "30 steps in w+" in table and "→" in table
+    before, after = (float(x) for x in table.split("Mean PSNR ")[1].split(" dB")[0].split(" → "))
+    assert after > before and f"{before:.2f}" in table0
+    original = _pixels(refined[0]["image"])[2:34, 2:34]
+    err = lambda pair: np.abs(_pixels(pair[0]["image"])[2:34, 36:68] - original).mean()  # noqa: E731
+    assert err(refined) < err(plain)
+    base, *_ = client.predict(0, api_name="/send_encoded_to_edit")
+    assert np.array_equal(_pixels(base), _pixels(refined[0]["image"])[2:34, 36:68])
+    _error(lambda: client.predict([handle_file(files["rgb"])], 999, "w+", api_name="/encode"), "Refine steps")
+
+
 def test_list_endpoints_accept_a_single_file(client, files):
     gallery, table = client.predict(handle_file(files["rgb"]), api_name="/encode")
     assert len(gallery) == 1 and "gradient.png" in gallery[0]["caption"]

@@ -13,11 +13,8 @@ an image sent to Edit keeps its own noise.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import random
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +28,7 @@ from .. import editing
 from ..editing.directions import describe_styles, layer_range
 from ..evaluation.metrics import reconstruction_metrics
 from ..imaging import make_grid, tensor_to_pil
+from .cards import card_body, model_markdown
 from .figures import alpha_caption, caption_grid, grid_cells
 from .sliders import SliderSet
 from .state import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, MIX_CHOICES, NOISE_CHOICES, PAPER_ROWS,
@@ -38,7 +36,7 @@ from .state import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, MIX_CHOICES, NOISE_CH
                     check_alphas, check_choice, check_layers, check_number, image_tensor, new_session, parse_seeds,
                     upload_path)
 
-CARD_IMAGE_BYTES = 2_000_000   # card images larger than this are left out rather than inlined
+MAX_REFINE_STEPS = 200         # inversion steps per request (~50 ms per step and image on 2 CPU cores, 64 px)
 
 
 def psnr(a: Image.Image, b: Image.Image) -> float:
@@ -54,51 +52,25 @@ def write_gif(frames: Sequence[Image.Image], path: Path, min_size: int = 256, du
     return path
 
 
+def _psnr_table(named: list[tuple[str, str]], before: list[float], after: list[float] | None, steps: int, space: str,
+                loaded: LoadedModel, took_ms: float) -> str:
+    """The Encode tab's PSNR table: encoder only, and after refinement when there was one."""
+    if after is None:
+        rows = "\n".join(f"| {i} | {name} | {p:.2f} |" for i, ((_, name), p) in enumerate(zip(named, before)))
+        head, mean = "| # | image | PSNR (dB) |\n| --- | --- | --- |", f"Mean PSNR {np.mean(before):.2f} dB"
+    else:
+        rows = "\n".join(f"| {i} | {name} | {a:.2f} | {b:.2f} |"
+                         for i, ((_, name), a, b) in enumerate(zip(named, before, after)))
+        head = f"| # | image | PSNR E(x) (dB) | PSNR refined, {steps} steps in {space} (dB) |\n| --- | --- | --- | --- |"
+        mean = f"Mean PSNR {np.mean(before):.2f} → {np.mean(after):.2f} dB"
+    return (f"{head}\n{rows}\n\n{mean} over {len(before)} image(s) at {loaded.model.arch.resolution}² px, "
+            f"{took_ms:.0f} ms.")
+
+
 def mix_choices(layer_choices: Sequence[str]) -> list[str]:
     """Mixing ranges a model supports: its named groups, plus the paper's rows when it has all three."""
     paper = all(name in layer_choices for name in ("coarse", "middle", "fine"))
     return [c for c in MIX_CHOICES if c in layer_choices or c == "custom" or (c == "paper rows" and paper)]
-
-
-def model_markdown(loaded: LoadedModel) -> str:
-    """The Model tab's description: name, styles, parameter counts, shipped directions, config
-    (never the server folder it was read from)."""
-    model = loaded.model
-    counts = {name: sum(p.numel() for p in getattr(model, name).parameters())
-              for name in ("mapping", "generator", "encoder", "discriminator")}
-    rows = "\n".join(f"| `{k}` | {v} |" for k, v in model.arch.to_dict().items())
-    nets = ", ".join(f"{name} {n / 1e6:.2f} M" for name, n in counts.items())
-    shipped = ", ".join(f"`{n}` ({d.method}, {d.num_directions} × styles {d.layers[0]}–{d.layers[-1]})"
-                        for n, d in sorted(loaded.shipped.items())) or "none (computed on demand)"
-    return (f"**{loaded.name}**  \n{describe_styles(model)}  \n"
-            f"**Parameters:** {sum(counts.values()) / 1e6:.2f} M ({nets})  \n**Directions:** {shipped}\n\n"
-            f"| config | value |\n| --- | --- |\n{rows}")
-
-
-def card_body(card: str, folder: Path | None = None) -> str:
-    """The model card as the Model tab shows it: no YAML front matter; images the card links
-    relative to its folder inlined (WebP data URIs: no server path, no 404), missing or remote
-    ones replaced by their alt text; no code spans in headings (they render as blocks)."""
-    if card.startswith("---"):
-        end = card.find("\n---", 3)
-        card = card[end + 4:] if end != -1 else card
-    card = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: _card_image(m.group(1), m.group(2), folder), card)
-    card = re.sub(r"(?m)^(#{1,6} .*)$", lambda m: m.group(1).replace("`", ""), card)
-    return card.strip() or "*This model folder has no README.md (model card).*"
-
-
-def _card_image(alt: str, target: str, folder: Path | None) -> str:
-    path = None if folder is None or "://" in target else (folder / target).resolve()
-    inside = path is not None and folder is not None and path.is_relative_to(folder.resolve())
-    if not inside or not path.is_file() or path.stat().st_size > CARD_IMAGE_BYTES:
-        return f"*[{alt or 'image'}: not included]*"
-    try:
-        with Image.open(path) as image:
-            buffer = io.BytesIO()
-            image.convert("RGB").save(buffer, format="WEBP", quality=85)
-    except Exception:  # noqa: BLE001 - an unreadable image is left out, the card still shows
-        return f"*[{alt or 'image'}: not readable]*"
-    return f"![{alt}](data:image/webp;base64,{base64.b64encode(buffer.getvalue()).decode()})"
 
 
 class Actions:
@@ -191,9 +163,14 @@ class Actions:
         return self.set_base(session, loaded, samples["w"][index:index + 1], noise, label)
 
     # Encode tab
-    def encode(self, session: dict, files: Any) -> tuple:
-        """Encode uploads and reconstruct them: (gallery of original|reconstruction, table, session)."""
+    def encode(self, session: dict, files: Any, refine_steps: Any = 0, space: Any = "w+",
+               progress: Progress | None = None) -> tuple:
+        """Encode uploads, optionally refine the codes (`alae_hf.editing.inversion.invert`: E(x) then
+        Adam steps on pixel + feature loss), and reconstruct them: (gallery of original |
+        reconstruction, table, session). The stored codes (sent to Edit) are the refined ones."""
         loaded = self.model(session)
+        steps = check_number("Refine steps", refine_steps, 0, MAX_REFINE_STEPS, integer=True)
+        space = check_choice("Refine in", space, ["w+", "w"])
         files = as_list(files)
         if not files:
             raise InputError("Upload one or more images first.")
@@ -203,18 +180,29 @@ class Actions:
         x = torch.cat([image_tensor(path, name, loaded.model) for path, name in named])
         start = time.perf_counter()
         w = editing.encode_images(loaded.model, x)
+        before = [psnr(a, b) for a, b in zip(tensor_to_pil(x), editing.render(loaded.model, w, 0))]
+        if steps:
+            w = self._refine(loaded, x, steps, space, progress)
         recon = editing.render(loaded.model, w, 0)
         took = (time.perf_counter() - start) * 1000
         originals = tensor_to_pil(x)
         scores = [psnr(a, b) for a, b in zip(originals, recon)]
         gallery = [(self.png(make_grid([a, b], columns=2), f"{Path(name).stem}_reconstruction"),
                     f"{name} · PSNR {p:.1f} dB") for (_, name), a, b, p in zip(named, originals, recon, scores)]
-        rows = "\n".join(f"| {i} | {name} | {p:.2f} |" for i, ((_, name), p) in enumerate(zip(named, scores)))
-        table = (f"| # | image | PSNR (dB) |\n| --- | --- | --- |\n{rows}\n\nMean PSNR {np.mean(scores):.2f} dB over "
-                 f"{len(scores)} image(s) at {loaded.model.arch.resolution}² px, encode + decode {took:.0f} ms.")
         session = dict(session or new_session(loaded.key))
-        session["encoded"] = {"model": loaded.key, "w": w, "names": [name for _, name in named], "x": x}
-        return gallery, table, session
+        session["encoded"] = {"model": loaded.key, "w": w, "names": [name for _, name in named]}
+        return gallery, _psnr_table(named, before, scores if steps else None, steps, space, loaded, took), session
+
+    def _refine(self, loaded: LoadedModel, x: torch.Tensor, steps: int, space: str,
+                progress: Progress | None) -> torch.Tensor:
+        """Refined codes of `x` (w+ [N, 2L, Z] or w [N, Z]) with the app's reconstruction noise."""
+        from ..editing.inversion import invert
+
+        report = progress or (lambda fraction, message: None)
+        maps = loaded.model.noise_maps(0, x.shape[0], batch_constant=True)
+        result = invert(loaded.model, x.to(loaded.model.device, loaded.model.dtype), steps=steps, space=space,
+                        noise=maps, progress=lambda k, n: report(k / n, f"refining: step {k}/{n}"))
+        return result.w
 
     def send_encoded_to_edit(self, session: dict, index: Any) -> tuple:
         """Use encoded image #index as the edit base (not truncated): (session, base, edited, *sliders)."""

@@ -17,8 +17,6 @@ tests/test_app.py).
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
 import os
 import sys
@@ -28,14 +26,14 @@ from typing import Any
 
 import gradio as gr
 import torch
-from gradio.data_classes import ListFiles
-from pydantic import model_validator
 
 from ..editing.directions import describe_styles
-from .actions import Actions, card_body, mix_choices, model_markdown
+from .actions import MAX_REFINE_STEPS, Actions, mix_choices
+from .cards import card_body, model_markdown
+from .components import files_input, named_sliders, user_errors
 from .sliders import SliderSet
 from .state import (ALPHA_MAX, GANSPACE_SAMPLES, MAX_IMAGES, MAX_K, NOISE_CHOICES, PSI_RANGE, SEED_MAX, STEPS_RANGE,
-                    InputError, LoadedModel, Studio, new_session)
+                    LoadedModel, Studio, new_session)
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (or the Space folder) that holds checkpoints/
 DEFAULT_MODEL = ROOT / "checkpoints" / "alae-synthetic-faces-64"
@@ -52,61 +50,7 @@ SLIDER_EVENT = {"concurrency_id": "slider", "concurrency_limit": CONCURRENCY, "p
                 "trigger_mode": "always_last", "show_progress": "hidden"}
 
 
-def user_errors(fn: Callable) -> Callable:
-    """Show input errors (`InputError`, verbatim) and library errors (bad layer specs, incompatible
-    directions, ...: their first line) as gr.Error and log anything unexpected, so that a user never
-    sees a traceback or a bare 'Error'."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except InputError as err:
-            raise gr.Error(str(err), print_exception=False) from err
-        except (ValueError, OSError, TypeError) as err:
-            raise gr.Error(str(err).splitlines()[0][:500] or type(err).__name__, print_exception=False) from err
-        except Exception as err:  # noqa: BLE001
-            LOG.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(err).__name__}); the server log has details.",
-                           print_exception=False) from err
-    return wrapper
-
-
 # ---- handlers that return Gradio components ----------------------------------------------------
-class OneOrMoreFiles(ListFiles):
-    """A multiple-file input's payload that also accepts one file (gradio 6.31 validates the
-    payload against a list before any handler runs, so a client's single file failed with a
-    generic error and a server traceback)."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_file_is_a_list(cls, value: Any) -> Any:
-        return [value] if isinstance(value, dict) else value
-
-
-def files_input(**kwargs: Any) -> gr.File:
-    """gr.File(file_count="multiple", file_types=["image"]) whose API accepts one file or a list."""
-    component = gr.File(file_count="multiple", file_types=["image"], **kwargs)
-    component.data_model = OneOrMoreFiles
-    return component
-
-
-def named_sliders(fn: Callable) -> Callable:
-    """`fn(..., *alphas)` with the API signature `fn(..., slider_1, ..., slider_K)`, so that
-    clients see named parameters instead of gradio's `param_4` ... `param_13`."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any) -> Any:
-        return fn(*args)
-    signature = inspect.signature(fn)
-    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_POSITIONAL]
-    params += [inspect.Parameter(f"slider_{i + 1}", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.0,
-                                 annotation=float) for i in range(MAX_K)]
-    wrapper.__signature__ = signature.replace(parameters=params)
-    del wrapper.__wrapped__   # inspect.signature would follow it back to *alphas
-    return wrapper
-
-
 class Handlers:
     """The events whose results are Gradio components (tab switches, slider updates, progress,
     files); the others are wired straight to `self.act` (`alae_hf.app.actions.Actions`)."""
@@ -140,6 +84,11 @@ class Handlers:
         sliders, shown, info, edited = self.act.directions(session, method, layers, custom, k,
                                                            lambda f, m: progress(f, desc=m))
         return (*_slider_updates(sliders, shown), info, edited)
+
+    def encode(self, session: dict, files: Any, refine_steps: Any = 0, space: Any = "w+",
+               progress: gr.Progress = gr.Progress()) -> tuple:
+        """Encode (and refine) uploads: (gallery, PSNR table, session); a progress bar while refining."""
+        return self.act.encode(session, files, refine_steps, space, lambda f, m: progress(f, desc=m))
 
     def export(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> gr.File:
         """Files (shown once there are some): the edited image (PNG), the direction set
@@ -258,6 +207,11 @@ def _encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]
             with gr.Column(scale=1, min_width=280):
                 files = files_input(label=f"Images (up to {MAX_IMAGES}; any format, cropped to a square)",
                                     elem_id="encode-files")
+                with gr.Row():
+                    steps = gr.Slider(0, MAX_REFINE_STEPS, 25, step=5, label="Refine (steps)", scale=3,
+                                      info="0 = the encoder alone; then Adam on pixel + feature loss from E(x)",
+                                      elem_id="encode-steps")
+                    space = gr.Radio(["w+", "w"], value="w+", label="Refine in", scale=1)
                 go = gr.Button("Encode & reconstruct", variant="primary", elem_id="encode-go")
             with gr.Column(scale=2):
                 gallery = gr.Gallery(label="Original | reconstruction", columns=3, format="png", fit_columns=False,
@@ -266,7 +220,8 @@ def _encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]
                 with gr.Row():
                     index = gr.Number(0, label="Selected image #", precision=0, minimum=0, scale=1)
                     send = gr.Button("Edit this ➜", scale=1, elem_id="encode-send")
-    go.click(run(h.act.encode), [session, files], [gallery, table, session], api_name="encode", **MODEL_EVENT)
+    go.click(run(h.encode), [session, files, steps, space], [gallery, table, session], api_name="encode",
+             **MODEL_EVENT)
     gallery.select(h.select, None, index, api_name="select_encoded", show_progress="hidden", queue=False)
     return {"index": index, "send": send}
 
