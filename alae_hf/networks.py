@@ -147,11 +147,15 @@ class EncodeBlock(nn.Module):
         self.style_2 = EqualLinear(2 * cout, config.latent_size)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        stats_1, x = channel_stats_and_norm(leaky_relu(self.conv_1(x) + self.bias_1), E_NORM_EPS)
+        # The biases follow the conv output's dtype: under bf16 autocast an fp32 bias would promote
+        # every later element-wise pass (and R1's double backward through them) to fp32 and make
+        # the next conv cast the map back (bench/NOTES.md, v5). A no-op in fp32.
+        x = self.conv_1(x)
+        stats_1, x = channel_stats_and_norm(leaky_relu(x + self.bias_1.to(x.dtype)), E_NORM_EPS)
         x = self.conv_2(blur(x))
         if not self.fused:
             x = downscale2d(x)
-        stats_2, x = channel_stats_and_norm(leaky_relu(x + self.bias_2), E_NORM_EPS)
+        stats_2, x = channel_stats_and_norm(leaky_relu(x + self.bias_2.to(x.dtype)), E_NORM_EPS)
         return x, self.style_1(stats_1), self.style_2(stats_2)
 
 

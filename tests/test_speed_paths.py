@@ -112,3 +112,28 @@ def test_generator_and_encoder_trace_as_one_graph_with_noise_tensors():
     compiled = torch.compile(loss, fullgraph=True, backend="aot_eager")(z, noise)
     reset()
     assert torch.allclose(compiled, reference, rtol=1e-6)
+
+
+def test_encoder_blocks_stay_in_bf16_under_autocast():
+    """E's biases follow the conv output's dtype, so no element-wise pass of an encoder block is
+    promoted back to fp32 under bf16 autocast (only from_rgb, kept fp32 on purpose, is)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Float32Maps(TorchDispatchMode):
+        ops: list[str] = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            maps = isinstance(out, torch.Tensor) and out.dim() == 4 and out.shape[0] == 3  # not weights
+            if maps and out.dtype == torch.float32 and not func.is_view:
+                self.ops.append(func._overloadpacket.__name__)
+            return out
+
+    model = _tiny().eval()
+    x = torch.rand(3, 3, 16, 16) * 2 - 1
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16), Float32Maps() as seen:
+        x = model.encoder._from_rgb(0, x)
+        for block in model.encoder.encode_block:
+            x = block(x)[0]
+    assert x.dtype == torch.bfloat16
+    assert seen.ops == ["convolution", "leaky_relu", "leaky_relu"]  # from_rgb and its two LReLUs only
