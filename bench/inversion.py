@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from alae_hf import StyleALAE  # noqa: E402
 from alae_hf.editing.inversion import invert  # noqa: E402
+from alae_hf.evaluation.attributes import load_attribute_net  # noqa: E402
 from alae_hf.evaluation.evaluate import synthetic_real  # noqa: E402
 from alae_hf.evaluation.metrics import reconstruction_metrics, to_uint8  # noqa: E402
 from alae_hf.imaging import to_model_tensor  # noqa: E402
@@ -58,15 +59,6 @@ def package_photos() -> list[tuple[str, Path]]:
         base = Path(list(spec.submodule_search_locations)[0]) / folder
         found += [(f"{package}/{p.name}", p) for p in sorted(base.glob(pattern))]
     return found
-
-
-def load_net():
-    from alae_hf.evaluation.attributes import load_attribute_net
-
-    try:
-        return load_attribute_net()
-    except FileNotFoundError:  # the shipped weights' folder moved in the sub-package restructure
-        return load_attribute_net(ROOT / "alae_hf" / "assets" / "attribute_net.safetensors")
 
 
 def quality(model, net, x: torch.Tensor, steps: list[int], labels=None, **kw) -> dict:
@@ -115,7 +107,8 @@ def main(argv=None) -> dict:
     p.add_argument("--steps", type=int, nargs="+", default=[0, 25, 50, 100])
     p.add_argument("--timing-steps", type=int, nargs="+", default=[0, 25, 50, 100])
     p.add_argument("--timing-images", type=int, default=3, help="single-image runs per step count and thread count")
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--threads", type=int, nargs="*", default=[1, 2], help="none: skip the timing")
+    p.add_argument("--skip-quality", action="store_true", help="timing only")
     p.add_argument("--space", default="w+")
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--feature-weight", type=float, default=None)
@@ -124,7 +117,7 @@ def main(argv=None) -> dict:
 
     torch.set_num_threads(1)
     model = StyleALAE.from_pretrained(args.model).eval()
-    net = load_net()
+    net = load_attribute_net()
     kw = {"space": args.space}
     kw.update({"lr": args.lr} if args.lr is not None else {})
     kw.update({"feature_weight": args.feature_weight} if args.feature_weight is not None else {})
@@ -134,17 +127,18 @@ def main(argv=None) -> dict:
     photos = package_photos()
     x_photos = torch.cat([to_model_tensor(path, model.arch.resolution) for _, path in photos])
 
-    start = time.time()
+    start, load_start = time.time(), os.getloadavg()
     result = {
         "model": Path(args.model).name, "settings": {**kw, "lr": kw.get("lr", "default"),
                                                        "feature_weight": kw.get("feature_weight", "default")},
         "data": {"faces": f"synthetic:faces held-out indices {HELDOUT_START}..{HELDOUT_START + args.faces - 1}",
                  "photos": [name for name, _ in photos]},
-        "quality": {"faces": quality(model, net, x_faces, args.steps, labels, **kw),
-                    "photos": quality(model, net, x_photos, args.steps, **kw)},
+        "quality": {} if args.skip_quality else {"faces": quality(model, net, x_faces, args.steps, labels, **kw),
+                                                  "photos": quality(model, net, x_photos, args.steps, **kw)},
     }
     result["timing"] = {f"{t}_threads": timing(model, net, x_faces[:args.timing_images], args.timing_steps, t, **kw)
                         for t in args.threads}
+    result["load_average_1_5_15_at_start"] = load_start
     result["machine"] = {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
                          "torch": torch.__version__, "load_average_1_5_15_at_end": os.getloadavg(),
                          "note": "shared 2-core machine with other jobs running: wall times are under load; "
