@@ -133,3 +133,15 @@ def test_bad_inputs_raise_one_line_value_errors(tiny_model, kwargs, match):
     with pytest.raises(ValueError, match=match) as err:
         invert(tiny_model, **args)
     assert "\n" not in str(err.value)
+
+
+def test_runs_in_the_models_dtype(tiny_model, images):
+    model = tiny_model.double()
+    r = invert(model, images, steps=3, feature_weight=0)  # float32 images are cast to the model's dtype
+    assert r.w.dtype == r.reconstruction.dtype == torch.float64
+    assert all(p.dtype == torch.float64 for p in model.parameters())
+
+
+def test_default_feature_loss_uses_the_shipped_attribute_net(tiny_model, images):
+    r = invert(tiny_model, images, steps=2)  # feature_net=None: the shipped net, resized inputs
+    assert r.loss_terms == {"pixel": 1.0, "feature": 0.01} and len(r.losses) == 3
