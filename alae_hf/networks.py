@@ -15,6 +15,7 @@ from torch import nn
 
 from .config import FUSED_MIN_RESOLUTION, ALAEConfig
 from .layers import (
+    LEAKY_SLOPE,
     EqualConv2d,
     EqualLinear,
     FusedDownConv2d,
@@ -215,7 +216,9 @@ class Encoder(nn.Module):
         self.encode_block = nn.ModuleList(EncodeBlock(config, r) for r in resolutions)
 
     def _from_rgb(self, index: int, x: torch.Tensor) -> torch.Tensor:
-        return leaky_relu(leaky_relu(self.from_rgb[index](x)))
+        # LReLU(LReLU(x)) is one LReLU of slope 0.2² (0.04): one pass over E's largest map instead
+        # of two, forward, backward and in R1's double backward (bench/NOTES.md, v6).
+        return torch.nn.functional.leaky_relu(self.from_rgb[index](x), LEAKY_SLOPE**2)
 
     def forward(self, x: torch.Tensor, lod: int, blend: float = 1.0) -> torch.Tensor:
         first = self.layer_count - lod - 1

@@ -40,6 +40,16 @@ def test_channel_stats_and_norm_has_the_reference_gradients_of_r1():
         assert torch.allclose(a, b, rtol=1e-9, atol=1e-10)
 
 
+def test_from_rgb_single_leaky_relu_equals_the_official_two():
+    """E's FromRGB is followed by two LReLU(0.2) in the official code; one of slope 0.04 is the same."""
+    from alae_hf.layers import leaky_relu
+
+    x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    model = StyleALAE(resolution=8, start_channels=4, max_channels=8, latent_size=4, mapping_layers=1).double()
+    expected = leaky_relu(leaky_relu(model.encoder.from_rgb[0](x)))
+    assert torch.allclose(model.encoder._from_rgb(0, x), expected, rtol=1e-12, atol=1e-14)
+
+
 def test_ema_foreach_lerp_equals_the_per_parameter_reference():
     torch.manual_seed(0)
     model = StyleALAE(resolution=8, start_channels=4, max_channels=8, latent_size=4, mapping_layers=1).double()
@@ -136,4 +146,4 @@ def test_encoder_blocks_stay_in_bf16_under_autocast():
         for block in model.encoder.encode_block:
             x = block(x)[0]
     assert x.dtype == torch.bfloat16
-    assert seen.ops == ["convolution", "leaky_relu", "leaky_relu"]  # from_rgb and its two LReLUs only
+    assert seen.ops == ["convolution", "leaky_relu"]  # from_rgb and its LReLU only
