@@ -30,17 +30,17 @@ class MLPALAE(HubModel):
 
     Args: the fields of `alae_hf.mlp_networks.MLPConfig` (output resolution, the 28x28 side
     the linears read, hidden width, latent size, mapping depth, image channels, w_avg EMA
-    decay, default truncation), registered as the model's `config.json`, whose `_class_name`
+    decay, default truncation, resize mode), registered as the model's `config.json`, whose `_class_name`
     `MLPALAE` names the architecture.
     """
 
     @register_to_config
     def __init__(self, resolution: int = 32, fc_resolution: int = 28, hidden_size: int = 1024, latent_size: int = 50,
                  mapping_layers: int = 6, channels: int = 1, w_avg_beta: float = 0.995,
-                 truncation_psi: float = 0.7) -> None:
+                 truncation_psi: float = 0.7, resize_mode: str = "nearest-exact") -> None:
         super().__init__()
         arch = MLPConfig(resolution, fc_resolution, hidden_size, latent_size, mapping_layers, channels,
-                         float(w_avg_beta), float(truncation_psi))
+                         float(w_avg_beta), float(truncation_psi), resize_mode)
         self.arch = arch
         self.mapping = Mapping(arch)
         self.generator = FCGenerator(arch)

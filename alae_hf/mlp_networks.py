@@ -7,9 +7,16 @@ from the equalized-lr `EqualLinear` of `alae_hf.layers`:
 * F: pixel norm, then `mapping_layers` x (Linear Z->Z, lrmul 0.1, LeakyReLU 0.2), the
   activation also after the last layer (the same `Mapping` as StyleALAE's).
 * G: w -> 1024 -> 1024 -> C*28*28 with LeakyReLU after the first two, reshaped to 28x28 and
-  resized (nearest, `F.interpolate`'s default) to the output resolution 2^(lod+2).
-* E: the input resized (nearest) to 28x28 and flattened -> 1024 -> 1024 -> Z with LeakyReLU
-  after each layer, the last included (as official `EncoderFC.encode`).
+  resized to the output resolution 2^(lod+2).
+* E: the input resized to 28x28 and flattened -> 1024 -> 1024 -> Z with LeakyReLU after each
+  layer, the last included (as official `EncoderFC.encode`).
+
+Resizing: the official code uses `F.interpolate`'s default "nearest" both ways, and 28 -> 32 ->
+28 by "nearest" never reads core rows/columns 6, 13, 20 and 27: E never sees those pixels of G's
+output, so they get no gradient and stay at their random init (a lattice of noise lines in every
+sample). `resize_mode="nearest-exact"` (the default here) makes the round trip the identity;
+`"nearest"` reproduces the official forward exactly (checked against the official classes to
+3e-7 relative error).
 * D: three Linears Z->Z (lrmul 0.1) with no activation; the logit is output element 0
   (official `MappingDNoStyle`: `x[:, 0]`).
 
@@ -32,6 +39,9 @@ from .layers import EqualLinear, leaky_relu
 from .networks import MAPPING_LRMUL, Mapping
 
 
+RESIZE_MODES = ("nearest-exact", "nearest")
+
+
 @dataclass(frozen=True)
 class MLPConfig:
     """Architecture of an MLP ALAE (all values are JSON primitives).
@@ -46,6 +56,8 @@ class MLPConfig:
         channels: image channels, 1 or 3 (official 1).
         w_avg_beta: EMA decay of the running mean of w (official `DLATENT_AVG_BETA`).
         truncation_psi: default truncation strength for sampling (official default 0.7).
+        resize_mode: `F.interpolate` mode of G's and E's resizing: "nearest-exact" (default) or
+            "nearest" (official, leaves 4 rows and columns of G untrained; see the module docstring).
     """
 
     resolution: int = 32
@@ -56,6 +68,7 @@ class MLPConfig:
     channels: int = 1
     w_avg_beta: float = 0.995
     truncation_psi: float = 0.7
+    resize_mode: str = "nearest-exact"
 
     def __post_init__(self) -> None:
         _check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
@@ -71,6 +84,8 @@ class MLPConfig:
             raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
         _check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
         _check_float("truncation_psi", self.truncation_psi, -1.0, 2.0)
+        if self.resize_mode not in RESIZE_MODES:
+            raise ValueError(f"resize_mode must be one of {RESIZE_MODES}, got {self.resize_mode!r}")
 
     # ---- derived: what the shared training code asks of an architecture --------------------
     @property
@@ -133,11 +148,12 @@ class FCGenerator(nn.Module):
         self.fc_2 = EqualLinear(config.hidden_size, config.hidden_size)
         self.fc_3 = EqualLinear(config.hidden_size, config.fc_pixels)
         self.shape = (config.channels, config.fc_resolution, config.fc_resolution)
+        self.resize_mode = config.resize_mode
 
     def forward(self, w: torch.Tensor, resolution: int) -> torch.Tensor:
         x = self.fc_3(leaky_relu(self.fc_2(leaky_relu(self.fc_1(w)))))
         x = x.view(x.shape[0], *self.shape)
-        return x if x.shape[-1] == resolution else F.interpolate(x, size=resolution)
+        return x if x.shape[-1] == resolution else F.interpolate(x, size=resolution, mode=self.resize_mode)
 
 
 class FCEncoder(nn.Module):
@@ -152,11 +168,11 @@ class FCEncoder(nn.Module):
         self.fc_1 = EqualLinear(config.fc_pixels, config.hidden_size)
         self.fc_2 = EqualLinear(config.hidden_size, config.hidden_size)
         self.fc_3 = EqualLinear(config.hidden_size, config.latent_size)
-        self.side = config.fc_resolution
+        self.side, self.resize_mode = config.fc_resolution, config.resize_mode
 
     def forward(self, x: torch.Tensor, lod: int | None = None, blend: float = 1.0) -> torch.Tensor:
         if x.shape[-1] != self.side or x.shape[-2] != self.side:
-            x = F.interpolate(x, size=self.side)
+            x = F.interpolate(x, size=self.side, mode=self.resize_mode)
         x = leaky_relu(self.fc_1(x.flatten(1)))
         return leaky_relu(self.fc_3(leaky_relu(self.fc_2(x))))
 

@@ -174,6 +174,22 @@ def test_each_phase_trains_exactly_its_modules(mlp):
         assert _grads(model) == expected, phase
 
 
+@pytest.mark.parametrize("mode, all_pixels_trained", [("nearest-exact", True), ("nearest", False)])
+def test_resize_mode_decides_whether_e_sees_every_pixel_of_g(mode, all_pixels_trained):
+    """Official "nearest" both ways (28 -> 32 -> 28 here 12 -> 16 -> 12) skips some of G's core pixels:
+    no loss can train them. "nearest-exact" (our default) reads every one."""
+    torch.manual_seed(0)
+    model = MLPALAE(**{**MLP_TINY, "resize_mode": mode}).train()
+    loss = latent_reciprocity_loss(model, torch.randn(8, 6), model.arch.max_lod, 1.0, None)[0]
+    loss.backward()
+    rows_hit = model.generator.fc_3.weight.grad.abs().sum(1) > 0  # one row per core pixel
+    assert bool(rows_hit.all()) == all_pixels_trained
+    if not all_pixels_trained:
+        assert rows_hit.sum() == 8 * 8  # core rows and columns 2, 5, 8, 11 never reach E
+    with pytest.raises(ValueError, match="resize_mode must be one of"):
+        MLPALAE(**{**MLP_TINY, "resize_mode": "bilinear"})
+
+
 def test_a_few_alae_iterations_reduce_the_latent_loss(mlp):
     """Phase 3 alone, repeated on fixed z: E learns to invert G(F(z)) (the training signal works)."""
     model = mlp.train()
