@@ -86,6 +86,38 @@ def report(model: MLPALAE, out: Path, baseline_steps: int, batch: int, lr: float
     return table + f"\n\nTest-set reconstruction MSE (in [-1, 1]): {details['test_reconstruction_mse']}."
 
 
+def write_card(out: Path, arch, steps: int, batch: int, lr: float, minutes: float, n_train: int, table: str) -> None:
+    """README.md: the MLP ALAE card with the training recipe, the report's figures and table."""
+    extra = f"""
+## Training
+
+`tools/make_digits_default.py --steps {steps}`: {steps} iterations of batch {batch}
+({steps * batch:,} images, {steps * batch / n_train:.0f} epochs of the {n_train:,} train digits), Adam
+(betas 0, 0.99) lr {lr}, R1 gamma 10, EMA half-life 10k images; the three ALAE phases of
+`alae_hf.training.losses`; {minutes:.1f} min on one (shared) CPU thread. These are scikit-learn's
+8x8 digits upscaled into MNIST's 28x28 layout, not MNIST: a small example, not the paper's result.
+Architecture: official `mnist_fc` with `resize_mode="{arch.resize_mode}"` (the official "nearest"
+leaves 4 rows and columns of G's 28x28 core unseen by E, hence untrained; see `alae_hf.mlp_networks`).
+
+![samples](report/samples.png)
+
+Samples (seed 0, no truncation).
+
+![reconstructions](report/reconstructions.png)
+
+Held-out test digits (odd rows) and their reconstructions G(E(x)) (even rows).
+
+## Latent classification (held-out digits)
+
+Fit on the {n_train:,} train digits' codes, scored on the 360 held-out test digits. The plain
+autoencoder has the same E and G, is trained on pixel MSE only with the same steps, batch and
+optimizer (`alae_hf.evaluation.latent_classification`); the untrained E is a control.
+
+{table}
+"""
+    (out / "README.md").write_text(mlp_model_card(arch, title=TITLE, extra_sections=extra), encoding="utf-8")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="checkpoints/alae-digits-mlp")
@@ -108,32 +140,7 @@ def main() -> None:
     final.save_pretrained(out)
     table = report(final, out / "report", args.steps, args.batch, args.lr)
     (out / "report" / "training_log.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
-    extra = f"""
-## Training
-
-`tools/make_digits_default.py --steps {args.steps}`: {args.steps} iterations of batch {args.batch}
-({args.steps * args.batch:,} images, {args.steps * args.batch / len(x):.0f} epochs of the {len(x):,} train digits), Adam
-(betas 0, 0.99) lr {args.lr}, R1 gamma 10, EMA half-life 10k images; the three ALAE phases of
-`alae_hf.training.losses`; {minutes:.1f} min on one CPU thread. These are scikit-learn's 8x8 digits
-upscaled into MNIST's 28x28 layout, not MNIST: a small example, not the paper's result.
-
-![samples](report/samples.png)
-
-Samples (seed 0, no truncation).
-
-![reconstructions](report/reconstructions.png)
-
-Held-out test digits (odd rows) and their reconstructions G(E(x)) (even rows).
-
-## Latent classification (held-out digits)
-
-Fit on the {len(x):,} train digits' codes, scored on the 360 held-out test digits. The plain
-autoencoder has the same E and G, is trained on pixel MSE only with the same steps, batch and
-optimizer (`alae_hf.evaluation.latent_classification`).
-
-{table}
-"""
-    (out / "README.md").write_text(mlp_model_card(final.arch, title=TITLE, extra_sections=extra), encoding="utf-8")
+    write_card(out, final.arch, args.steps, args.batch, args.lr, minutes, len(x), table)
     print(table)
 
 
