@@ -108,9 +108,9 @@ def through_client(url: str, photo: str, reps: int) -> dict[str, dict[str, float
     return {
         "floor (/model_info)": timed(lambda i: client.predict(api_name="/model_info"), max(5, reps // 2)),
         "edit": timed(lambda i: client.predict("SeFa", "all", "", *alphas(i), api_name="/edit"), reps),
-        "sample (8 images)": timed(lambda i: client.predict(i, 8, 0.7, 8, "fixed seed", 0, api_name="/sample"),
+        "sample (8 images)": timed(lambda i: client.predict(i, 8, 0.7, 8, "image seed", 0, api_name="/sample"),
                                    max(5, reps // 4)),
-        "encode (1 image)": timed(lambda i: client.predict([handle_file(photo)], api_name="/encode"),
+        "encode (1 image)": timed(lambda i: client.predict([handle_file(photo)], 0, "w+", api_name="/encode"),
                                   max(5, reps // 4)),
     }
 

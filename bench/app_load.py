@@ -8,7 +8,18 @@ endpoint and overall. The app's queue (max_size, default_concurrency_limit) is w
     python bench/app_load.py                          # 4 users x 10 requests, bundled default or stand-in
     python bench/app_load.py --users 8 --requests 20 --model DIR
 
-Writes bench/results/app_load.json and prints a table.
+Writes bench/results/app_load.json and prints a table, with the CPU seconds per request spent in
+the server and in the clients: where the time goes.
+
+Measured (bundled default, 2-core box at load average ~10 from co-tenants, 2026-11-30):
+1 user x 20: 1.74 req/s, wall 0.57 s/request, CPU 0.083 s server + 0.119 s clients per request;
+8 users x 10: 1.81 req/s, wall 0.55 s/request, CPU 0.063 s server + 0.125 s clients per request;
+8 users with concurrency 4 instead of 2: 1.91 req/s. Direct handler times (no HTTP): edit 39 ms,
+sample (4 images) 112 ms, encode 105 ms, mix 252 ms. So the server needs ~0.07 CPU s per request
+(mostly the model; more concurrency changes nothing), the gradio_client users twice that, and the
+two processes together got ~0.35 of a core: on that box throughput is bounded by the CPU share,
+not by the app's queue. On a quiet 2-core machine the same per-request costs allow ~2 / 0.07 ≈ 28
+server requests/s, so 8 users are limited by their own clients' CPU, not by queueing.
 """
 
 from __future__ import annotations
@@ -38,9 +49,9 @@ def user(url: str, index: int, requests: int, photo: str, out: dict[str, list], 
     client.predict(index, 0.7, api_name="/edit_base_from_seed")
     calls = [
         ("edit", lambda i: client.predict("SeFa", "all", "", (i % 7) - 3.0, *[0.0] * 9, api_name="/edit")),
-        ("sample", lambda i: client.predict(index * 100 + i, 4, 0.7, 8, "fixed seed", 0, api_name="/sample")),
+        ("sample", lambda i: client.predict(index * 100 + i, 4, 0.7, 8, "image seed", 0, api_name="/sample")),
         ("edit", lambda i: client.predict("GANSpace", "all", "", 1.5, (i % 5) - 2.0, *[0.0] * 8, api_name="/edit")),
-        ("encode", lambda i: client.predict([handle_file(photo)], api_name="/encode")),
+        ("encode", lambda i: client.predict([handle_file(photo)], 0, "w+", api_name="/encode")),
         ("mix", lambda i: client.predict(f"{i}, {i + 1}", None, "7, 8", None, 0.7, "coarse", "", 0, api_name="/mix")),
     ]
     for i in range(requests):
@@ -56,6 +67,12 @@ def user(url: str, index: int, requests: int, photo: str, out: dict[str, list], 
         with lock:
             if ok:
                 out[name].append(time.perf_counter() - start)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -79,12 +96,14 @@ def main() -> int:
     try:
         threads = [threading.Thread(target=user, args=(url, u, args.requests, photo, latencies, errors, lock))
                    for u in range(args.users)]
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
         start = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -94,6 +113,12 @@ def main() -> int:
         "users": args.users, "requests_per_user": args.requests, "wall_s": round(wall, 2),
         "requests_ok": len(everything), "errors": len(errors), "error_messages": errors[:20],
         "throughput_rps": round(len(everything) / wall, 2),
+        # Where the time goes: CPU seconds per request in the server (model + gradio) and in the
+        # clients (gradio_client, in this process), against the wall time per request.
+        "cpu_s_per_request": {"server": round(server_cpu / max(1, len(everything)), 3),
+                              "clients": round(client_cpu / max(1, len(everything)), 3),
+                              "wall": round(wall / max(1, len(everything)), 3)},
+        "cpu_count": os.cpu_count(),
         "overall": percentiles(everything) if everything else {},
         "per_endpoint": {k: percentiles(v) for k, v in sorted(latencies.items())},
     }
@@ -101,7 +126,7 @@ def main() -> int:
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"model: {described}")
     print(f"{args.users} users x {args.requests} requests: {len(everything)} ok, {len(errors)} errors, "
-          f"{wall:.1f} s wall, {report['throughput_rps']} req/s")
+          f"{wall:.1f} s wall, {report['throughput_rps']} req/s; CPU s per request: {report['cpu_s_per_request']}")
     print(f"{'endpoint':<10} {'p50 ms':>8} {'p95 ms':>8} {'n':>4}")
     for name, r in [*report["per_endpoint"].items(), ("overall", report["overall"])]:
         if r:
