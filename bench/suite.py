@@ -117,14 +117,17 @@ def random_reals(arch, batch: int, device: torch.device) -> Callable[[], torch.T
 
 
 def face_reals(arch, batch: int, device: torch.device) -> Callable[[], torch.Tensor]:
-    """uint8 synthetic faces resident on the device, turned into [-1, 1] reals and flipped per
-    call as the trainer does with each loaded batch (the loader itself is timed separately)."""
-    from alae_hf.training.data import make_dataset, random_flip, to_model_range
+    """One uint8 batch of synthetic faces in (pinned) host memory, turned into flipped [-1, 1]
+    reals on the device per call by the trainer's own `prepare_reals`, as each loaded batch is
+    (the loader itself is timed separately)."""
+    from alae_hf.training.data import make_dataset, prepare_reals
 
     dataset = make_dataset("synthetic:faces:length=256", None, arch.resolution, arch.channels)
-    images = torch.stack([dataset[i] for i in range(batch)]).to(device)
+    images = torch.stack([dataset[i] for i in range(batch)])
+    if device.type == "cuda":
+        images = images.pin_memory()
     flips = torch.Generator(device).manual_seed(1)
-    return lambda: random_flip(to_model_range(images), flips)
+    return lambda: prepare_reals(images, arch.resolution, 1.0, device, flips)
 
 
 def loader_rate(arch, batch: int, workers: int, seconds: float) -> float:
