@@ -22,6 +22,26 @@ from .hub import config_problem, offline, push_folder, weights_problems
 
 # config.json `_class_name` -> module (relative to alae_hf) holding that class.
 MODEL_CLASSES = {"StyleALAE": "model", "MLPALAE": "mlp"}
+# What a model folder carries besides config, weights and card: direction sets and the evaluation report.
+FOLDER_EXTRAS = ("directions", "report")
+
+
+def copy_folder_extras(source: str | os.PathLike | None, target: str | os.PathLike) -> list[str]:
+    """Copy `directions/` and `report/` of the local folder a model was loaded from (its config's
+    `_name_or_path`) into `target`, so that saving a loaded model keeps them; files already in
+    `target` win. Returns the copied folder names (none for a model built in memory or loaded
+    from the Hub, or when source and target are the same folder)."""
+    import shutil
+
+    if not source or not os.path.isdir(source) or os.path.realpath(source) == os.path.realpath(target):
+        return []
+    copied = []
+    for name in FOLDER_EXTRAS:
+        if os.path.isdir(os.path.join(source, name)):
+            shutil.copytree(os.path.join(source, name), os.path.join(target, name), dirs_exist_ok=True,
+                            copy_function=lambda src, dst: None if os.path.exists(dst) else shutil.copy2(src, dst))
+            copied.append(name)
+    return copied
 
 
 class HubModel(ModelMixin, ConfigMixin):
@@ -68,6 +88,8 @@ class HubModel(ModelMixin, ConfigMixin):
         if kwargs.get("is_main_process", True) and not os.path.exists(readme):
             with open(readme, "w", encoding="utf-8") as handle:
                 handle.write(self._model_card())
+        if kwargs.get("is_main_process", True):
+            copy_folder_extras(self.config.get("_name_or_path"), save_directory)
 
     def push_to_hub(self, repo_id: str, commit_message: str | None = None, private: bool | None = None,
                     token: str | None = None, variant: str | None = None, **kwargs: Any) -> str:

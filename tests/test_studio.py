@@ -224,3 +224,20 @@ def test_public_studio_loads_bundled_names_and_no_server_folders(folder, tmp_pat
     for source in (str(tmp_path), "/etc", "../x"):
         with pytest.raises(OSError, match="not server folders"):
             studio.load(source)
+
+
+def test_save_pretrained_keeps_directions_and_report(studio, tmp_path):
+    """A loaded model saved again keeps its direction sets and evaluation report (the app and the
+    slider labels read them); a model built in memory saves none."""
+    from alae_hf import StyleALAE
+    from alae_hf.editing.directions import list_directions, sefa
+
+    source = studio.get(None).folder
+    sefa(studio.get(None).model, "all", n_sigma_samples=100).save(source, "sefa")
+    (source / "report").mkdir()
+    (source / "report" / "metrics.json").write_text("{}\n")
+    loaded = StyleALAE.from_pretrained(source)
+    loaded.save_pretrained(tmp_path / "copy")
+    assert list_directions(tmp_path / "copy") == ["sefa"] and (tmp_path / "copy" / "report" / "metrics.json").is_file()
+    StyleALAE(**{k: v for k, v in loaded.config.items() if not k.startswith("_")}).save_pretrained(tmp_path / "fresh")
+    assert not (tmp_path / "fresh" / "directions").exists()
