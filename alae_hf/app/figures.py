@@ -8,6 +8,7 @@ exact) to at least `MIN_CELL` px before a caption band is added under each.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -31,15 +32,35 @@ def caption_grid(images: Sequence[Image.Image], columns: int, captions: Sequence
     rows = math.ceil(len(images) / columns)
     grid = Image.new("RGB", (columns * (cell_w + PADDING) + PADDING, rows * (cell_h + PADDING) + PADDING), "white")
     draw = ImageDraw.Draw(grid)
-    font = ImageFont.load_default(size=FONT_SIZE)
+    font, unicode = caption_font()
     for index, (image, caption) in enumerate(zip(images, captions)):
         row, col = divmod(index, columns)
         x, y = PADDING + col * (cell_w + PADDING), PADDING + row * (cell_h + PADDING)
         grid.paste(image.convert("RGB").resize((cell_w, height * scale), Image.NEAREST), (x, y))
-        text = _fit(draw, str(caption), font, cell_w - 4)
+        text = _fit(draw, str(caption) if unicode else _ascii(str(caption)), font, cell_w - 4)
         box = draw.textbbox((0, 0), text, font=font)
         draw.text((x + (cell_w - (box[2] - box[0])) // 2, y + height * scale + 2), text, fill=(20, 20, 20), font=font)
     return grid
+
+
+@functools.lru_cache(maxsize=1)
+def caption_font() -> tuple[ImageFont.ImageFont, bool]:
+    """(font, whether it draws α, σ and −): DejaVu Sans where installed (Debian, most Spaces),
+    else Pillow's built-in font, whose captions are then written in ASCII."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", FONT_SIZE), True
+    except OSError:
+        pass
+    for folder in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF"):
+        try:
+            return ImageFont.truetype(f"{folder}/DejaVuSans.ttf", FONT_SIZE), True
+        except OSError:
+            continue
+    return ImageFont.load_default(size=FONT_SIZE), False
+
+
+def _ascii(text: str) -> str:
+    return text.replace("−", "-").replace("σ", " sd").replace("α", "a").replace("…", "...")
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
@@ -60,5 +81,5 @@ def grid_cells(grid: Image.Image, rows: int, columns: int, padding: int = PADDIN
 
 
 def alpha_caption(alpha: float) -> str:
-    """-1.5 -> '−1.5σ', 0 -> '0σ'."""
-    return f"{alpha:+.2g}σ".replace("-", "−") if alpha else "0σ"
+    """-1.5 -> 'α −1.5σ', 0 -> 'α 0'."""
+    return f"α {alpha:+.2g}σ".replace("-", "−") if alpha else "α 0"

@@ -313,7 +313,7 @@ def _traversal_accordion(k0: int) -> tuple:
     with gr.Accordion("Traversal of one direction (strip + GIF)", open=True):
         with gr.Row():
             direction = gr.Dropdown([str(i + 1) for i in range(k0)], value="1", label="Direction", scale=1)
-            extent = gr.Slider(0.5, 3 * ALPHA_MAX, 3.0, step=0.5, label="Extent (± σ)", scale=2)
+            extent = gr.Slider(0.5, 3 * ALPHA_MAX, 2.0, step=0.5, label="Extent (± σ)", scale=2)
             steps = gr.Slider(*STEPS_RANGE, 7, step=2, label="Frames", scale=2)
             go_traverse = gr.Button("Make traversal", scale=1, elem_id="edit-traverse")
         with gr.Row():
