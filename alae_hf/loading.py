@@ -110,7 +110,7 @@ class HubModel(ModelMixin, ConfigMixin):
 
 def read_config(cls: type[ConfigMixin], path: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """`config.json` of a folder or Hub repo, or an OSError that says what is missing."""
-    what = " or ".join(MODEL_CLASSES) if cls is HubModel else cls.__name__
+    what = cls.__name__ if cls is not HubModel else " folder nor an ".join(MODEL_CLASSES)  # "... folder" follows
     keys = ("cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder", "proxies")
     try:
         return cls.load_config(path, **{k: kwargs[k] for k in keys if k in kwargs})
@@ -187,5 +187,7 @@ def load(pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> Hub
     """
     path = os.fspath(pretrained_model_name_or_path)
     check_local_folder(path, kwargs.get("subfolder"))
-    config = read_config(HubModel, path, kwargs)
-    return model_class(config.get("_class_name")).from_pretrained(path, **kwargs)
+    name = read_config(HubModel, path, kwargs).get("_class_name") or "StyleALAE"
+    if name not in MODEL_CLASSES:
+        raise ValueError(f"{path} holds a {name!r}, not a {' or '.join(MODEL_CLASSES)} checkpoint")
+    return model_class(name).from_pretrained(path, **kwargs)
