@@ -20,7 +20,9 @@ Measures (full / --quick):
 Every row gets its error against fp32 from the same state and inputs (training: the largest
 relative difference of the iteration's losses; inference: RMS and max of the images or w
 relative to the fp32 output), and the training rows the kernels and host syncs one iteration
-and each phase dispatch (`bench.common.OpCounter`). Rows past `--budget_s` are skipped and said so.
+and each phase dispatch (`bench.common.OpCounter`). cuDNN autotuning is off for the training rows
+(as the trainer runs) and on for inference (as bench/inference.py). Rows past `--budget_s` are
+skipped and said so.
 Writes bench/results/suite_<device>[_quick].json and prints one table last.
 """
 
@@ -153,6 +155,7 @@ def loss_error(a: dict[str, float], b: dict[str, float]) -> float:
 def train_rows(kind: str, spec: tuple, precisions: tuple[str, ...], device: torch.device, args) -> list[dict]:
     """Rows of one training measure: each precision of the library step, then the official one."""
     _, _, batch = spec
+    torch.backends.cudnn.benchmark = False  # as the trainer runs (and the baseline's training rows)
     arch = build(spec, torch.device("cpu")).arch
     make_reals = face_reals if kind == "trainer" else random_reals
     reals = make_reals(arch, batch, device)
@@ -324,6 +327,7 @@ def output_error(out: Any, reference: Any) -> tuple[float, float]:
 def inference_rows(spec: tuple, measures: tuple[str, ...], device: torch.device, args,
                    skip: tuple[str, ...] = ()) -> list[dict]:
     _, _, batch = spec
+    torch.backends.cudnn.benchmark = True  # as bench/inference.py (and the baseline's inference rows)
     variants = [v for v in args.variants if v not in skip]
     arch = build(spec, torch.device("cpu")).arch
     official = time_official_inference(arch, batch, measures, device, args) if args.official else {}
@@ -456,7 +460,6 @@ def main(argv: list[str] | None = None) -> None:
     args.official = args.official and bool(os.environ.get("ALAE_OFFICIAL_SRC"))
     if args.loader_workers is None:
         args.loader_workers = 8 if args.device.startswith("cuda") else 0
-    torch.backends.cudnn.benchmark = True
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
     suffix = "_quick" if args.quick else ""
