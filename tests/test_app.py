@@ -133,10 +133,14 @@ def test_every_parameter_has_a_name(client):
     assert _pixels(edited).shape == (32, 32, 3)
 
 
-def test_model_info_describes_the_loaded_model(client, models):
+def test_model_info_describes_the_loaded_model(server, client, models):
     status, info, card = client.predict(api_name="/model_info")
     assert "m32 (local folder)" in status
     assert str(models["m32"].parent) not in status + info + card     # no server paths
+    import urllib.request
+
+    for route in ("/config", "/gradio_api/info"):
+        assert str(models["m32"].parent) not in urllib.request.urlopen(server[1] + route).read().decode()
     assert "Parameters:" in info and "| `resolution` | 32 |" in info
     assert "sefa_all" in info and "voynov" in info
     assert card.lstrip().startswith("# StyleALAE") and "library_name" not in card  # front matter stripped
