@@ -68,7 +68,7 @@ def train(model: MLPALAE, x: torch.Tensor, steps: int, batch: int, lr: float, se
     return ema, log
 
 
-def report(model: MLPALAE, out: Path, baseline_steps: int, batch: int, lr: float) -> str:
+def report(model: MLPALAE, out: Path, baseline_steps: int, batch: int, lr: float, baseline=None) -> str:
     """samples.png, reconstructions.png and the latent-classification table; returns the table."""
     out.mkdir(parents=True, exist_ok=True)
     make_grid(tensor_to_pil(model.sample(64, seed=0, truncation_psi=1.0)), columns=16).save(out / "samples.png")
@@ -78,7 +78,7 @@ def report(model: MLPALAE, out: Path, baseline_steps: int, batch: int, lr: float
         rec = model.reconstruct(x)
     pairs = [im for i in range(0, 32, 16) for im in tensor_to_pil(x[i:i + 16]) + tensor_to_pil(rec[i:i + 16])]
     make_grid(pairs, columns=16).save(out / "reconstructions.png")
-    rows, details = evaluate(model, baseline_steps, batch, lr)
+    rows, details = evaluate(model, baseline_steps, batch, lr, baseline=baseline)
     table = markdown_table(rows, details["k"])
     (out / "latent_classification.md").write_text(table + "\n", encoding="utf-8")
     (out / "latent_classification.json").write_text(
@@ -126,7 +126,13 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=0.002)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--finish", action="store_true", help="no training: report on the model saved in --out")
+    p.add_argument("--baseline", default=None, help="a plain AE trained alike (torch.save of state, losses, "
+                                                    "seconds), instead of training one")
+    p.add_argument("--minutes", type=float, default=None, help="with --finish: the training time for the card")
     args = p.parse_args()
+    if args.finish:
+        return finish(args)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     model = MLPALAE.from_preset("mnist-fc").train()
@@ -141,6 +147,24 @@ def main() -> None:
     table = report(final, out / "report", args.steps, args.batch, args.lr)
     (out / "report" / "training_log.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
     write_card(out, final.arch, args.steps, args.batch, args.lr, minutes, len(x), table)
+    print(table)
+
+
+def finish(args: argparse.Namespace) -> None:
+    """Report and card for a model already saved in --out (e.g. when the baseline was trained apart)."""
+    from alae_hf.evaluation.latent_classification import PlainAutoencoder
+
+    out = Path(args.out)
+    final = MLPALAE.from_pretrained(out).eval()
+    baseline = None
+    if args.baseline:
+        saved = torch.load(args.baseline, weights_only=True)
+        ae = PlainAutoencoder(final.arch)
+        ae.load_state_dict(saved["state"])
+        baseline = (ae.eval(), saved["losses"], saved["seconds"])
+    table = report(final, out / "report", args.steps, args.batch, args.lr, baseline)
+    n_train = len(digits("train")[1])
+    write_card(out, final.arch, args.steps, args.batch, args.lr, args.minutes or 0.0, n_train, table)
     print(table)
 
 

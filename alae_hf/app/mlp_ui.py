@@ -1,0 +1,116 @@
+"""The app for an MLP ALAE (`alae_hf.MLPALAE`, the paper's MNIST model): Sample, Encode &
+reconstruct, Interpolate, Model.
+
+Style mixing and layer-range edits need StyleALAE's per-layer styles; an MLP ALAE has one w per
+image (`num_styles` 1), so those tabs are not offered and the first tab says why. `build_app`
+hands a one-style default model to `build_mlp_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import torch
+from PIL import Image
+
+from ..editing.edits import render
+from ..imaging import make_grid, tensor_to_pil
+from .cards import card_body
+from .components import files_input, user_errors
+from .state import MAX_IMAGES, PSI_RANGE, SEED_MAX, LoadedModel, as_list, check_number, image_tensor, upload_path
+
+DISPLAY = 96          # pixels per shown image (the model's 32 px, enlarged without smoothing)
+MAX_STEPS = 16        # interpolation frames
+NOTE = ("An MLP ALAE (the paper's MNIST model) has a single latent w per image, not one style per layer: "
+        "style mixing and layer-range edits do not apply to it, so those tabs are not shown.")
+
+
+def _big(images: list[Image.Image]) -> list[Image.Image]:
+    return [im.resize((DISPLAY, DISPLAY), Image.NEAREST) for im in images]
+
+
+def sample(loaded: LoadedModel, seed: Any, n: Any, psi: Any) -> list[Image.Image]:
+    """Images for seeds seed, seed + 1, ..., each `model.sample(1, seed=s, truncation_psi=psi)`."""
+    seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
+    n = check_number("Number of images", n, 1, MAX_IMAGES, integer=True)
+    psi = check_number("Truncation ψ", psi, *PSI_RANGE)
+    seeds = [(seed + i) % (SEED_MAX + 1) for i in range(n)]
+    model = loaded.model
+    with torch.no_grad():
+        return _big(render(model, model.truncate(model.map(model.seed_latents(n, seeds)), psi)))
+
+
+def reconstruct(loaded: LoadedModel, files: Any) -> list[tuple[Image.Image, str]]:
+    """(input as the model sees it, G(E(x))) for each uploaded image."""
+    items = as_list(files)
+    if not items:
+        raise gr.Error("Upload one or more images first.", print_exception=False)
+    model, out = loaded.model, []
+    for payload in items[:MAX_IMAGES]:
+        path, name = upload_path(payload)
+        x = image_tensor(path, name, model).to(model.device, model.dtype)
+        with torch.no_grad():
+            rec = model.reconstruct(x)
+        out += [(_big(tensor_to_pil(x.float().cpu()))[0], name),
+                (_big(tensor_to_pil(rec.float().cpu()))[0], f"{name}: reconstruction")]
+    return out
+
+
+def interpolate(loaded: LoadedModel, seed_a: Any, seed_b: Any, steps: Any, psi: Any) -> Image.Image:
+    """A strip of G((1 - t) w_a + t w_b), t from 0 to 1, between the w of two seeds."""
+    seed_a = check_number("Seed A", seed_a, 0, SEED_MAX, integer=True)
+    seed_b = check_number("Seed B", seed_b, 0, SEED_MAX, integer=True)
+    steps = check_number("Steps", steps, 2, MAX_STEPS, integer=True)
+    psi = check_number("Truncation ψ", psi, *PSI_RANGE)
+    model = loaded.model
+    with torch.no_grad():
+        w = model.truncate(model.map(model.seed_latents(2, [seed_a, seed_b])), psi)[:, 0]
+        t = torch.linspace(0, 1, steps, device=w.device, dtype=w.dtype)[:, None]
+        frames = render(model, torch.lerp(w[:1], w[1:], t))
+    return make_grid(_big(frames), columns=steps)
+
+
+def _model_markdown(loaded: LoadedModel) -> str:
+    rows = "\n".join(f"| `{k}` | {v} |" for k, v in loaded.model.arch.to_dict().items())
+    return f"**{loaded.name}**: MLPALAE, one w per image\n\n| field | value |\n| --- | --- |\n{rows}"
+
+
+def build_mlp_app(loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lambda fn: fn) -> gr.Blocks:
+    """The Blocks for one MLP ALAE (`loaded`, from `alae_hf.app.state.Studio`)."""
+    run = lambda fn: user_errors(gpu(fn))  # noqa: E731
+    model = loaded.model
+    with gr.Blocks(title="MLP ALAE", analytics_enabled=False) as demo:
+        gr.Markdown(f"# MLP ALAE — {loaded.name}\nSample, encode & reconstruct and interpolate with the fully "
+                    "connected Adversarial Latent Autoencoder of the paper's MNIST experiment "
+                    "([Pidhorskyi et al., CVPR 2020](https://arxiv.org/abs/2004.04467)).\n\n" + NOTE)
+        with gr.Tabs(selected="sample"):
+            with gr.Tab("Sample", id="sample"):
+                with gr.Row():
+                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX)
+                    n = gr.Slider(1, MAX_IMAGES, 16, step=1, label="Number of images")
+                    psi = gr.Slider(*PSI_RANGE, model.arch.truncation_psi, step=0.05, label="Truncation ψ",
+                                    info="1 = off, 0 = the mean w")
+                go = gr.Button("Generate", variant="primary")
+                gallery = gr.Gallery(columns=8, label="Samples")
+                go.click(run(lambda s, k, p: sample(loaded, s, k, p)), [seed, n, psi], gallery, api_name="mlp_sample")
+            with gr.Tab("Encode & reconstruct", id="encode"):
+                files = files_input(label="Images (any size; shown as the model sees them)")
+                go = gr.Button("Encode & reconstruct", variant="primary")
+                pairs = gr.Gallery(columns=8, label="Input, reconstruction")
+                go.click(run(lambda f: reconstruct(loaded, f)), [files], pairs, api_name="mlp_reconstruct")
+            with gr.Tab("Interpolate", id="interpolate"):
+                with gr.Row():
+                    seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=SEED_MAX)
+                    seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=SEED_MAX)
+                    steps = gr.Slider(2, MAX_STEPS, 8, step=1, label="Steps")
+                    psi_i = gr.Slider(*PSI_RANGE, model.arch.truncation_psi, step=0.05, label="Truncation ψ")
+                go = gr.Button("Interpolate in W", variant="primary")
+                strip = gr.Image(label="w_A → w_B", type="pil")
+                go.click(run(lambda a, b, k, p: interpolate(loaded, a, b, k, p)), [seed_a, seed_b, steps, psi_i], strip,
+                         api_name="mlp_interpolate")
+            with gr.Tab("Model", id="model"):
+                gr.Markdown(_model_markdown(loaded))
+                gr.Markdown(card_body(loaded.card, loaded.folder))
+    return demo
