@@ -75,7 +75,9 @@ class EqualLinear(_ScaledKernel):
         return self.weight * self.weight_scale
 
     def effective_bias(self) -> torch.Tensor | None:
-        return None if self.bias is None else self.bias * self.bias_scale
+        if self.bias is None or self.bias_scale == 1.0:
+            return self.bias  # lrmul 1 (G's and E's style affines): skip a no-op kernel, forward and backward
+        return self.bias * self.bias_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Under autocast, linears (F, D, style affines: <2% of the FLOPs) stay in the weights'
