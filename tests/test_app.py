@@ -268,6 +268,11 @@ def test_encode_refines_the_code_and_edit_uses_it(client, files):
     base, *_ = client.predict(0, api_name="/send_encoded_to_edit")
     assert np.array_equal(_pixels(base), _pixels(refined[0]["image"])[2:34, 36:68])
     _error(lambda: client.predict([handle_file(files["rgb"])], 999, "w+", api_name="/encode"), "Refine steps")
+    # The Edit tab's own upload is refined the same way (with the Encode tab's settings in the UI).
+    edit_base, *_ = client.predict(handle_file(files["rgb"]), 30, "w+", api_name="/edit_base_from_upload")
+    assert np.array_equal(_pixels(edit_base), _pixels(refined[0]["image"])[2:34, 36:68])
+    plain_base, *_ = client.predict(handle_file(files["rgb"]), 0, "w+", api_name="/edit_base_from_upload")
+    assert np.array_equal(_pixels(plain_base), _pixels(plain[0]["image"])[2:34, 36:68])
 
 
 def test_list_endpoints_accept_a_single_file(client, files):

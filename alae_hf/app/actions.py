@@ -267,12 +267,17 @@ class Actions:
         w = editing.seed_to_w_plus(loaded.model, 1, seed, psi, loaded.model.arch.truncation_cutoff)
         return self.set_base(session, loaded, w, seed, f"seed {seed}, ψ {psi:g}")
 
-    def edit_base_from_upload(self, session: dict, image: Any) -> tuple:
-        """Base = an encoded upload (no truncation): (session, base, edited, *sliders)."""
+    def edit_base_from_upload(self, session: dict, image: Any, refine_steps: Any = 0, space: Any = "w+",
+                              progress: Progress | None = None) -> tuple:
+        """Base = an encoded upload (no truncation), refined like the Encode tab's when steps > 0:
+        (session, base, edited, *sliders)."""
         loaded = self.model(session)
+        steps = check_number("Refine steps", refine_steps, 0, MAX_REFINE_STEPS, integer=True)
+        space = check_choice("Refine in", space, ["w+", "w"])
         path, name = upload_path(image)
-        w = editing.encode_images(loaded.model, image_tensor(path, name, loaded.model))
-        return self.set_base(session, loaded, w, 0, f"encoded {name}")
+        x = image_tensor(path, name, loaded.model)
+        w = self._refine(loaded, x, steps, space, progress) if steps else editing.encode_images(loaded.model, x)
+        return self.set_base(session, loaded, w, 0, f"encoded {name}" + (f", refined {steps} steps" if steps else ""))
 
     def directions(self, session: dict, method: Any, layers: Any, custom: Any, k: Any,
                    progress: Progress | None = None) -> tuple[SliderSet, int, str, str]:

@@ -90,6 +90,11 @@ class Handlers:
         """Encode (and refine) uploads: (gallery, PSNR table, session); a progress bar while refining."""
         return self.act.encode(session, files, refine_steps, space, lambda f, m: progress(f, desc=m))
 
+    def edit_base_from_upload(self, session: dict, image: Any, refine_steps: Any = 0, space: Any = "w+",
+                              progress: gr.Progress = gr.Progress()) -> tuple:
+        """Base = an encoded (and refined) upload: (session, base, edited, *sliders)."""
+        return self.act.edit_base_from_upload(session, image, refine_steps, space, lambda f, m: progress(f, desc=m))
+
     def export(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> gr.File:
         """Files (shown once there are some): the edited image (PNG), the direction set
         (.safetensors + .json) and the edit (JSON)."""
@@ -157,7 +162,7 @@ def build_app(model_path: str | os.PathLike | None = None, *, device: str | torc
             sample_ui = _sample_tab(h, run, session, arch)
             encode_ui = _encode_tab(h, run, session)
             mix_ui = _mix_tab(h, run, session, loaded)
-            edit_ui = _edit_tab(h, run, session, loaded)
+            edit_ui = _edit_tab(h, run, session, loaded, encode_ui)
             model_ui = _model_tab(h, run, session, loaded)
         _wire_cross_tab(h, run, session, tabs, sample_ui, encode_ui, mix_ui, edit_ui, model_ui)
         demo.load(user_errors(h.act.model_info), [session], [model_ui["status"], model_ui["info"], model_ui["card"]],
@@ -223,7 +228,7 @@ def _encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]
     go.click(run(h.encode), [session, files, steps, space], [gallery, table, session], api_name="encode",
              **MODEL_EVENT)
     gallery.select(h.select, None, index, api_name="select_encoded", show_progress="hidden", queue=False)
-    return {"index": index, "send": send}
+    return {"index": index, "send": send, "steps": steps, "space": space}
 
 
 def _mix_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel) -> dict[str, Any]:
@@ -251,7 +256,7 @@ def _mix_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel)
     return {"layers": layers}
 
 
-def _edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel) -> dict[str, Any]:
+def _edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel, encode_ui: dict) -> dict[str, Any]:
     arch = loaded.model.arch
     # Initial view (shared by new sessions): the default base, SeFa on all styles.
     image0, sliders0, k0, info0 = h.act.edit_view(loaded)
@@ -294,7 +299,9 @@ def _edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel
     base_out = [session, base, edited, *sliders]
     from_seed.click(run(h.act.edit_base_from_seed), [session, seed, psi], base_out, api_name="edit_base_from_seed",
                     **MODEL_EVENT)
-    upload.upload(run(h.act.edit_base_from_upload), [session, upload], base_out, api_name="edit_base_from_upload",
+    # An upload is refined with the Encode tab's settings (steps, space).
+    upload.upload(run(h.edit_base_from_upload), [session, upload, encode_ui["steps"], encode_ui["space"]], base_out,
+                  api_name="edit_base_from_upload",
                   **MODEL_EVENT)
     gr.on([method.change, layers.change, custom.submit, k.release], run(h.directions), [*setting, k],
           [*sliders, direction, info, edited], api_name="directions", show_progress="minimal", **MODEL_EVENT)
