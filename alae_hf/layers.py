@@ -10,7 +10,9 @@ weights by the same constants, so the forward passes agree.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -30,15 +32,26 @@ class _ScaledKernel(nn.Module):
     Rescaling (and, for fused resampling, re-summing) every weight at every call costs ~20% of
     a batch-1 CPU generation. When autograd is off the result is cached, keyed on the
     parameter's version counter, storage, dtype and device, so optimizer steps, EMA updates,
-    `load_state_dict` and `.to()` all invalidate it. With autograd on it is always recomputed.
+    `load_state_dict` and `.to()` all invalidate it. With autograd on it is recomputed, unless a
+    `scaled_kernels` scope computed it (for a training phase, all weights in one kernel).
     """
 
     _kernel_cache: tuple | None = None
+    _scoped: list | None = None  # [weight, its version, scaled weight, kernel or None] in `scaled_kernels`
+
+    def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
+        """The kernel from the scaled weight (fused resampling layers re-sum it)."""
+        return scaled
 
     def _compute_kernel(self) -> torch.Tensor:
-        return self.effective_weight()
+        return self._kernel_from(self.effective_weight())
 
     def kernel(self) -> torch.Tensor:
+        scoped = self._scoped
+        if scoped is not None and scoped[0] is self.weight and scoped[1] == self.weight._version:
+            if scoped[3] is None:
+                scoped[3] = self._kernel_from(scoped[2])
+            return scoped[3]
         if torch.is_grad_enabled():
             return self._compute_kernel()
         w = self.weight
@@ -46,6 +59,36 @@ class _ScaledKernel(nn.Module):
         if self._kernel_cache is None or self._kernel_cache[0] != key:
             self._kernel_cache = (key, self._compute_kernel())
         return self._kernel_cache[1]
+
+
+@contextlib.contextmanager
+def scaled_kernels(module: nn.Module, params: Iterable[torch.Tensor] | None = None) -> Iterator[None]:
+    """Within the block, the equalized-lr layers of `module` (those whose weight is in `params`,
+    if given) use weights scaled once, at entry, by one `torch._foreach_mul` for all of them.
+
+    A training phase otherwise launches one multiply per layer and call, and one more per layer in
+    the backward: ~8% of a 64 px training iteration's kernels (bench/NOTES.md, v8). Autograd goes
+    through the batched multiply, so the gradients are the same. A layer whose weight is not the
+    one scaled at entry (e.g. the detached copies `torch.func.functional_call` swaps in) or was
+    modified since computes its kernel as before. Enter it around a forward pass; the backward
+    may run after the block.
+
+    Args:
+        module: the model or network whose layers to scale.
+        params: only layers whose weight is one of these (e.g. the parameters a phase trains).
+    """
+    wanted = None if params is None else {id(p) for p in params}
+    layers = [m for m in module.modules()
+              if isinstance(m, _ScaledKernel) and (wanted is None or id(m.weight) in wanted)]
+    if layers:
+        scaled = torch._foreach_mul([m.weight for m in layers], [m.weight_scale for m in layers])
+        for m, weight in zip(layers, scaled):
+            m._scoped = [m.weight, m.weight._version, weight, None]
+    try:
+        yield
+    finally:
+        for m in layers:
+            m._scoped = None
 
 
 class EqualLinear(_ScaledKernel):
@@ -133,8 +176,8 @@ class FusedDownConv2d(EqualConv2d):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__(in_channels, out_channels, 3, bias=False)
 
-    def _compute_kernel(self) -> torch.Tensor:
-        return _sum_shifted_windows(self.effective_weight()) * 0.25
+    def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
+        return _sum_shifted_windows(scaled) * 0.25
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, self.kernel(), stride=2, padding=1)
@@ -156,8 +199,8 @@ class FusedUpConv2d(_ScaledKernel):
     def effective_weight(self) -> torch.Tensor:
         return self.weight * self.weight_scale
 
-    def _compute_kernel(self) -> torch.Tensor:
-        return _sum_shifted_windows(self.effective_weight())
+    def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
+        return _sum_shifted_windows(scaled)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv_transpose2d(x, self.kernel(), stride=2, padding=1)

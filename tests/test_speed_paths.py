@@ -147,3 +147,39 @@ def test_encoder_blocks_stay_in_bf16_under_autocast():
             x = block(x)[0]
     assert x.dtype == torch.bfloat16
     assert seen.ops == ["convolution", "leaky_relu"]  # from_rgb and its LReLU only
+
+
+def test_scaled_kernels_scope_gives_the_reference_gradients_in_every_phase():
+    """One batched multiply for a phase's weights (alae_hf.layers.scaled_kernels) gives the same
+    losses and gradients as scaling each weight at each use: R1's double backward included, and
+    the G phase's frozen critic (functional_call's detached weights) left untouched."""
+    from alae_hf.layers import scaled_kernels
+    from alae_hf.training.losses import LatentDraw, encoder_discriminator_loss, generator_loss, latent_reciprocity_loss
+
+    model = _tiny().double()
+    lod = model.arch.max_lod
+    reals = torch.rand(3, 3, 16, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    fakes = torch.rand(3, 3, 16, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    z = torch.randn(3, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    noise = [n.double() for n in model.make_noise(3, torch.Generator().manual_seed(4))]
+    ed = list(model.encoder.parameters()) + list(model.discriminator.parameters())
+    fg = list(model.generator.parameters()) + list(model.mapping.parameters())
+    phases = [(lambda: encoder_discriminator_loss(model, reals, fakes, 1.0)[0], ed),
+              (lambda: generator_loss(model, LatentDraw(z, z.flip(0), 3), lod, 1.0, noise)[0], fg),
+              (lambda: latent_reciprocity_loss(model, z, lod, 1.0, noise)[0], ed + fg)]
+
+    def run(loss_fn, params, scoped):
+        model.zero_grad(set_to_none=True)
+        with scaled_kernels(model, params) if scoped else torch.enable_grad():
+            loss = loss_fn()
+        loss.backward()
+        return loss.detach(), {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+
+    for loss_fn, params in phases:
+        loss, grads = run(loss_fn, params, scoped=True)
+        reference_loss, reference = run(loss_fn, params, scoped=False)
+        assert torch.allclose(loss, reference_loss, rtol=1e-12)
+        assert grads.keys() == reference.keys()
+        for name in grads:
+            assert torch.allclose(grads[name], reference[name], rtol=1e-10, atol=1e-12), name
+    assert all(m._scoped is None for m in model.modules() if hasattr(m, "_scoped"))  # the scope cleans up

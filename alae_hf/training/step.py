@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import torch
 from torch.optim import Optimizer
 
+from ..layers import scaled_kernels
 from ..model import StyleALAE
 from .losses import (R1_GAMMA, Stats, draw_latents, encoder_discriminator_loss, generate, generator_loss,
                      latent_reciprocity_loss)
@@ -156,7 +157,7 @@ def backward(ctx: StepContext, phase: Phase) -> tuple[Stats, bool]:
     """Zero, forward (autocast), backward (scaled), average over processes; no step yet."""
     for p in phase.params:
         p.grad = None
-    with ctx.autocast():
+    with ctx.autocast(), scaled_kernels(ctx.model, phase.params):  # the phase's weights scaled in one kernel
         loss, stats = phase.loss_fn()
     ctx.scaler.scale(loss).backward()
     return average_(ctx, [p.grad for p in phase.params if p.grad is not None], stats)
