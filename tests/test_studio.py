@@ -241,3 +241,32 @@ def test_save_pretrained_keeps_directions_and_report(studio, tmp_path):
     assert list_directions(tmp_path / "copy") == ["sefa"] and (tmp_path / "copy" / "report" / "metrics.json").is_file()
     StyleALAE(**{k: v for k, v in loaded.config.items() if not k.startswith("_")}).save_pretrained(tmp_path / "fresh")
     assert not (tmp_path / "fresh" / "directions").exists()
+
+
+def test_sliders_are_labelled_and_sorted_from_the_report(tiny_model, tmp_path):
+    """Slider i drives the direction with the i-th largest measured effect; its label names the
+    factor and how much it moves; unmeasured directions say so; ranges are measured, not ±5σ."""
+    import json
+
+    from alae_hf.app.sliders import slider_set
+    from alae_hf.editing.directions import sefa
+
+    d = sefa(tiny_model, "all", n_sigma_samples=500)
+    entry = {"indices": [0, 1, 2], "layers": d.layers, "sigma": d.sigma[:3].tolist(),
+             "factors": ["smile", "hair_colour"], "dominant": ["smile", "hair_colour", "smile"],
+             "response_mean": [[-0.2, 0.1], [0.05, 0.5], [0.3, 0.0]], "isolation": [0.6, 0.7, 0.9],
+             "total_response": [0.3, 0.55, 0.31]}
+    (tmp_path / "report").mkdir()
+    metrics = {"directions": {"sefa": entry},
+               "attribute_net": {"factors": {"smile": {"kind": "continuous"}, "hair_colour": {"kind": "categorical"}}}}
+    (tmp_path / "report" / "metrics.json").write_text(json.dumps(metrics))
+    sliders = slider_set(tiny_model, tmp_path, d, "SeFa", 5, 5.0, n_samples=2000)
+    assert sliders.order == [1, 2, 0, 3, 4] and sliders.measured
+    assert sliders.labels[0].startswith("SeFa 2 · hair colour changes 0.50 per σ (70% of its effect) · ±")
+    assert sliders.labels[2].startswith("SeFa 1 · smile -0.20 per σ (60% of its effect)")
+    assert "effect not measured" in sliders.labels[3]
+    assert all(1.0 <= limit < 5.0 for limit in sliders.limits)           # Gaussian-ish latents: about ±2.5σ
+    assert sliders.alphas([1.0, 0.0, -2.0]) == {1: 1.0, 2: 0.0, 0: -2.0}
+    entry["sigma"] = [s * 1.5 for s in entry["sigma"]]                     # another set of the same method
+    (tmp_path / "report" / "metrics.json").write_text(json.dumps(metrics))
+    assert not slider_set(tiny_model, tmp_path, d, "SeFa", 5, 5.0, n_samples=500).measured

@@ -55,8 +55,10 @@ def report_effects(folder: Path | None, directions: Directions) -> dict[int, dic
     if path is None or not path.is_file():
         return {}
     try:
-        entry = json.loads(path.read_text(encoding="utf-8")).get("directions", {}).get(directions.method)
-    except (OSError, ValueError):
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+        entry = metrics.get("directions", {}).get(directions.method)
+        kinds = {name: f.get("kind") for name, f in metrics.get("attribute_net", {}).get("factors", {}).items()}
+    except (OSError, ValueError, AttributeError):
         return {}
     if not isinstance(entry, dict) or entry.get("layers") != directions.layers:
         return {}
@@ -67,6 +69,7 @@ def report_effects(folder: Path | None, directions: Directions) -> dict[int, dic
         factor = entry["dominant"][row]
         column = entry["factors"].index(factor)
         effects[index] = {"factor": factor, "response": float(entry["response_mean"][row][column]),
+                          "signed": kinds.get(factor, "continuous") == "continuous",
                           "share": float(entry["isolation"][row]), "total": float(entry["total_response"][row])}
     return effects
 
@@ -78,12 +81,14 @@ def _same_sigma(reported: float, ours: torch.Tensor) -> bool:
 
 
 def label(method_label: str, index: int, effect: dict[str, Any] | None, limit: float) -> str:
-    """'SeFa 2 · hair colour +0.41 per σ (29 % of its effect) · ±2.5σ' or '... · not measured · ±2.5σ'."""
+    """'SeFa 2 · smile +0.41 per σ (29% of its effect) · ±2.5σ' (a continuous factor, in its
+    normalised units), 'SeFa 1 · hair colour changes 0.41 per σ (...)' (a categorical one: total
+    variation of the class probabilities), or '... · effect not measured · ±2.5σ'."""
     if effect is None:
         return f"{method_label} {index + 1} · effect not measured · ±{limit:g}σ"
     factor = effect["factor"].replace("_", " ")
-    return (f"{method_label} {index + 1} · {factor} {effect['response']:+.2f} per σ "
-            f"({effect['share']:.0%} of its effect) · ±{limit:g}σ")
+    amount = f"{effect['response']:+.2f}" if effect.get("signed", True) else f"changes {effect['response']:.2f}"
+    return f"{method_label} {index + 1} · {factor} {amount} per σ ({effect['share']:.0%} of its effect) · ±{limit:g}σ"
 
 
 @torch.no_grad()
