@@ -7,10 +7,10 @@ checkpoint, so these tests say nothing about image quality, only about behaviour
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import struct
+import subprocess
 import sys
 import zlib
 from pathlib import Path
@@ -479,10 +479,10 @@ def test_space_entry_point_and_upload(models, tmp_path, monkeypatch):
     demo = server.build_from_args(args)
     assert {fn.api_name for fn in demo.fns.values()} == {e[1:] for e in ENDPOINTS}
     assert demo.alae_context.default_key == str(models["m16"]) and demo.alae_context.public
-    spec = importlib.util.spec_from_file_location("alae_prepare_upload", ROOT / "spaces" / "prepare_upload.py")
-    prepare = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(prepare)   # a script, not a module of the package: run it as the CLI would
-    out = prepare.prepare(tmp_path / "space", checkpoint=False)
+    out = tmp_path / "space"
+    done = subprocess.run([sys.executable, str(ROOT / "spaces" / "prepare_upload.py"), "--out", str(out),
+                           "--no-checkpoint"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
     assert {p.name for p in out.iterdir()} == {"app.py", "alae_hf", "README.md", "requirements.txt"}
     assert (out / "app.py").read_text() == (ROOT / "app.py").read_text()
     assert (out / "alae_hf" / "app" / "ui.py").is_file() and (out / "alae_hf" / "editing" / "edits.py").is_file()
