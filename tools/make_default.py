@@ -1,10 +1,17 @@
 """Assemble the bundled default checkpoint from a trained EMA folder.
 
-    python tools/make_default.py --source RUN/checkpoint-N/ema --run RUN --out checkpoints/alae-synthetic-faces-64
+    python tools/make_default.py --source RUN/checkpoint-N/ema --run RUN --out checkpoints/alae-synthetic-faces-64 \
+        [--learned voynov=PATH_STEM] [--curve RUN/curve.json] [--recipe bench/results/recipe_32px.json] \
+        [--direction-benchmark bench/results/directions_default.json]
+    python tools/make_default.py --card-only --out checkpoints/alae-synthetic-faces-64 [same tables]
 
 Copies the weights, precomputes SeFa (all / coarse / middle / fine) and GANSpace directions into
-`directions/`, runs `alae_hf.evaluation.evaluate` into `report/`, draws a sample grid and the training loss
-curves, and writes the model card (YAML metadata + the evaluation report).
+`directions/` (plus learned Voynov–Babenko sets given with `--learned`), runs
+`alae_hf.evaluation.evaluate` into `report/`, draws a sample grid, the training loss curves and the
+learning curve (small-size FD-attr and PSNR vs images seen, `tools/recipe_sweep.py eval`), and
+writes the model card (YAML metadata, training, the direction benchmark of
+`tools/direction_benchmark.py`, the 32 px recipe table, the evaluation report). `--card-only`
+rewrites only the card (and learning-curve figure) of an assembled folder.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from PIL import Image, ImageDraw
 
 from alae_hf import StyleALAE
 from alae_hf.card import model_card
+from alae_hf.editing.directions import Directions
 from alae_hf.editing.edits import ganspace, sefa
 from alae_hf.evaluation.evaluate import EvalSizes, evaluate
 from alae_hf.imaging import make_grid, tensor_to_pil
@@ -76,46 +84,105 @@ def _panel(title: str, points: list[tuple[int, float]], size: tuple[int, int] = 
     return image
 
 
-def card(model: StyleALAE, out: Path, run: Path, names: list[str], has_curves: bool) -> str:
-    state = json.loads((run / "training_state.json").read_text()) if (run / "training_state.json").exists() else {}
+def learning_curve(curve: list[dict], path: Path) -> None:
+    """FD-attr and reconstruction PSNR vs images seen, side by side."""
+    panels = [_panel(f"{key} vs images seen", [(e["images_seen"], e[key]) for e in curve])
+              for key in ("fd_attr", "psnr", "reciprocity")]
+    figure = Image.new("RGB", (sum(p.width for p in panels), panels[0].height), "white")
+    for i, panel in enumerate(panels):
+        figure.paste(panel, (i * panel.width, 0))
+    figure.save(path)
+
+
+def curve_table(curve: list[dict]) -> str:
+    rows = [f"| {e['images_seen']:,} | {e['fd_attr']:.1f} | {e['fd_floor']:.2f} | {e['psnr']:.2f} | "
+            f"{e['reciprocity']:.3f} |" for e in curve]
+    return "\n".join(["| images seen | FD-attr (500 vs 500) | real-vs-real floor | PSNR dB (200) | reciprocity (200) |",
+                      "|---|---|---|---|---|", *rows])
+
+
+def training_text(state: dict) -> str:
+    sched = state.get("schedule", {})
+    return f"""Trained with `train_accelerate.py` on `synthetic:faces` (procedural faces with 10 known factors,
+`alae_hf.datasets.synthetic_faces`) on a 2-core CPU, progressive growing from 4 px ({sched.get('lod_kimg', '?')} kimg per
+level, {sched.get('fade_kimg', '?')} kimg fade-in), batch {sched.get('batch_size', '?')}, Adam(0, 0.99) lr
+{sched.get('learning_rate', '?')}, R1 γ = 10, style mixing {state.get('arch', {}).get('style_mixing_prob', '?')},
+EMA half-life 10k images. Images seen: {state.get('images_seen', 'see training_state.json')}.
+**This is a CPU interim model**: far fewer images than a GAN needs, so samples are blurry
+compared with the data; it exists so the app and the measurements work offline."""
+
+
+def card(model: StyleALAE, out: Path, names: list[str], has_curves: bool, notes: str = "",
+         curve: list[dict] | None = None, recipe: dict | None = None, bench: dict | None = None) -> str:
+    state = json.loads((out / "training_state.json").read_text()) if (out / "training_state.json").exists() else {}
     report = (out / "report" / "report.md").read_text()
     report = report.replace("](", "](report/")  # figure links relative to the model folder
-    training = f"""
-## Training
-
-Trained with `train_accelerate.py` on `synthetic:faces` (procedural faces with 10 known factors,
-`alae_hf.datasets.synthetic_faces`) on a 2-core CPU, progressive growing from 4 px (6 kimg per
-level, 3 kimg fade-in), batch 32, Adam(0, 0.99) lr 0.002, R1 γ = 10, style mixing 0.9, EMA
-half-life 10k images. Images seen: {state.get('images_seen', 'see training_state.json')}.
-**This is a CPU interim model**: far fewer images than a GAN needs, so samples are blurry
-compared with the data; it exists so the app and the measurements work offline.
-
-![samples](samples.png)
-{"![losses](losses.png)" if has_curves else ""}
-
-Precomputed directions in `directions/`: {", ".join(f"`{n}`" for n in names)}.
-
-## Evaluation (`python -m alae_hf.evaluation.evaluate --model . --out report`)
-
-{report}
-"""
+    sections = [f"## Training\n\n{training_text(state)}\n{notes}\n\n![samples](samples.png)\n"
+                + ("![losses](losses.png)\n" if has_curves else "")]
+    if curve:
+        sections.append("## Learning curve\n\nEMA weights at checkpoints of the run, small evaluation sizes "
+                        "(`tools/recipe_sweep.py eval`: FD-attr of 500 samples vs 500 held-out faces, PSNR and "
+                        "reciprocity on 200); compare rows with each other, not with the full report below.\n\n"
+                        f"![learning curve](learning_curve.png)\n\n{curve_table(curve)}\n")
+    if bench:
+        sections.append("## Direction benchmark: SeFa vs GANSpace vs learned (Voynov–Babenko)\n\n"
+                        "Per factor, each method's most isolated direction among those whose dominant factor it "
+                        "is (isolation = max_j|r_kj| / Σ_j|r_kj| of the ±1σ attribute response, "
+                        f"{bench['num_response']} samples, first {bench['num_directions']} directions of each set; "
+                        f"directions moving the factors by < {bench['min_response']} per σ in total ignored); "
+                        "in brackets the set, direction and its |change| of that factor per σ. "
+                        "`tools/direction_benchmark.py`.\n\n" + bench["table"] + "\n")
+    if recipe:
+        sections.append("## Recipe at 32 px (CPU learning curves)\n\n`tools/recipe_sweep.py`; every point in "
+                        "`bench/results/recipe_32px.json`. FD-attr of the live weights (500 samples vs 500 "
+                        "held-out faces) after 6.4k, 9.6k and 12.8k images; PSNR and reciprocity (200) at "
+                        "12.8k; the last column is the official-EMA model at 12.8k. "
+                        f"{recipe['model']}.\n\n" + recipe["table"] + "\n")
+    sections.append(f"Precomputed directions in `directions/`: {', '.join(f'`{n}`' for n in names)}.\n\n"
+                    f"## Evaluation (`python -m alae_hf.evaluation --model . --out report`)\n\n{report}")
     return model_card(model.arch, title="StyleALAE — synthetic faces 64 px (alae_hf default)",
                       description="The default checkpoint bundled with alae_hf: a StyleALAE trained on procedural "
                                   "cartoon faces whose generative factors are known, so edits can be measured.",
-                      license="apache-2.0", extra_sections=training)
+                      license="apache-2.0", extra_sections="\n" + "\n".join(sections))
+
+
+def _json(path: Path | None):
+    return json.loads(path.read_text()) if path is not None else None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", required=True, help="save_pretrained folder of the EMA model")
-    parser.add_argument("--run", required=True, help="the training output_dir (logs, training state)")
+    parser.add_argument("--source", help="save_pretrained folder of the EMA model")
+    parser.add_argument("--run", help="the training output_dir (logs, training state)")
     parser.add_argument("--out", default="checkpoints/alae-synthetic-faces-64")
+    parser.add_argument("--card-only", action="store_true", help="rewrite only the card of an assembled --out")
+    parser.add_argument("--learned", nargs="*", default=[], metavar="NAME=STEM",
+                        help="learned direction sets to copy in (STEM.safetensors + STEM.json)")
+    parser.add_argument("--curve", type=Path, help="curve.json of `tools/recipe_sweep.py eval` for this run")
+    parser.add_argument("--recipe", type=Path, help="bench/results/recipe_32px.json")
+    parser.add_argument("--direction-benchmark", type=Path, help="JSON of tools/direction_benchmark.py")
+    parser.add_argument("--notes", default="", help="extra training notes (markdown) for the card")
     parser.add_argument("--ganspace-samples", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="tiny sample counts (a smoke test of this script)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    out, run = Path(args.out), Path(args.run)
+    out = Path(args.out)
+    curve = None
+    if args.curve is not None:
+        curve = sorted(json.loads(args.curve.read_text()).values(), key=lambda e: e["images_seen"])
+    extras = dict(curve=curve, recipe=_json(args.recipe), bench=_json(args.direction_benchmark))
+    if args.card_only:
+        model = StyleALAE.from_pretrained(out)
+        names = sorted(p.stem for p in (out / "directions").glob("*.json"))
+        if curve:
+            learning_curve(curve, out / "learning_curve.png")
+        (out / "README.md").write_text(card(model, out, names, (out / "losses.png").exists(), args.notes, **extras))
+        print(f"rewrote {out / 'README.md'}")
+        return
+    if args.source is None or args.run is None:
+        parser.error("--source and --run are required unless --card-only")
+    run = Path(args.run)
     if out.exists():
         shutil.rmtree(out)
     model = StyleALAE.from_pretrained(args.source).eval()
@@ -124,12 +191,18 @@ def main() -> None:
     if state.exists():
         shutil.copy(state, out / "training_state.json")
     names = directions(model, out, 5_000 if args.quick else args.ganspace_samples)
+    for spec in args.learned:
+        name, stem = spec.split("=", 1)
+        Directions.load_from(stem, model).save(out, name)
+        names.append(name)
     make_grid(tensor_to_pil(model.sample(32, seed=0)), columns=8).save(out / "samples.png")
     has_curves = loss_curves(run, out / "losses.png")
+    if curve:
+        learning_curve(curve, out / "learning_curve.png")
     sizes = EvalSizes(num_samples=200, num_real=200, num_reciprocity=50, num_ppl=50, num_response=8,
                       ganspace_samples=2_000) if args.quick else EvalSizes()
     evaluate(str(out), out / "report", sizes=sizes)
-    (out / "README.md").write_text(card(model, out, out, names, has_curves))
+    (out / "README.md").write_text(card(model, out, names, has_curves, args.notes, **extras))
     print(f"wrote {out}")
 
 
