@@ -102,7 +102,8 @@ def library_step(model: StyleALAE, batch: int, precision: str, device: torch.dev
         stats, finite = iteration(ctx, reals(), lod, blend)
         if finite:
             ema.update(model, batch)
-        return {k: float(v) for k, v in stats.items()}
+        values = torch.stack([v.float() for v in stats.values()]).tolist() if stats else []  # as one_step
+        return dict(zip(stats, values))
 
     def one_phase(index: int) -> Callable[[], dict[str, float]]:
         def run() -> dict[str, float]:
