@@ -11,15 +11,23 @@ endpoint and overall. The app's queue (max_size, default_concurrency_limit) is w
 Writes bench/results/app_load.json and prints a table, with the CPU seconds per request spent in
 the server and in the clients: where the time goes.
 
-Measured (bundled default, 2-core box at load average ~10 from co-tenants, 2026-11-30):
-1 user x 20: 1.74 req/s, wall 0.57 s/request, CPU 0.083 s server + 0.119 s clients per request;
-8 users x 10: 1.81 req/s, wall 0.55 s/request, CPU 0.063 s server + 0.125 s clients per request;
-8 users with concurrency 4 instead of 2: 1.91 req/s. Direct handler times (no HTTP): edit 39 ms,
-sample (4 images) 112 ms, encode 105 ms, mix 252 ms. So the server needs ~0.07 CPU s per request
-(mostly the model; more concurrency changes nothing), the gradio_client users twice that, and the
-two processes together got ~0.35 of a core: on that box throughput is bounded by the CPU share,
-not by the app's queue. On a quiet 2-core machine the same per-request costs allow ~2 / 0.07 ≈ 28
-server requests/s, so 8 users are limited by their own clients' CPU, not by queueing.
+Measured (bundled default, 2-core box shared with co-tenants at load average 7-12, 2026-11-30;
+CPU seconds per request in server + clients):
+  clients download every output image (as browsers do):
+    1 user  x 20: 1.97 req/s, wall 0.51 s/request, CPU 0.077 + 0.112 s
+    8 users x 10: 1.78 req/s, wall 0.56 s/request, CPU 0.068 + 0.132 s
+    (8 users with concurrency 4 instead of 2: 1.91 req/s: the queue is not the limit)
+  --no-download (server throughput):
+    1 user  x 20: 2.42 req/s, wall 0.41 s/request, CPU 0.067 + 0.067 s
+    8 users x 10: 3.49 req/s (+44 %), wall 0.29 s/request, CPU 0.058 + 0.077 s
+Direct handler times (no HTTP): edit 32-39 ms, sample of 4 images 112 ms, encode 88-105 ms, mix
+252 ms. Where the time goes: the server spends ~0.06-0.08 CPU s per request, mostly the model;
+the gradio_client users spend more than the server, half of it downloading the output images
+(one HTTP request per image: ~130 ms each at this load, e.g. an 8-image sample costs 1.35 s
+through the client against 0.17 s in the handler). Without those downloads 8 users get 1.44x one
+user's throughput; with them, the users' processes and the server share the same two
+oversubscribed cores and throughput stays at the CPU share the box gives them. Batching samples
+(`batch=True`) was not adopted: one refused request in a batch would fail the whole batch.
 """
 
 from __future__ import annotations
@@ -41,11 +49,11 @@ from app_latency import percentiles, resolve_model, start_server  # noqa: E402
 
 
 def user(url: str, index: int, requests: int, photo: str, out: dict[str, list], errors: list,
-         lock: threading.Lock) -> None:
+         lock: threading.Lock, download: bool = True) -> None:
     """One gradio_client session sending `requests` requests round-robin over the hot endpoints."""
     from gradio_client import Client, handle_file
 
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, download_files=download)
     client.predict(index, 0.7, api_name="/edit_base_from_seed")
     calls = [
         ("edit", lambda i: client.predict("SeFa", "all", "", (i % 7) - 3.0, *[0.0] * 9, api_name="/edit")),
@@ -80,6 +88,9 @@ def main() -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--requests", type=int, default=10, help="requests per user")
+    parser.add_argument("--no-download", action="store_true",
+                        help="clients do not download the output images (server throughput without the clients' "
+                             "~one extra HTTP request per image)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "app_load.json")
     args = parser.parse_args()
     from alae_hf.app.testing import free_port, input_images
@@ -94,7 +105,8 @@ def main() -> int:
     errors: list[str] = []
     lock = threading.Lock()
     try:
-        threads = [threading.Thread(target=user, args=(url, u, args.requests, photo, latencies, errors, lock))
+        threads = [threading.Thread(target=user, args=(url, u, args.requests, photo, latencies, errors, lock,
+                                                            not args.no_download))
                    for u in range(args.users)]
         server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
         start = time.perf_counter()
@@ -110,7 +122,7 @@ def main() -> int:
     everything = [x for v in latencies.values() for x in v]
     report: dict[str, Any] = {
         "model": described, "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-        "users": args.users, "requests_per_user": args.requests, "wall_s": round(wall, 2),
+        "users": args.users, "requests_per_user": args.requests, "clients_download_images": not args.no_download, "wall_s": round(wall, 2),
         "requests_ok": len(everything), "errors": len(errors), "error_messages": errors[:20],
         "throughput_rps": round(len(everything) / wall, 2),
         # Where the time goes: CPU seconds per request in the server (model + gradio) and in the
