@@ -133,7 +133,7 @@ def test_hub_round_trip_and_load_opens_either_kind(mlp, tiny_model, tmp_path):
         StyleALAE.from_pretrained(tmp_path / "mlp")
     with pytest.raises(ValueError, match="holds a 'StyleALAE', not a MLPALAE"):
         MLPALAE.from_pretrained(tmp_path / "style")
-    with pytest.raises(OSError, match="not a StyleALAE or MLPALAE folder"):
+    with pytest.raises(OSError, match="not a StyleALAE folder nor an MLPALAE folder"):
         alae_hf.load(tmp_path)
 
 
@@ -316,4 +316,28 @@ def test_trainer_refuses_a_style_preset_for_mlp(fresh_accelerate, tmp_path):
 
     with pytest.raises(ValueError, match="--architecture mlp takes the presets mnist-fc, got --preset ffhq"):
         arch_and_schedule(parse_config(["--architecture", "mlp", "--preset", "ffhq", "--train_data_dir", "x"]))
+
+
+# ---- the bundled digits model ------------------------------------------------------------------
+BUNDLED = Path(__file__).resolve().parents[1] / "checkpoints" / "alae-digits-mlp"
+
+
+def test_bundled_digits_model_is_a_trained_mlp_alae():
+    from alae_hf.datasets.digits import digits
+    from alae_hf.evaluation.latent_classification import to_model_input
+
+    model = alae_hf.load(BUNDLED)
+    assert type(model) is MLPALAE and model.arch == MLPConfig()  # the official mnist_fc architecture
+    x = to_model_input(digits("test")[0][:64], 32)
+    torch.manual_seed(0)
+    untrained = MLPALAE.from_preset("mnist-fc").eval()
+    with torch.no_grad():
+        trained_mse = (model.reconstruct(x) - x).pow(2).mean()
+        untrained_mse = (untrained.reconstruct(x) - x).pow(2).mean()
+        samples = model.sample(16, seed=0, truncation_psi=1.0)
+    assert trained_mse < 0.5 * untrained_mse  # E and G invert each other on held-out digits
+    assert samples.shape == (16, 1, 32, 32) and samples.std(0).mean() > 0.05  # diverse, not collapsed
+    report = json.loads((BUNDLED / "report" / "latent_classification.json").read_text())
+    assert {r["name"].split(" ")[0] for r in report["rows"]} >= {"raw", "ALAE", "plain"}
+    assert (BUNDLED / "report" / "samples.png").is_file() and (BUNDLED / "report" / "reconstructions.png").is_file()
 
