@@ -68,7 +68,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command line, with defaults from the environment (what a Space sets)."""
     on_space = bool(os.environ.get("SPACE_ID"))
     default_device = os.environ.get("ALAE_DEVICE") or ("cpu" if on_space or not torch.cuda.is_available() else "cuda")
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="Start the alae_hf Gradio app (StyleALAE editor).")
     parser.add_argument("--model", default=os.environ.get("ALAE_MODEL") or str(DEFAULT_MODEL),
                         help="StyleALAE folder or Hub repo id (default: env ALAE_MODEL, else the bundled checkpoint)")
     parser.add_argument("--host", default=None, help="interface (default: env GRADIO_SERVER_NAME, else 127.0.0.1)")
