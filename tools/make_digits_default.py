@@ -1,6 +1,6 @@
 """Train and assemble the bundled MLP ALAE on handwritten digits (`checkpoints/alae-digits-mlp`).
 
-    nice -n 15 python tools/make_digits_default.py --steps 1500 --out checkpoints/alae-digits-mlp
+    nice -n 15 python tools/make_digits_default.py --steps 1000 --out checkpoints/alae-digits-mlp
 
 Official `configs/mnist_fc.yaml` architecture and optimizer settings (Adam betas 0, 0.99, lr
 0.002, batch 128, R1 gamma 10, EMA half-life 10k images), on the train split of scikit-learn's
@@ -121,7 +121,7 @@ optimizer (`alae_hf.evaluation.latent_classification`); the untrained E is a con
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="checkpoints/alae-digits-mlp")
-    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.002)
     p.add_argument("--seed", type=int, default=0)
