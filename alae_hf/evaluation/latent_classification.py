@@ -173,7 +173,7 @@ def evaluate(model, steps: int, batch_size: int = 128, learning_rate: float = 0.
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="Digit classification from an MLP ALAE's w vs pixels vs a plain AE.")
     p.add_argument("--model", required=True, help="MLPALAE folder or Hub repo id")
-X
+    p.add_argument("--baseline_steps", type=int, default=1000, help="plain AE steps (match the ALAE's)")
     p.add_argument("--batch_size", type=int, default=128)
     p.add_argument("--learning_rate", type=float, default=0.002)
     p.add_argument("--k", type=int, default=DEFAULT_K)
