@@ -262,18 +262,7 @@ def _edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel
     image0, sliders0, k0, info0 = h.act.edit_view(loaded)
     with gr.Tab("Edit", id="edit"):
         with gr.Row():
-            with gr.Column(scale=1, min_width=260):
-                base = gr.Image(image0, label="Base", format="png", type="pil", interactive=False, height=240,
-                                elem_id="edit-base", elem_classes="upscale")
-                with gr.Accordion("Base from a seed", open=True):
-                    with gr.Row():
-                        seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX, scale=2,
-                                         elem_id="edit-seed")
-                        psi = gr.Slider(*PSI_RANGE, arch.truncation_psi, step=0.05, label="ψ", scale=3)
-                    from_seed = gr.Button("Use this seed", elem_id="edit-from-seed")
-                upload = gr.Image(label="…or upload a photo to encode", type="filepath",
-                                  sources=["upload", "clipboard"],
-                                  height=160, elem_id="edit-upload")
+            base, seed, psi, from_seed, upload = _edit_base_column(image0, arch.truncation_psi)
             with gr.Column(scale=1, min_width=300):
                 edited = gr.Image(image0, label="Edited", format="png", type="pil", interactive=False, height=360,
                                   elem_id="edit-out", elem_classes="upscale", buttons=["download", "fullscreen"])
@@ -313,6 +302,22 @@ def _edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel
                       api_name="traversal", **MODEL_EVENT)
     export.click(run(named_sliders(h.export)), [*setting, *sliders], files, api_name="export", **MODEL_EVENT)
     return ui
+
+
+def _edit_base_column(image0: Any, default_psi: float) -> tuple:
+    """The Edit tab's left column: the base image and where it comes from (a seed or an upload)."""
+    with gr.Column(scale=1, min_width=260):
+        base = gr.Image(image0, label="Base", format="png", type="pil", interactive=False, height=240,
+                        elem_id="edit-base", elem_classes="upscale")
+        with gr.Accordion("Base from a seed", open=True):
+            with gr.Row():
+                seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX, scale=2,
+                                 elem_id="edit-seed")
+                psi = gr.Slider(*PSI_RANGE, default_psi, step=0.05, label="ψ", scale=3)
+            from_seed = gr.Button("Use this seed", elem_id="edit-from-seed")
+        upload = gr.Image(label="…or upload a photo to encode", type="filepath", sources=["upload", "clipboard"],
+                          height=160, elem_id="edit-upload")
+    return base, seed, psi, from_seed, upload
 
 
 def _traversal_accordion(k0: int) -> tuple:
