@@ -51,22 +51,22 @@ class ALAEConfig:
     style_mixing_prob: float = 0.9
 
     def __post_init__(self) -> None:
-        _check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+        check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
         if self.resolution & (self.resolution - 1):
             raise ValueError(
                 f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], "
                 f"got {self.resolution}"
             )
-        _check_int("start_channels", self.start_channels, 1, 4096)
-        _check_int("max_channels", self.max_channels, 1, 4096)
-        _check_int("latent_size", self.latent_size, 1, 8192)
-        _check_int("mapping_layers", self.mapping_layers, 1, 32)
+        check_int("start_channels", self.start_channels, 1, 4096)
+        check_int("max_channels", self.max_channels, 1, 4096)
+        check_int("latent_size", self.latent_size, 1, 8192)
+        check_int("mapping_layers", self.mapping_layers, 1, 32)
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
-        _check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
-        _check_float("truncation_psi", self.truncation_psi, *TRUNCATION_PSI_RANGE)
-        _check_int("truncation_cutoff", self.truncation_cutoff, 0, 1024)
-        _check_float("style_mixing_prob", self.style_mixing_prob, 0.0, 1.0)
+        check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
+        check_float("truncation_psi", self.truncation_psi, *TRUNCATION_PSI_RANGE)
+        check_int("truncation_cutoff", self.truncation_cutoff, 0, 1024)
+        check_float("style_mixing_prob", self.style_mixing_prob, 0.0, 1.0)
 
     # ---- derived sizes -------------------------------------------------------------------
     @property
@@ -111,12 +111,12 @@ class ALAEConfig:
         return replace(self, **overrides)
 
 
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
+def check_int(name: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
 
 
-def _check_float(name: str, value: Any, low: float, high: float) -> None:
+def check_float(name: str, value: Any, low: float, high: float) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or not low <= value <= high:
         raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")

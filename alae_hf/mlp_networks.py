@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import MAX_RESOLUTION, MIN_RESOLUTION, _check_float, _check_int
+from .config import MAX_RESOLUTION, MIN_RESOLUTION, check_float, check_int
 from .layers import EqualLinear, leaky_relu
 from .networks import MAPPING_LRMUL, Mapping
 
@@ -71,19 +71,19 @@ class MLPConfig:
     resize_mode: str = "nearest-exact"
 
     def __post_init__(self) -> None:
-        _check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+        check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
         if self.resolution & (self.resolution - 1):
             raise ValueError(
                 f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], got {self.resolution}"
             )
-        _check_int("fc_resolution", self.fc_resolution, 4, 256)
-        _check_int("hidden_size", self.hidden_size, 1, 16384)
-        _check_int("latent_size", self.latent_size, 1, 8192)
-        _check_int("mapping_layers", self.mapping_layers, 1, 32)
+        check_int("fc_resolution", self.fc_resolution, 4, 256)
+        check_int("hidden_size", self.hidden_size, 1, 16384)
+        check_int("latent_size", self.latent_size, 1, 8192)
+        check_int("mapping_layers", self.mapping_layers, 1, 32)
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
-        _check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
-        _check_float("truncation_psi", self.truncation_psi, -1.0, 2.0)
+        check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
+        check_float("truncation_psi", self.truncation_psi, -1.0, 2.0)
         if self.resize_mode not in RESIZE_MODES:
             raise ValueError(f"resize_mode must be one of {RESIZE_MODES}, got {self.resize_mode!r}")
 
