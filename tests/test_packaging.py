@@ -72,3 +72,14 @@ def test_nothing_loads_a_file_by_path_or_imports_private_names():
                 if private:
                     offenders.append(f"{path.relative_to(ROOT)} imports {private} from {node.module}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_readme_layout_names_every_module():
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout"):]
+    layout = layout[:layout.index("```", layout.index("```") + 3)]
+    missing = [p.relative_to(ROOT).as_posix() for p in sorted(PACKAGE.glob("*.py"))
+               if p.name != "__init__.py" and p.name not in layout]
+    missing += [f"alae_hf/{d.name}/" for d in sorted(PACKAGE.iterdir())
+                if d.is_dir() and (d / "__init__.py").exists() and f"alae_hf/{d.name}/" not in layout]
+    assert not missing, f"README's layout does not mention {missing}"
