@@ -64,16 +64,19 @@ def loss_curves(run: Path, path: Path) -> bool:
     return True
 
 
-def _panel(title: str, points: list[tuple[int, float]], size: tuple[int, int] = (360, 240)) -> Image.Image:
+def _panel(title: str, points: list[tuple[int, float]], size: tuple[int, int] = (360, 240),
+           raw: bool = False) -> Image.Image:
+    """A line plot; GAN losses are clipped to their 1st-99th percentile and smoothed, `raw` points are not."""
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
     steps = [s for s, _ in points]
     values = sorted(v for _, v in points)
-    low, high = values[int(0.01 * len(values))], values[int(0.99 * (len(values) - 1))]  # clip outliers
+    low, high = (values[0], values[-1]) if raw else (values[int(0.01 * len(values))],
+                                                     values[int(0.99 * (len(values) - 1))])  # clip outliers
     span_s, span_v = max(steps[-1] - steps[0], 1), max(high - low, 1e-9)
     to_xy = lambda s, v: (40 + (s - steps[0]) / span_s * (size[0] - 50),  # noqa: E731
                           size[1] - 30 - (min(max(v, low), high) - low) / span_v * (size[1] - 60))
-    window = max(1, len(points) // 100)  # moving average: GAN losses are noisy
+    window = 0 if raw else max(1, len(points) // 100)  # moving average: GAN losses are noisy
     smooth = [sum(v for _, v in points[max(0, i - window):i + 1]) / len(points[max(0, i - window):i + 1])
               for i in range(len(points))]
     draw.line([to_xy(s, v) for (s, _), v in zip(points, smooth)], fill=(30, 90, 200), width=2)
@@ -86,7 +89,7 @@ def _panel(title: str, points: list[tuple[int, float]], size: tuple[int, int] = 
 
 def learning_curve(curve: list[dict], path: Path) -> None:
     """FD-attr and reconstruction PSNR vs images seen, side by side."""
-    panels = [_panel(f"{key} vs images seen", [(e["images_seen"], e[key]) for e in curve])
+    panels = [_panel(f"{key} vs images seen", [(e["images_seen"], e[key]) for e in curve], raw=True)
               for key in ("fd_attr", "psnr", "reciprocity")]
     figure = Image.new("RGB", (sum(p.width for p in panels), panels[0].height), "white")
     for i, panel in enumerate(panels):
@@ -126,17 +129,19 @@ def card(model: StyleALAE, out: Path, names: list[str], has_curves: bool, notes:
                         f"![learning curve](learning_curve.png)\n\n{curve_table(curve)}\n")
     if bench:
         sections.append("## Direction benchmark: SeFa vs GANSpace vs learned (Voynov–Babenko)\n\n"
-                        "Per factor, each method's most isolated direction among those whose dominant factor it "
-                        "is (isolation = max_j|r_kj| / Σ_j|r_kj| of the ±1σ attribute response, "
+                        "Per factor f and method, the direction with the largest share of f in its ±1σ attribute "
+                        "response, |r_kf| / Σ_j|r_kj| (= its isolation when f is its dominant factor; "
+                        "'dominant X' when another factor dominates it; "
                         f"{bench['num_response']} samples, first {bench['num_directions']} directions of each set; "
                         f"directions moving the factors by < {bench['min_response']} per σ in total ignored); "
                         "in brackets the set, direction and its |change| of that factor per σ. "
-                        "`tools/direction_benchmark.py`.\n\n" + bench["table"] + "\n")
+                        "`tools/direction_benchmark.py`; responses in `report/direction_benchmark.json`.\n\n" + bench["table"] + "\n")
     if recipe:
         sections.append("## Recipe at 32 px (CPU learning curves)\n\n`tools/recipe_sweep.py`; every point in "
                         "`bench/results/recipe_32px.json`. FD-attr of the live weights (500 samples vs 500 "
                         "held-out faces) after 6.4k, 9.6k and 12.8k images; PSNR and reciprocity (200) at "
-                        "12.8k; the last column is the official-EMA model at 12.8k. "
+                        "12.8k; the last column is the EMA model's FD at 12.8k (official half-life 10k images "
+                        "unless `ema_rampup`). Conclusions and seed noise: `docs/recipe.md`. "
                         f"{recipe['model']}.\n\n" + recipe["table"] + "\n")
     sections.append(f"Precomputed directions in `directions/`: {', '.join(f'`{n}`' for n in names)}.\n\n"
                     f"## Evaluation (`python -m alae_hf.evaluation --model . --out report`)\n\n{report}")
