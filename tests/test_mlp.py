@@ -341,3 +341,43 @@ def test_bundled_digits_model_is_a_trained_mlp_alae():
     assert {r["name"].split(" ")[0] for r in report["rows"]} >= {"raw", "ALAE", "plain"}
     assert (BUNDLED / "report" / "samples.png").is_file() and (BUNDLED / "report" / "reconstructions.png").is_file()
 
+
+# ---- the app -----------------------------------------------------------------------------------
+def test_app_opens_an_mlp_folder_with_sample_encode_interpolate(mlp, tmp_path):
+    from PIL import Image
+
+    from alae_hf.app import mlp_ui
+    from alae_hf.app.state import InputError, Studio
+    from alae_hf.app.ui import build_app
+
+    mlp.save_pretrained(tmp_path / "mlp")
+    demo = build_app(tmp_path / "mlp")
+    assert demo.title == "MLP ALAE"  # the one-style app: no mixing or layer-edit tabs
+    loaded = Studio(tmp_path / "mlp", "cpu").get(None)
+    assert type(loaded.model) is MLPALAE
+    images = mlp_ui.sample(loaded, 7, 3, 1.0)
+    with torch.no_grad():
+        expected = mlp.sample(1, seed=8, truncation_psi=1.0)
+    assert len(images) == 3 and images[0].size == (mlp_ui.DISPLAY, mlp_ui.DISPLAY)
+    from alae_hf.imaging import tensor_to_pil
+
+    assert np.array_equal(np.asarray(images[1]), np.asarray(mlp_ui._big(tensor_to_pil(expected))[0]))  # seed 7 + 1
+    Image.fromarray((np.random.default_rng(0).random((40, 30)) * 255).astype("uint8")).save(tmp_path / "in.png")
+    pairs = mlp_ui.reconstruct(loaded, [{"path": str(tmp_path / "in.png"), "orig_name": "in.png"}])
+    assert [caption for _, caption in pairs] == ["in.png", "in.png: reconstruction"]
+    strip = mlp_ui.interpolate(loaded, 0, 5, 4, 1.0)
+    assert strip.width > 4 * mlp_ui.DISPLAY and strip.height > mlp_ui.DISPLAY
+    with pytest.raises(InputError, match=r"Steps must be a whole number in \[2, 16\]"):
+        mlp_ui.interpolate(loaded, 0, 5, 1, 1.0)
+
+
+def test_style_app_refuses_an_mlp_model_in_one_line(mlp, tiny_model, tmp_path):
+    from alae_hf.app.actions import Actions
+    from alae_hf.app.state import InputError, Studio, new_session
+
+    mlp.save_pretrained(tmp_path / "mlp")
+    tiny_model.save_pretrained(tmp_path / "style")
+    studio = Studio(tmp_path / "style", "cpu")
+    act = Actions(studio)
+    with pytest.raises(InputError, match=r"is an MLP ALAE .*python app.py --model .*Still using style"):
+        act.load_model(new_session(studio.default_key), str(tmp_path / "mlp"))

@@ -372,11 +372,15 @@ class Actions:
         session keeps its current model and the InputError says so."""
         source = str(source or "").strip() or self.studio.default_key
         try:
-            return self.studio.load(source, progress)
+            loaded = self.studio.load(source, progress)
         except (OSError, ValueError) as err:
             current = self.model(session).name
             message = str(err).strip().splitlines()[0][:400]
             raise InputError(f"Could not load {source!r}: {message}. Still using {current}.") from err
+        if loaded.model.num_styles == 1:  # an MLP ALAE has no styles for this app's tabs
+            raise InputError(f"{source!r} is an MLP ALAE (one w, no styles to mix or edit): open it in its own app, "
+                             f"python app.py --model {source}. Still using {self.model(session).name}.")
+        return loaded
 
 
 def _stored_result(session: dict | None, key: str, model_key: Any, index: Any, missing: str) -> tuple[dict, int]:

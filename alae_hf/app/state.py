@@ -35,6 +35,7 @@ from PIL import Image
 from ..config import SEED_MAX, TRUNCATION_PSI_RANGE
 from ..editing.directions import Directions, ganspace, layer_range, list_directions, sefa
 from ..imaging import ImageError, to_model_tensor
+from ..loading import load as load_model
 from ..model import StyleALAE
 from .sliders import SliderSet, slider_set
 from .sources import HUB_ID, bundled_models, display_name, download, resolve_folder
@@ -302,7 +303,7 @@ class Studio:
         folder = self.locate(key, trusted)
         report(0.5, "loading weights")
         try:
-            model = StyleALAE.from_pretrained(folder).to(self.device).eval()
+            model = load_model(folder).to(self.device).eval()  # StyleALAE or MLPALAE, as its config says
         except (OSError, ValueError) as err:
             if str(folder) == key:
                 raise

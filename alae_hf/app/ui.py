@@ -30,6 +30,7 @@ import torch
 from ..editing.directions import describe_styles
 from .actions import MAX_REFINE_STEPS, Actions, mix_choices
 from .cards import card_body, model_markdown
+from .mlp_ui import build_mlp_app
 from .components import files_input, named_sliders, user_errors
 from .sliders import SliderSet
 from .state import (ALPHA_MAX, GANSPACE_SAMPLES, MAX_IMAGES, MAX_K, NOISE_CHOICES, PSI_RANGE, SEED_MAX, STEPS_RANGE,
@@ -153,6 +154,8 @@ def build_app(model_path: str | os.PathLike | None = None, *, device: str | torc
     h = Handlers(ctx)
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     loaded = ctx.get(ctx.default_key)
+    if loaded.model.num_styles == 1:  # an MLP ALAE: nothing to mix or edit per layer (alae_hf.app.mlp_ui)
+        return build_mlp_app(loaded, gpu)
     arch = loaded.model.arch
     with gr.Blocks(title="StyleALAE editor", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
         session = gr.State(new_session(ctx.default_key))
