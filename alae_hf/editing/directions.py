@@ -1,4 +1,4 @@
-"""Latent directions for StyleALAE: style-layer selection, the `Directions` type, SeFa, GANSpace.
+"""Latent directions for StyleALAE and MLPALAE: style-layer selection, the `Directions` type, SeFa, GANSpace.
 
 - Style k of w+ modulates `generator.decode_block[k // 2]` (`style_1` for even k, else
   `style_2`) at 4·2^(k//2) px (official ALAE `net.py`); `style_affine` is the one place that
@@ -10,6 +10,9 @@
 - GANSpace: Härkönen et al., "GANSpace: Discovering Interpretable GAN Controls", NeurIPS 2020
   (harskish/ganspace, W space): PCA of mapped w, here exact (batched float64 covariance + eigh)
   instead of IncrementalPCA, with σ measured on fresh samples (editing.md §2).
+- MLPALAE (one w, `num_styles` 1): the only layer spec is "all" (= 0); GANSpace is the same PCA
+  of mapped w; SeFa factorises G's first linear layer w -> hidden (`generator.fc_1`), as genforce
+  does for PGGAN's first layer.
 
 Sign convention (all methods): each vector's largest-magnitude coordinate is positive (the
 first one on exact ties). Eigenvector signs are otherwise arbitrary: "+" would mean nothing.
@@ -37,6 +40,7 @@ from ..config import ALAEConfig
 
 if TYPE_CHECKING:
     from ..layers import EqualLinear
+    from ..mlp import MLPALAE
     from ..model import StyleALAE
 
 LayerSpec = Union[str, int, range, Sequence[int]]
@@ -50,17 +54,20 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 # ---- style indices -------------------------------------------------------------------------
-def _num_styles(model: "StyleALAE | ALAEConfig | int") -> int:
-    arch = model if isinstance(model, (ALAEConfig, int)) else getattr(model, "arch", None)
-    n = arch.num_styles if isinstance(arch, ALAEConfig) else arch
-    if not isinstance(n, int) or isinstance(n, bool) or n < 2 or n % 2:
-        raise TypeError(f"expected a StyleALAE, an ALAEConfig or an even number of styles, got {model!r}")
+def _num_styles(model: "StyleALAE | MLPALAE | ALAEConfig | int") -> int:
+    arch = model if isinstance(model, int) else getattr(model, "arch", model)
+    n = arch if isinstance(arch, int) else getattr(arch, "num_styles", None)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1 or (n > 1 and n % 2):
+        raise TypeError(f"expected a StyleALAE, an MLPALAE, their config, or 1 or an even number of styles, "
+                        f"got {model!r}")
     return n
 
 
 def _named(num_styles: int, name: str) -> list[int]:
     if name == "all":
         return list(range(num_styles))
+    if num_styles == 1:
+        return []
     low, high = NAMED_RANGES[name]
     res = [4 * 2 ** (k // 2) for k in range(num_styles)]
     return [k for k in range(num_styles) if low <= res[k] and (high is None or res[k] <= high)]
@@ -69,6 +76,8 @@ def _named(num_styles: int, name: str) -> list[int]:
 def describe_styles(model: "StyleALAE | ALAEConfig | int") -> str:
     """One line naming a model's style indices, e.g. '16 px, 6 styles 0-5: coarse 0-3, middle 4-5, fine none'."""
     n = _num_styles(model)
+    if n == 1:
+        return "one w for the whole generator (style 0): the only layer spec is 'all' (or 0)"
     parts = [f"{name} {i[0]}-{i[-1]}" if i else f"{name} none" for name, i in ((k, _named(n, k)) for k in NAMED_RANGES)]
     return f"{2 ** (n // 2 + 1)} px, {n} styles 0-{n - 1}: " + ", ".join(parts)
 
@@ -117,9 +126,12 @@ def layer_range(model: "StyleALAE | ALAEConfig | int", spec: LayerSpec) -> list[
     return sorted({int(i) for i in indices})
 
 
-def style_affine(model: "StyleALAE", style_index: int) -> "EqualLinear":
-    """The affine that turns style `style_index` of w+ into AdaIN scales and biases."""
+def style_affine(model: "StyleALAE | MLPALAE", style_index: int) -> "EqualLinear":
+    """The affine that turns style `style_index` of w+ into AdaIN scales and biases; for an
+    MLPALAE (style 0 only), G's first linear layer w -> hidden."""
     layer_range(model, style_index)
+    if model.num_styles == 1:
+        return model.generator.fc_1
     block = model.generator.decode_block[style_index // 2]
     return block.style_1 if style_index % 2 == 0 else block.style_2
 
@@ -242,7 +254,8 @@ class Directions:
         if model is None and config.is_file():
             arch = json.loads(config.read_text(encoding="utf-8"))
             if "latent_size" in arch and "resolution" in arch:
-                styles = 2 * (int(np.log2(arch["resolution"])) - 1)
+                mlp = arch.get("_class_name") == "MLPALAE"
+                styles = 1 if mlp else 2 * (int(np.log2(arch["resolution"])) - 1)
                 out.check_compatible(arch["latent_size"], styles, f"the model in {folder}")
         return out
 
@@ -347,7 +360,7 @@ def sefa_basis(model: "StyleALAE", layers: LayerSpec = "all") -> tuple[torch.Ten
     """The data-free SeFa eigenbasis: (vectors [Z, Z] as rows, eigenvalues [Z] descending), float64.
 
     Stacks the `effective_weight()` rows (C scale rows, then C bias rows) of the chosen styles'
-    affines, scales each row to unit L2 norm (genforce), and eigendecomposes AᵀA.
+    affines (an MLPALAE: the rows of G's first linear layer, `generator.fc_1`), scales each row to unit L2 norm (genforce), and eigendecomposes AᵀA.
     """
     indices = layer_range(model, layers)
     with torch.no_grad():
@@ -362,7 +375,8 @@ def sefa(model: "StyleALAE", layers: LayerSpec = "all", num_directions: int | No
     """SeFa directions (Shen & Zhou 2021) for the chosen styles, with σ from mapped samples.
 
     Args:
-        model: the model whose generator's style affines are factorised (weights only, no data).
+        model: the model whose generator's style affines (an MLPALAE: G's first linear layer)
+            are factorised (weights only, no data).
         layers: styles to factorise; the directions are applied to the same styles by default.
         num_directions: keep the top K (default: all Z).
         n_sigma_samples: mapped samples used to measure σ per direction.
