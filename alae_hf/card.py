@@ -1,4 +1,4 @@
-"""Model cards (README.md with Hub YAML metadata) for StyleALAE folders.
+"""Model cards (README.md with Hub YAML metadata) for alae_hf model folders.
 
 Written by us rather than by diffusers, whose generated card would label the repo
 `library_name: diffusers` (shared/reference/ecosystem.md §1a, §5). The metadata block is
@@ -7,44 +7,43 @@ Written by us rather than by diffusers, whose generated card would label the rep
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from huggingface_hub import ModelCard, ModelCardData
 
 from .config import ALAEConfig
 
 TAGS = ("alae", "stylealae", "stylegan", "gan", "autoencoder", "image-to-image", "latent-editing")
+PAPER = "Pidhorskyi et al., *Adversarial Latent Autoencoders*, CVPR 2020"
+
+
+def render_card(arch: Any, title: str, intro: str, usage: str, tags: Sequence[str], datasets: Sequence[str] = (),
+                license: str = "cc-by-nc-4.0", extra_sections: str = "", base_model: str | None = None) -> str:
+    """A card of any model class: metadata, title, `intro`, a Python `usage` block, the config
+    table (`arch.to_dict()`), then `extra_sections` (training notes, figures, reports)."""
+    data = ModelCardData(library_name="alae_hf", license=license, pipeline_tag="unconditional-image-generation",
+                         tags=list(tags), datasets=list(datasets) or None, base_model=base_model)
+    rows = "\n".join(f"| `{k}` | {v} |" for k, v in arch.to_dict().items())
+    body = (f"\n# {title}\n\n{intro}\n\n## Use\n\n```python\n{usage.strip()}\n```\n\n"
+            f"## Config\n\n| field | value |\n| --- | --- |\n{rows}\n{extra_sections}\n")
+    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
 
 
 def model_card(arch: ALAEConfig, title: str = "StyleALAE", description: str = "", datasets: tuple[str, ...] = (),
                license: str = "cc-by-nc-4.0", extra_sections: str = "", base_model: str | None = None) -> str:
-    """A model card: YAML front matter, what the model is, how to load and edit it, its config."""
-    data = ModelCardData(library_name="alae_hf", license=license, pipeline_tag="unconditional-image-generation",
-                         tags=list(TAGS), datasets=list(datasets) or None, base_model=base_model)
-    config_rows = "\n".join(f"| `{k}` | {v} |" for k, v in arch.to_dict().items())
-    body = f"""
-# {title}
-
-{description or "A StyleALAE model (Pidhorskyi et al., *Adversarial Latent Autoencoders*, CVPR 2020)."}
+    """A StyleALAE card: what the model is, how to load and edit it, its config."""
+    intro = f"""{description or f"A StyleALAE model ({PAPER})."}
 
 It holds F (mapping z -> w), G (style-based generator), E (encoder, image -> w), D (latent
 discriminator) and `w_avg`, the running mean of w used for truncation.
 Resolution {arch.resolution}x{arch.resolution}, {arch.channels} channel(s), latent size {arch.latent_size},
-{arch.num_styles} styles.
-
-## Use
-
-```python
+{arch.num_styles} styles."""
+    usage = """
 from alae_hf import StyleALAE
 model = StyleALAE.from_pretrained("path/or/repo-id")
 images = model.sample(4, seed=0, truncation_psi=0.7)      # [4, C, H, W] in [-1, 1]
 w = model.encode(images)                                   # images -> w
 reconstruction = model.synthesize(w)                       # w -> images
-```
-
-## Config
-
-| field | value |
-| --- | --- |
-{config_rows}
-{extra_sections}
 """
-    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
+    return render_card(arch, title, intro, usage, TAGS, datasets, license, extra_sections, base_model)

@@ -22,8 +22,21 @@ TRUNCATION_PSI_RANGE = (-1.0, 2.0)   # ψ: 1 is the identity, 0 the mean style; 
 SEED_MAX = 2**32 - 1                 # numpy.random.RandomState seeds (the model's seed convention)
 
 
+class ConfigFields:
+    """What every config dataclass offers: `to_dict` (JSON primitives) and a checked `replace`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **overrides: Any) -> Any:
+        unknown = set(overrides) - {f.name for f in fields(self)}
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
+        return replace(self, **overrides)
+
+
 @dataclass(frozen=True)
-class ALAEConfig:
+class ALAEConfig(ConfigFields):
     """Architecture of a StyleALAE model (all values are JSON primitives).
 
     Args:
@@ -51,20 +64,9 @@ class ALAEConfig:
     style_mixing_prob: float = 0.9
 
     def __post_init__(self) -> None:
-        check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
-        if self.resolution & (self.resolution - 1):
-            raise ValueError(
-                f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], "
-                f"got {self.resolution}"
-            )
+        check_common_fields(self)
         check_int("start_channels", self.start_channels, 1, 4096)
         check_int("max_channels", self.max_channels, 1, 4096)
-        check_int("latent_size", self.latent_size, 1, 8192)
-        check_int("mapping_layers", self.mapping_layers, 1, 32)
-        if self.channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
-        check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
-        check_float("truncation_psi", self.truncation_psi, *TRUNCATION_PSI_RANGE)
         check_int("truncation_cutoff", self.truncation_cutoff, 0, 1024)
         check_float("style_mixing_prob", self.style_mixing_prob, 0.0, 1.0)
 
@@ -101,14 +103,20 @@ class ALAEConfig:
         """Resolution of the block that style k modulates (two styles per block)."""
         return self.lod_resolution(style_index // 2)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-    def replace(self, **overrides: Any) -> "ALAEConfig":
-        unknown = set(overrides) - {f.name for f in fields(self)}
-        if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
-        return replace(self, **overrides)
+
+def check_common_fields(config: Any) -> None:
+    """The fields every ALAE config has (StyleALAE's and the MLP ALAE's), checked alike."""
+    check_int("resolution", config.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+    if config.resolution & (config.resolution - 1):
+        raise ValueError(f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], "
+                         f"got {config.resolution}")
+    check_int("latent_size", config.latent_size, 1, 8192)
+    check_int("mapping_layers", config.mapping_layers, 1, 32)
+    if config.channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {config.channels!r}")
+    check_float("w_avg_beta", config.w_avg_beta, 0.0, 1.0)
+    check_float("truncation_psi", config.truncation_psi, *TRUNCATION_PSI_RANGE)
 
 
 def check_int(name: str, value: Any, low: int, high: int) -> None:

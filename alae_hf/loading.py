@@ -11,13 +11,18 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from collections.abc import Sequence
 from importlib import import_module
 from typing import Any
+
+import numpy as np
+import torch
 
 from diffusers.configuration_utils import ConfigMixin
 from diffusers.models.modeling_utils import ModelMixin
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
+from .config import SEED_MAX
 from .hub import config_problem, offline, push_folder, weights_problems
 
 # config.json `_class_name` -> module (relative to alae_hf) holding that class.
@@ -46,10 +51,53 @@ def copy_folder_extras(source: str | os.PathLike | None, target: str | os.PathLi
 
 class HubModel(ModelMixin, ConfigMixin):
     """Base of the ALAE model classes: strict `from_pretrained`, `save_pretrained` with a
-    model card, `push_to_hub`. A subclass returns its card text from `_model_card`."""
+    model card, `push_to_hub`, and the latent conventions every ALAE shares (seeded z, the
+    running mean `w_avg`). A subclass has `arch` (with `latent_size`, `w_avg_beta`) and a
+    `w_avg` buffer, and returns its card text from `_model_card`."""
 
     def _model_card(self) -> str:
         raise NotImplementedError
+
+    @property
+    def num_styles(self) -> int:
+        """Styles in w+ (2 per StyleALAE block; 1 for the MLP ALAE)."""
+        return self.arch.num_styles
+
+    def _lod(self, lod: int | None) -> int:
+        """A level of detail checked against the config (None: full resolution)."""
+        if lod is None:
+            return self.arch.max_lod
+        if not 0 <= lod <= self.arch.max_lod:
+            raise ValueError(f"lod must be in [0, {self.arch.max_lod}], got {lod}")
+        return lod
+
+    def _set_networks(self, arch: Any, mapping: torch.nn.Module, generator: torch.nn.Module,
+                      encoder: torch.nn.Module, discriminator: torch.nn.Module) -> None:
+        """The four ALAE networks under their state-dict names (public API: `mapping.*`,
+        `generator.*`, `encoder.*`, `discriminator.*`, `w_avg`), and `w_avg` [num_styles, Z]."""
+        self.arch = arch
+        self.mapping, self.generator, self.encoder, self.discriminator = mapping, generator, encoder, discriminator
+        self.register_buffer("w_avg", torch.zeros(arch.num_styles, arch.latent_size))
+
+    @torch.no_grad()
+    def update_w_avg(self, w: torch.Tensor) -> None:
+        """EMA of the batch mean of w with decay `w_avg_beta` (training only; official
+        `DLatent` update, applied to every row)."""
+        target = w.detach().reshape(-1, self.arch.latent_size).mean(0).to(self.w_avg.dtype)
+        self.w_avg.copy_(torch.lerp(target.expand_as(self.w_avg), self.w_avg, self.arch.w_avg_beta))
+
+    def seed_latents(self, n: int, seed: int | Sequence[int]) -> torch.Tensor:
+        """z [n, Z] from `numpy.random.RandomState(seed)` (the seed convention of NVlabs and the
+        official ALAE figure scripts), on the model's device and dtype. A list of seeds gives
+        one row per seed (each the first row of its own seed), as NVlabs `generate.py --seeds`."""
+        if isinstance(seed, Sequence):
+            if len(seed) != n:
+                raise ValueError(f"got {len(seed)} seeds for {n} latents")
+            return torch.cat([self.seed_latents(1, s) for s in seed]) if n else self.seed_latents(0, 0)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+            raise ValueError(f"seed must be an integer in [0, {SEED_MAX}], got {seed!r}")
+        z = np.random.RandomState(seed).randn(n, self.arch.latent_size)
+        return torch.from_numpy(z).to(self.device, self.dtype)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> "HubModel":

@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 from diffusers.configuration_utils import register_to_config
-from huggingface_hub import ModelCard, ModelCardData
 
-from .config import SEED_MAX
+from .card import PAPER, render_card
 from .loading import HubModel
 from .mlp_networks import FCDiscriminator, FCEncoder, FCGenerator, Mapping, MLPConfig, mlp_preset
 
@@ -41,12 +40,7 @@ class MLPALAE(HubModel):
         super().__init__()
         arch = MLPConfig(resolution, fc_resolution, hidden_size, latent_size, mapping_layers, channels,
                          float(w_avg_beta), float(truncation_psi), resize_mode)
-        self.arch = arch
-        self.mapping = Mapping(arch)
-        self.generator = FCGenerator(arch)
-        self.encoder = FCEncoder(arch)
-        self.discriminator = FCDiscriminator(arch)
-        self.register_buffer("w_avg", torch.zeros(arch.num_styles, arch.latent_size))
+        self._set_networks(arch, Mapping(arch), FCGenerator(arch), FCEncoder(arch), FCDiscriminator(arch))
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> "MLPALAE":
@@ -54,10 +48,6 @@ class MLPALAE(HubModel):
         return cls(**mlp_preset(name, **overrides).to_dict())
 
     # ---- shapes ---------------------------------------------------------------------------
-    @property
-    def num_styles(self) -> int:
-        return self.arch.num_styles
-
     def to_w(self, w: torch.Tensor) -> torch.Tensor:
         """w [N, Z] (or [N, 1, Z], StyleALAE's w+ with one style) -> w [N, Z]."""
         z = self.arch.latent_size
@@ -70,13 +60,6 @@ class MLPALAE(HubModel):
     def to_w_plus(self, w: torch.Tensor) -> torch.Tensor:
         """w [N, Z] -> [N, 1, Z]: the one style of G, in StyleALAE's w+ layout."""
         return self.to_w(w)[:, None]
-
-    def _lod(self, lod: int | None) -> int:
-        if lod is None:
-            return self.arch.max_lod
-        if not 0 <= lod <= self.arch.max_lod:
-            raise ValueError(f"lod must be in [0, {self.arch.max_lod}], got {lod}")
-        return lod
 
     def _input_lod(self, x: torch.Tensor) -> int | None:
         """The lod of a power-of-two input side, None for another size (e.g. MNIST's 28)."""
@@ -145,24 +128,6 @@ class MLPALAE(HubModel):
         return []
 
     @torch.no_grad()
-    def update_w_avg(self, w: torch.Tensor) -> None:
-        """EMA of the batch mean of w with decay `w_avg_beta` (training only)."""
-        target = w.detach().reshape(-1, self.arch.latent_size).mean(0).to(self.w_avg.dtype)
-        self.w_avg.copy_(torch.lerp(target.expand_as(self.w_avg), self.w_avg, self.arch.w_avg_beta))
-
-    def seed_latents(self, n: int, seed: int | Sequence[int]) -> torch.Tensor:
-        """z [n, Z] from `numpy.random.RandomState(seed)` (StyleALAE's seed convention); a list
-        of seeds gives one row per seed."""
-        if isinstance(seed, Sequence):
-            if len(seed) != n:
-                raise ValueError(f"got {len(seed)} seeds for {n} latents")
-            return torch.cat([self.seed_latents(1, s) for s in seed]) if n else self.seed_latents(0, 0)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
-            raise ValueError(f"seed must be an integer in [0, {SEED_MAX}], got {seed!r}")
-        z = np.random.RandomState(seed).randn(n, self.arch.latent_size)
-        return torch.from_numpy(z).to(self.device, self.dtype)
-
-    @torch.no_grad()
     def sample(self, n: int | None = None, seed: int | Sequence[int] = 0, truncation_psi: float | None = None,
                truncation_cutoff: int | None = None, noise: Any = "seed") -> torch.Tensor:
         """Generate images [n, C, R, R] in [-1, 1] from a seed (or one image per seed in a list).
@@ -183,33 +148,18 @@ class MLPALAE(HubModel):
 def mlp_model_card(arch: MLPConfig, title: str = "MLP ALAE", description: str = "", datasets: tuple[str, ...] = (),
                    license: str = "cc-by-nc-4.0", extra_sections: str = "") -> str:
     """A model card for an MLP ALAE folder: Hub metadata, what it is, how to use it, its config."""
-    data = ModelCardData(library_name="alae_hf", license=license, pipeline_tag="unconditional-image-generation",
-                         tags=["alae", "mlp-alae", "gan", "autoencoder", "mnist"], datasets=list(datasets) or None)
-    rows = "\n".join(f"| `{k}` | {v} |" for k, v in arch.to_dict().items())
-    body = f"""
-# {title}
+    side, width = arch.fc_resolution, arch.hidden_size
+    intro = f"""{description or f"The fully-connected ALAE of the paper's MNIST experiment ({PAPER}; official `configs/mnist_fc.yaml`)."}
 
-{description or "The fully-connected ALAE of the paper's MNIST experiment (Pidhorskyi et al., *Adversarial Latent Autoencoders*, CVPR 2020; official `configs/mnist_fc.yaml`)."}
-
-F (z -> w, {arch.mapping_layers} layers), G (w -> {arch.hidden_size} -> {arch.hidden_size} -> {arch.fc_resolution}x{arch.fc_resolution},
-resized to {arch.resolution}x{arch.resolution}), E (image resized to {arch.fc_resolution}x{arch.fc_resolution} -> {arch.hidden_size} -> {arch.hidden_size} -> w), D (3 affine layers on w),
-latent size {arch.latent_size}, {arch.channels} channel(s). One w per image: no styles, no noise.
-
-## Use
-
-```python
+F (z -> w, {arch.mapping_layers} layers), G (w -> {width} -> {width} -> {side}x{side},
+resized to {arch.resolution}x{arch.resolution}), E (image resized to {side}x{side} -> {width} -> {width} -> w), D (3 affine layers on w),
+latent size {arch.latent_size}, {arch.channels} channel(s). One w per image: no styles, no noise."""
+    usage = f"""
 import alae_hf
 model = alae_hf.load("path/or/repo-id")        # an MLPALAE (alae_hf.MLPALAE.from_pretrained also works)
 images = model.sample(16, seed=0)               # [16, C, {arch.resolution}, {arch.resolution}] in [-1, 1]
 w = model.encode(images)                        # images -> w [16, {arch.latent_size}]
 reconstruction = model.synthesize(w)            # w -> images
-```
-
-## Config
-
-| field | value |
-| --- | --- |
-{rows}
-{extra_sections}
 """
-    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
+    return render_card(arch, title, intro, usage, ("alae", "mlp-alae", "gan", "autoencoder", "mnist"), datasets,
+                       license, extra_sections)

@@ -27,14 +27,14 @@ default resolution 32 (`LAYER_COUNT` 4) around a 28x28 fully-connected core.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import MAX_RESOLUTION, MIN_RESOLUTION, check_float, check_int
+from .config import ConfigFields, check_common_fields, check_int
 from .layers import EqualLinear, leaky_relu
 from .networks import MAPPING_LRMUL, Mapping
 
@@ -43,7 +43,7 @@ RESIZE_MODES = ("nearest-exact", "nearest")
 
 
 @dataclass(frozen=True)
-class MLPConfig:
+class MLPConfig(ConfigFields):
     """Architecture of an MLP ALAE (all values are JSON primitives).
 
     Args:
@@ -71,19 +71,9 @@ class MLPConfig:
     resize_mode: str = "nearest-exact"
 
     def __post_init__(self) -> None:
-        check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
-        if self.resolution & (self.resolution - 1):
-            raise ValueError(
-                f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], got {self.resolution}"
-            )
+        check_common_fields(self)
         check_int("fc_resolution", self.fc_resolution, 4, 256)
         check_int("hidden_size", self.hidden_size, 1, 16384)
-        check_int("latent_size", self.latent_size, 1, 8192)
-        check_int("mapping_layers", self.mapping_layers, 1, 32)
-        if self.channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
-        check_float("w_avg_beta", self.w_avg_beta, 0.0, 1.0)
-        check_float("truncation_psi", self.truncation_psi, -1.0, 2.0)
         if self.resize_mode not in RESIZE_MODES:
             raise ValueError(f"resize_mode must be one of {RESIZE_MODES}, got {self.resize_mode!r}")
 
@@ -119,14 +109,6 @@ class MLPConfig:
     def fc_pixels(self) -> int:
         return self.channels * self.fc_resolution**2
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def replace(self, **overrides: Any) -> "MLPConfig":
-        unknown = set(overrides) - {f.name for f in fields(self)}
-        if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
-        return replace(self, **overrides)
 
 
 MLP_PRESETS: dict[str, MLPConfig] = {"mnist-fc": MLPConfig()}

@@ -16,7 +16,7 @@ import torch
 from diffusers.configuration_utils import register_to_config
 
 from .card import model_card
-from .config import SEED_MAX, ALAEConfig, preset
+from .config import ALAEConfig, preset
 from .loading import HubModel
 from .networks import Encoder, Generator, LatentDiscriminator, Mapping
 
@@ -50,12 +50,7 @@ class StyleALAE(HubModel):
         super().__init__()
         arch = ALAEConfig(resolution, start_channels, max_channels, latent_size, mapping_layers, channels,
                           float(w_avg_beta), float(truncation_psi), truncation_cutoff, float(style_mixing_prob))
-        self.arch = arch
-        self.mapping = Mapping(arch)
-        self.generator = Generator(arch)
-        self.encoder = Encoder(arch)
-        self.discriminator = LatentDiscriminator(arch)
-        self.register_buffer("w_avg", torch.zeros(arch.num_styles, arch.latent_size))
+        self._set_networks(arch, Mapping(arch), Generator(arch), Encoder(arch), LatentDiscriminator(arch))
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> "StyleALAE":
@@ -64,17 +59,6 @@ class StyleALAE(HubModel):
         return cls(**preset(name, **overrides).to_dict())
 
     # ---- shapes ---------------------------------------------------------------------------
-    @property
-    def num_styles(self) -> int:
-        return self.arch.num_styles
-
-    def _lod(self, lod: int | None) -> int:
-        if lod is None:
-            return self.arch.max_lod
-        if not 0 <= lod <= self.arch.max_lod:
-            raise ValueError(f"lod must be in [0, {self.arch.max_lod}], got {lod}")
-        return lod
-
     def to_w_plus(self, w: torch.Tensor) -> torch.Tensor:
         """w [N, Z] -> w+ [N, 2L, Z] (the same style on every layer); w+ passes through."""
         z = self.arch.latent_size
@@ -187,26 +171,6 @@ class StyleALAE(HubModel):
         layer = torch.arange(self.num_styles, device=styles.device)[:, None]
         coef = torch.where(layer < cutoff, psi, 1.0).to(styles.dtype)
         return torch.lerp(self.w_avg.to(styles.dtype), styles, coef)
-
-    @torch.no_grad()
-    def update_w_avg(self, w: torch.Tensor) -> None:
-        """EMA of the batch mean of w with decay `w_avg_beta` (training only; official
-        `DLatent` update, applied to every row)."""
-        target = w.detach().reshape(-1, self.arch.latent_size).mean(0).to(self.w_avg.dtype)
-        self.w_avg.copy_(torch.lerp(target.expand_as(self.w_avg), self.w_avg, self.arch.w_avg_beta))
-
-    def seed_latents(self, n: int, seed: int | Sequence[int]) -> torch.Tensor:
-        """z [n, Z] from `numpy.random.RandomState(seed)` (the seed convention of NVlabs and the
-        official ALAE figure scripts), on the model's device and dtype. A list of seeds gives
-        one row per seed (each the first row of its own seed), as NVlabs `generate.py --seeds`."""
-        if isinstance(seed, Sequence):
-            if len(seed) != n:
-                raise ValueError(f"got {len(seed)} seeds for {n} latents")
-            return torch.cat([self.seed_latents(1, s) for s in seed]) if n else self.seed_latents(0, 0)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
-            raise ValueError(f"seed must be an integer in [0, {SEED_MAX}], got {seed!r}")
-        z = np.random.RandomState(seed).randn(n, self.arch.latent_size)
-        return torch.from_numpy(z).to(self.device, self.dtype)
 
     @torch.no_grad()
     def sample(self, n: int | None = None, seed: int | Sequence[int] = 0, truncation_psi: float | None = None,

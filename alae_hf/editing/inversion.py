@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import torch
-import torch.nn.functional as F
 
 if TYPE_CHECKING:
     from ..model import NoiseSpec, StyleALAE
