@@ -9,6 +9,8 @@ import os
 import re
 from pathlib import Path
 
+from ..hub import offline
+
 BUNDLED = Path(__file__).resolve().parents[2] / "checkpoints"   # models shipped with a checkout / the Space
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -46,8 +48,7 @@ def download(source: str) -> Path:
         return Path(snapshot_download(source, allow_patterns=["config.json", "*.safetensors", "README.md",
                                                               "directions/*"]))
     except Exception as err:  # noqa: BLE001 - hub errors come in many classes; the message is what matters
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-        hint = " (offline: HF_HUB_OFFLINE is set and the repo is not cached)" if offline else ""
+        hint = " (offline: HF_HUB_OFFLINE is set and the repo is not cached)" if offline() else ""
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise OSError(f"{source!r} is not a local folder, and could not download it from the Hub{hint}: "
                       f"{first}") from err

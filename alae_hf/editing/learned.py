@@ -92,8 +92,7 @@ class _Pairs:
     def __init__(self, model: "StyleALAE", layers: list[int], w_scale: float, image_size: int,
                  shift_range: tuple[float, float]) -> None:
         self.model, self.w_scale, self.shift_range = model, w_scale, shift_range
-        const = model.generator.const
-        self.mask = torch.zeros(model.num_styles, 1, device=const.device, dtype=const.dtype)
+        self.mask = torch.zeros(model.num_styles, 1, device=model.device, dtype=model.dtype)
         self.mask[layers] = 1.0
         self.size = min(image_size, model.arch.resolution)
 
@@ -138,8 +137,7 @@ def _init_networks(model: "StyleALAE", num_directions: int, parametrization: str
         torch.manual_seed(seed)
         deformer = DirectionMatrix(model.arch.latent_size, num_directions, parametrization)
         r = Reconstructor(model.arch.channels, num_directions, size)
-    device = model.generator.const.device
-    return deformer.to(device), r.to(device)
+    return deformer.to(model.device), r.to(model.device)
 
 
 def train_voynov(model: "StyleALAE", num_directions: int = 32, steps: int = 10_000, batch_size: int = 32,

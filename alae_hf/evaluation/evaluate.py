@@ -207,7 +207,7 @@ def _traversals(model: "StyleALAE", sets: dict, best: dict, seed: int, out: Path
 
 
 def _ppl(model: "StyleALAE", net, sz: EvalSizes, progress: bool) -> dict:
-    distance = lpips_distance(model.generator.const.device)
+    distance = lpips_distance(model.device)
     return {f"{space}_{sampling}": path_length(model, net, sz.num_ppl, space, sampling, seed=sz.seed,
                                                batch_size=sz.batch_size, progress=progress, distance=distance)
             for space in ("z", "w") for sampling in ("full", "end")}
@@ -218,7 +218,7 @@ def evaluate_synthetic(model: "StyleALAE", spec: str, sz: EvalSizes, out: Path, 
     """Every metric, on held-out faces of `spec` (see the module docstring)."""
     if model.arch.channels != 3:
         raise ValueError(f"synthetic faces are RGB; this model has {model.arch.channels} channel(s)")
-    net = load_attribute_net(attribute_net, device=model.generator.const.device)
+    net = load_attribute_net(attribute_net, device=model.device)
     m["attribute_net"] = load_attribute_metrics(attribute_net).get("heldout", {})
     with _timed(m, "generation_reconstruction_reciprocity"):
         gen, w_real, labels = _generation_and_reconstruction(model, net, spec, sz, out, m, progress)

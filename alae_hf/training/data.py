@@ -24,10 +24,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ..imaging import ImageError, fit_square, load_image
+from ..imaging import IMAGE_EXTENSIONS, ImageError, fit_square, load_image, uint8_to_model
 from ..layers import downscale2d, fade_in, upscale2d
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 _DECODE_ERRORS = (ImageError, OSError, ValueError, SyntaxError)
 
 
@@ -266,8 +265,8 @@ def make_loader(dataset: RobustImageDataset, batch_size: int, seed: int, start: 
 
 
 def to_model_range(batch: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """uint8 [0, 255] -> [-1, 1] (official x / 127.5 - 1)."""
-    return batch.to(dtype) / 127.5 - 1.0
+    """uint8 [0, 255] -> [-1, 1] (official x / 127.5 - 1; the one conversion, `alae_hf.imaging`)."""
+    return uint8_to_model(batch, dtype)
 
 
 def downsample_to(x: torch.Tensor, resolution: int) -> torch.Tensor:
