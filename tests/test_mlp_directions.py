@@ -101,3 +101,26 @@ def test_directions_round_trip_in_an_mlp_folder(model, tmp_path):
     styled.save(tmp_path, "styled")
     with pytest.raises(ValueError, match="only 1 styles"):
         Directions.load(tmp_path, "styled")
+
+
+def test_app_edit_tab_moves_w_along_directions(model, tmp_path):
+    from alae_hf.app import mlp_ui
+    from alae_hf.app.state import InputError, Studio
+    from alae_hf.imaging import make_grid
+
+    model.save_pretrained(tmp_path / "mlp")
+    shipped = sefa(model, num_directions=3, n_sigma_samples=200)
+    shipped.save(tmp_path / "mlp", "sefa_all")
+    loaded, cache = Studio(tmp_path / "mlp", "cpu").get(None), {}
+    assert mlp_ui.edit_sliders(loaded, "SeFa", cache).directions.num_directions == 3    # the shipped set
+    assert mlp_ui.edit_sliders(loaded, "GANSpace", cache).directions.method == "ganspace"  # computed
+    base = mlp_ui.sample(loaded, 4, 1, 0.8)[0]
+    zero = mlp_ui.edit(loaded, cache, 4, "GANSpace", 0.8, 0, 0, 0, 0, 0)
+    assert np.array_equal(np.asarray(zero), np.asarray(make_grid([base, base], columns=2)))  # strength 0: identity
+    moved = np.asarray(mlp_ui.edit(loaded, cache, 4, "SeFa", 0.8, 2.0, 0, 0))
+    left = np.asarray(make_grid([base, base], columns=2))
+    half = moved.shape[1] // 2
+    assert np.array_equal(moved[:, :half], left[:, :half]) and not np.array_equal(moved, left)
+    with pytest.raises(InputError, match="Method must be one of"):
+        mlp_ui.edit(loaded, cache, 4, "learned", 0.8, 0)
+    assert [u["visible"] for u in mlp_ui.slider_updates(loaded, "SeFa", cache)] == [True] * 3 + [False] * 2

@@ -1,9 +1,11 @@
-"""The app for an MLP ALAE (`alae_hf.MLPALAE`, the paper's MNIST model): Sample, Encode &
-reconstruct, Interpolate, Model.
+"""The app for an MLP ALAE (`alae_hf.MLPALAE`, the paper's MNIST model): Sample, Edit,
+Encode & reconstruct, Interpolate, Model.
 
 Style mixing and layer-range edits need StyleALAE's per-layer styles; an MLP ALAE has one w per
-image (`num_styles` 1), so those tabs are not offered and the first tab says why. `build_app`
-hands a one-style default model to `build_mlp_app`.
+image (`num_styles` 1), so those tabs are not offered and the first tab says why. The Edit tab
+moves the whole w along GANSpace (PCA of mapped w) or SeFa (G's first linear layer) directions
+(`alae_hf.editing.directions`): shipped in the folder's `directions/` if there, else computed
+once per app. `build_app` hands a one-style default model to `build_mlp_app`.
 """
 
 from __future__ import annotations
@@ -15,16 +17,22 @@ import gradio as gr
 import torch
 from PIL import Image
 
-from ..editing.edits import render
+from ..editing.directions import ganspace, sefa
+from ..editing.edits import apply_directions, render
 from ..imaging import make_grid, tensor_to_pil
 from .cards import card_body
 from .components import files_input, user_errors
-from .state import MAX_IMAGES, PSI_RANGE, SEED_MAX, LoadedModel, as_list, check_number, image_tensor, upload_path
+from .sliders import SliderSet, slider_set
+from .state import (ALPHA_MAX, GANSPACE_SAMPLES, MAX_IMAGES, METHODS, PSI_RANGE, SEED_MAX, LoadedModel, as_list,
+                    check_alphas, check_choice, check_number, image_tensor, pick_shipped, upload_path)
 
 DISPLAY = 96          # pixels per shown image (the model's 32 px, enlarged without smoothing)
 MAX_STEPS = 16        # interpolation frames
+EDIT_SLIDERS = 5      # direction sliders in the Edit tab
+EDIT_METHODS = ["GANSpace", "SeFa"]
 NOTE = ("An MLP ALAE (the paper's MNIST model) has a single latent w per image, not one style per layer: "
-        "style mixing and layer-range edits do not apply to it, so those tabs are not shown.")
+        "style mixing and layer-range edits do not apply to it, so those tabs are not shown; the Edit tab "
+        "moves the whole w.")
 
 
 def _big(images: list[Image.Image]) -> list[Image.Image]:
@@ -72,6 +80,42 @@ def interpolate(loaded: LoadedModel, seed_a: Any, seed_b: Any, steps: Any, psi: 
     return make_grid(_big(frames), columns=steps)
 
 
+def edit_sliders(loaded: LoadedModel, method_label: Any, cache: dict[str, SliderSet]) -> SliderSet:
+    """The Edit tab's sliders for a method label: shipped directions or computed once, kept in `cache`."""
+    label = check_choice("Method", method_label, EDIT_METHODS)
+    if label not in cache:
+        model, method = loaded.model, METHODS[label]
+        found = pick_shipped(loaded, method, [0])
+        if found is None and method == "sefa":
+            found = sefa(model)
+        elif found is None:
+            found = ganspace(model, n_samples=GANSPACE_SAMPLES, n_components=min(32, model.arch.latent_size))
+        cache[label] = slider_set(model, loaded.folder, found, label, EDIT_SLIDERS, ALPHA_MAX)
+    return cache[label]
+
+
+def slider_updates(loaded: LoadedModel, method_label: Any, cache: dict[str, SliderSet]) -> list[dict]:
+    """Labels and ranges of the Edit sliders for a method, values back to 0."""
+    found = edit_sliders(loaded, method_label, cache)
+    return [gr.update(label=found.labels[i], minimum=-found.limits[i], maximum=found.limits[i], value=0,
+                      visible=True) if i < len(found.order) else gr.update(visible=False, value=0)
+            for i in range(EDIT_SLIDERS)]
+
+
+def edit(loaded: LoadedModel, cache: dict[str, SliderSet], seed: Any, method_label: Any, psi: Any,
+         *values: Any) -> Image.Image:
+    """[the sample of `seed` | the same w moved by Σ α_k σ_k v_k] (α from the sliders, in σ)."""
+    seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
+    psi = check_number("Truncation ψ", psi, *PSI_RANGE)
+    found = edit_sliders(loaded, method_label, cache)
+    alphas = found.alphas(check_alphas(list(values)))
+    model = loaded.model
+    with torch.no_grad():
+        w = model.truncate(model.map(model.seed_latents(1, seed)), psi)
+        edited = apply_directions(w, found.directions, alphas)
+        return make_grid(_big(render(model, torch.cat([w, edited]))), columns=2)
+
+
 def _model_markdown(loaded: LoadedModel) -> str:
     rows = "\n".join(f"| `{k}` | {v} |" for k, v in loaded.model.arch.to_dict().items())
     return f"**{loaded.name}**: MLPALAE, one w per image\n\n| field | value |\n| --- | --- |\n{rows}"
@@ -82,7 +126,7 @@ def build_mlp_app(loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lam
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     model = loaded.model
     with gr.Blocks(title="MLP ALAE", analytics_enabled=False) as demo:
-        gr.Markdown(f"# MLP ALAE — {loaded.name}\nSample, encode & reconstruct and interpolate with the fully "
+        gr.Markdown(f"# MLP ALAE — {loaded.name}\nSample, edit, encode & reconstruct and interpolate with the fully "
                     "connected Adversarial Latent Autoencoder of the paper's MNIST experiment "
                     "([Pidhorskyi et al., CVPR 2020](https://arxiv.org/abs/2004.04467)).\n\n" + NOTE)
         with gr.Tabs(selected="sample"):
@@ -92,13 +136,14 @@ def build_mlp_app(loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lam
                     n = gr.Slider(1, MAX_IMAGES, 16, step=1, label="Number of images")
                     psi = gr.Slider(*PSI_RANGE, model.arch.truncation_psi, step=0.05, label="Truncation ψ",
                                     info="1 = off, 0 = the mean w")
-                go = gr.Button("Generate", variant="primary")
-                gallery = gr.Gallery(columns=8, label="Samples")
+                go = gr.Button("Generate", variant="primary", elem_id="mlp-sample-go")
+                gallery = gr.Gallery(columns=8, label="Samples", elem_id="mlp-sample-gallery")
                 go.click(run(lambda s, k, p: sample(loaded, s, k, p)), [seed, n, psi], gallery, api_name="mlp_sample")
+            _edit_tab(loaded, run)
             with gr.Tab("Encode & reconstruct", id="encode"):
-                files = files_input(label="Images (any size; shown as the model sees them)")
-                go = gr.Button("Encode & reconstruct", variant="primary")
-                pairs = gr.Gallery(columns=8, label="Input, reconstruction")
+                files = files_input(label="Images (any size; shown as the model sees them)", elem_id="mlp-encode-files")
+                go = gr.Button("Encode & reconstruct", variant="primary", elem_id="mlp-encode-go")
+                pairs = gr.Gallery(columns=8, label="Input, reconstruction", elem_id="mlp-encode-gallery")
                 go.click(run(lambda f: reconstruct(loaded, f)), [files], pairs, api_name="mlp_reconstruct")
             with gr.Tab("Interpolate", id="interpolate"):
                 with gr.Row():
@@ -106,11 +151,36 @@ def build_mlp_app(loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lam
                     seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=SEED_MAX)
                     steps = gr.Slider(2, MAX_STEPS, 8, step=1, label="Steps")
                     psi_i = gr.Slider(*PSI_RANGE, model.arch.truncation_psi, step=0.05, label="Truncation ψ")
-                go = gr.Button("Interpolate in W", variant="primary")
-                strip = gr.Image(label="w_A → w_B", type="pil")
+                go = gr.Button("Interpolate in W", variant="primary", elem_id="mlp-interpolate-go")
+                strip = gr.Image(label="w_A → w_B", type="pil", elem_id="mlp-interpolate-out")
                 go.click(run(lambda a, b, k, p: interpolate(loaded, a, b, k, p)), [seed_a, seed_b, steps, psi_i], strip,
                          api_name="mlp_interpolate")
             with gr.Tab("Model", id="model"):
                 gr.Markdown(_model_markdown(loaded))
                 gr.Markdown(card_body(loaded.card, loaded.folder))
     return demo
+
+
+def _edit_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
+    """Edit: one seed's w moved along GANSpace or SeFa directions (whole w: there are no layers)."""
+    cache: dict[str, SliderSet] = {}
+    first = edit_sliders(loaded, EDIT_METHODS[0], cache)   # computed at start: F is small (a few seconds at most)
+    with gr.Tab("Edit", id="edit"):
+        gr.Markdown("Move the whole w along GANSpace (PCA of mapped w) or SeFa (G's first layer) directions, "
+                    "in σ of mapped w. Left: the sample, right: the edit.")
+        with gr.Row():
+            seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX, elem_id="mlp-edit-seed")
+            method = gr.Radio(EDIT_METHODS, value=EDIT_METHODS[0], label="Directions", elem_id="mlp-edit-method")
+            psi = gr.Slider(*PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ")
+        shown = len(first.order)
+        sliders = [gr.Slider(-first.limits[min(i, shown - 1)], first.limits[min(i, shown - 1)], 0, step=0.1,
+                             label=first.labels[i] if i < shown else "", visible=i < shown,
+                             elem_id=f"mlp-edit-slider-{i}") for i in range(EDIT_SLIDERS)]
+        go = gr.Button("Edit", variant="primary", elem_id="mlp-edit-go")
+        out = gr.Image(label="sample | edit", type="pil", elem_id="mlp-edit-out")
+        inputs = [seed, method, psi, *sliders]
+        handler = run(lambda *args: edit(loaded, cache, *args))
+        go.click(handler, inputs, out, api_name="mlp_edit")
+        for slider in sliders:
+            slider.release(handler, inputs, out)
+        method.change(run(lambda m: slider_updates(loaded, m, cache)), [method], sliders).then(handler, inputs, out)
