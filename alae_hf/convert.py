@@ -1,4 +1,4 @@
-"""Convert an official StyleALAE checkpoint (podgorskiy/ALAE `.pth`) into an alae_hf folder.
+"""Convert an official StyleALAE (or MLP ALAE) checkpoint (podgorskiy/ALAE `.pth`) into an alae_hf folder.
 
 The official file is `torch.save({"models": {group: state_dict}, "auxiliary": {...}})`
 (official `checkpointer.py`; shared/reference/official_alae.md §2). We read the EMA groups the
@@ -11,6 +11,9 @@ entries pickle the official repo's own classes (`tracker.RunningMeanTorch`, ...)
 globals are listed without unpickling (`unsafe_globals`), each foreign one is replaced by an
 inert stub class, and the entries are ignored. Both the legacy format the official release was
 saved in (PyTorch 1.4) and the zip format are read.
+
+An official `configs/mnist_fc.yaml` checkpoint (fully-connected G and E) becomes an `MLPALAE`
+(`alae_hf.convert_mlp`), by `--preset mnist-fc` or recognised from its keys.
 
 CLI: `alae-convert --checkpoint model_157.pth --preset ffhq --out ffhq-alae`.
 """
@@ -29,7 +32,14 @@ import torch
 
 from .card import model_card
 from .config import ALAEConfig, preset
+from .convert_mlp import (
+    MLPConversionError,
+    convert_mlp_state_dict,
+    is_mlp_checkpoint,
+    mlp_arch,
+)
 from .layers import EqualLinear
+from .mlp import MLPALAE, mlp_model_card
 from .model import StyleALAE
 
 # official group -> (our module prefix, official inner-key -> our inner-key rewrites)
@@ -207,26 +217,41 @@ def _check_coverage(out: dict[str, torch.Tensor], expected: dict[str, torch.Tens
 
 
 def convert_checkpoint(path: str | os.PathLike, preset_name: str | None = None, ema: bool = True,
-                       **overrides: Any) -> StyleALAE:
-    """Build a `StyleALAE` holding the weights of an official checkpoint.
+                       **overrides: Any) -> StyleALAE | MLPALAE:
+    """Build a `StyleALAE` (or an `MLPALAE`, for official `mnist_fc`) holding an official checkpoint's weights.
 
     Args:
         path: the official `.pth` file.
-        preset_name: ffhq, celeba-hq256, bedroom, celeba or mnist; inferred from shapes if None.
+        preset_name: ffhq, celeba-hq256, bedroom, celeba, mnist or mnist-fc; inferred from shapes if None.
         ema: use the EMA groups (`*_s`, what the official demos load) or the training ones.
         overrides: other config fields (e.g. truncation defaults).
     """
     models = load_official(path)["models"]
+    if is_mlp_checkpoint(models, preset_name, ema):
+        return _convert_mlp(models, preset_name, ema, **overrides)
     arch = preset(preset_name, **overrides) if preset_name else infer_config(models, ema).replace(**overrides)
     model = StyleALAE(**arch.to_dict())
     model.load_state_dict(convert_state_dict(models, model, ema), strict=True)
     return model.eval()
 
 
+def _convert_mlp(models: dict[str, dict[str, torch.Tensor]], preset_name: str | None, ema: bool,
+                 **overrides: Any) -> MLPALAE:
+    """The MLP ALAE of an official `mnist_fc` checkpoint (`alae_hf.convert_mlp`), strictly."""
+    try:
+        model = MLPALAE(**mlp_arch(models, preset_name, ema, **overrides).to_dict())
+        state = convert_mlp_state_dict(models, model, ema)
+    except MLPConversionError as err:
+        raise ConversionError(str(err)) from None
+    _check_coverage(state, model.state_dict())
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Convert an official StyleALAE .pth into an alae_hf folder.")
+    parser = argparse.ArgumentParser(description="Convert an official ALAE .pth (StyleALAE or mnist_fc MLP) into an alae_hf folder.")
     parser.add_argument("--checkpoint", required=True, help="official .pth file (e.g. model_157.pth)")
-    parser.add_argument("--preset", default=None, help="ffhq | celeba-hq256 | bedroom | celeba | mnist (default: infer)")
+    parser.add_argument("--preset", default=None, help="ffhq | celeba-hq256 | bedroom | celeba | mnist | mnist-fc (default: infer)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--no-ema", action="store_true", help="use the training weights instead of the EMA ones")
     parser.add_argument("--fp16", action="store_true", help="also write an fp16 variant")
@@ -239,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()):,} parameters)")
 
 
-def _write(model: StyleALAE, args: argparse.Namespace) -> None:
+def _write(model: StyleALAE | MLPALAE, args: argparse.Namespace) -> None:
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise OSError(f"--out {args.out} is a file, not a folder")
     model.save_pretrained(args.out)
@@ -247,9 +272,14 @@ def _write(model: StyleALAE, args: argparse.Namespace) -> None:
         model.half().save_pretrained(args.out, variant="fp16")
     name = os.path.basename(os.fspath(args.checkpoint))
     with open(os.path.join(args.out, "README.md"), "w", encoding="utf-8") as handle:
-        handle.write(model_card(model.arch, title=f"StyleALAE ({args.preset or 'converted'})",
-                                description=f"Converted from the official checkpoint `{name}` "
-                                            f"({'EMA' if not args.no_ema else 'training'} weights) with `alae-convert`."))
+        description = (f"Converted from the official checkpoint `{name}` "
+                       f"({'EMA' if not args.no_ema else 'training'} weights) with `alae-convert`.")
+        if isinstance(model, MLPALAE):
+            handle.write(mlp_model_card(model.arch, title=f"MLP ALAE ({args.preset or 'converted'})",
+                                        description=description))
+        else:
+            handle.write(model_card(model.arch, title=f"StyleALAE ({args.preset or 'converted'})",
+                                    description=description))
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,5 @@
-"""Print max relative errors of alae_hf against official-code fixtures (see tests/test_official_equivalence.py).
+"""Print max relative errors of alae_hf against official-code fixtures (see tests/test_official_equivalence.py
+and tests/test_official_mlp_equivalence.py).
 
 Usage: python tools/equivalence_report.py DIR [DIR ...]   (each DIR holds checkpoint.pth, io.safetensors, meta.json)
 """
@@ -11,6 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from alae_hf.convert import convert_checkpoint
+from alae_hf.mlp import MLPALAE
 
 
 def rel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -20,6 +22,8 @@ def rel(a: torch.Tensor, b: torch.Tensor) -> float:
 def report(folder: Path) -> dict[str, float]:
     meta = json.loads((folder / "meta.json").read_text())
     model, io, calls = convert_checkpoint(folder / "checkpoint.pth"), load_file(folder / "io.safetensors"), meta["calls"]
+    if isinstance(model, MLPALAE):
+        return report_mlp(model, io)
     noise = lambda c: [io[f"{c}.noise.{k}"] for k in range(calls[c]["n_noise"])]  # noqa: E731
     out = {}
     with torch.no_grad():
@@ -35,6 +39,22 @@ def report(folder: Path) -> dict[str, float]:
         w = model.truncate(model.map(io["z"]), calls["trunc"]["truncation_psi"], calls["trunc"]["truncation_cutoff"])
         out["truncated generation"] = rel(model.synthesize(w, noise=noise("trunc"), lod=calls["trunc"]["lod"]),
                                           io["trunc.image"])
+    return out
+
+
+def report_mlp(model: MLPALAE, io: dict[str, torch.Tensor]) -> dict[str, float]:
+    """The official `mnist_fc` fixture (tests/test_official_mlp_equivalence.py): no noise, no blend."""
+    out = {}
+    with torch.no_grad():
+        out["F"] = rel(model.map(io["z"]), io["w"])
+        out["D"] = max(rel(model.discriminate(io[w]), io[d]) for w, d in (("enc_full.w", "d_logit"), ("w", "d_logit_w")))
+        for call, lod in (("gen_full", 3), ("gen_lod1", 1)):
+            out[f"G {call} (lod {lod})"] = rel(model.synthesize(io["w"], lod=lod), io[f"{call}.image"])
+        for call, x in (("enc_full", "x"), ("enc_28", "x28"), ("enc_lod1", "x_lod1")):
+            out[f"E {call} ({tuple(io[x].shape[-2:])})"] = rel(model.encode(io[x]), io[f"{call}.w"])
+        for call, x in (("rec", "x"), ("rec28", "x28")):
+            out[f"reconstruction G(E({x}))"] = rel(model.reconstruct(io[x]), io[f"{call}.image"])
+        out["truncated generation"] = rel(model.synthesize(model.truncate(model.map(io["z"]), 0.7)), io["trunc.image"])
     return out
 
 
