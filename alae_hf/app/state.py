@@ -34,6 +34,7 @@ from PIL import Image
 
 from ..config import SEED_MAX, TRUNCATION_PSI_RANGE
 from ..editing.directions import Directions, ganspace, layer_range, list_directions, sefa
+from ..editing.styles import parse_ranges
 from ..imaging import ImageError, to_model_tensor
 from ..loading import load as load_model
 from ..model import StyleALAE
@@ -95,14 +96,14 @@ def parse_seeds(text: Any, name: str, limit: int = MAX_MIX) -> list[int]:
     """'1, 2, 5-8' -> [1, 2, 5, 6, 7, 8] (at most `limit` seeds)."""
     if text is None or str(text).strip() == "":
         return []
+    try:
+        ranges = parse_ranges(str(text))
+    except ValueError as err:
+        raise InputError(f"{name}: {err}; write seeds like '1, 2, 5-8'") from None
     seeds: list[int] = []
-    for part in str(text).split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
-        if not match:
-            raise InputError(f"{name}: could not read {part.strip()!r}; write seeds like '1, 2, 5-8'")
-        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
-        if last < first or last > SEED_MAX:
-            raise InputError(f"{name}: bad range {part.strip()!r} (seeds are 0-{SEED_MAX})")
+    for first, last in ranges:
+        if last > SEED_MAX:
+            raise InputError(f"{name}: bad range {first}-{last} (seeds are 0-{SEED_MAX})")
         seeds += range(first, min(last, first + limit) + 1)
         if len(seeds) > limit:
             raise InputError(f"{name}: at most {limit} seeds, got more")

@@ -29,101 +29,27 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
 from .. import __version__
-from ..config import ALAEConfig
+# Style-index helpers live in `styles`; importable from here too, where editing code has always found them.
+from .styles import LayerSpec, describe_layers, describe_styles, layer_range  # noqa: F401
 
 if TYPE_CHECKING:
     from ..layers import EqualLinear
     from ..mlp import MLPALAE
     from ..model import StyleALAE
 
-LayerSpec = Union[str, int, range, Sequence[int]]
 Progress = Callable[[float, str], None]
 METHODS = ("sefa", "ganspace", "voynov", "custom")
-NAMED_RANGES = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, None)}  # px a style drives, inclusive
 SIGN_CONVENTION = "largest-magnitude coordinate of each vector is positive"
 FORMAT = "alae_hf.directions"
 FORMAT_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-# ---- style indices -------------------------------------------------------------------------
-def _num_styles(model: "StyleALAE | MLPALAE | ALAEConfig | int") -> int:
-    arch = model if isinstance(model, int) else getattr(model, "arch", model)
-    n = arch if isinstance(arch, int) else getattr(arch, "num_styles", None)
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1 or (n > 1 and n % 2):
-        raise TypeError(f"expected a StyleALAE, an MLPALAE, their config, or 1 or an even number of styles, "
-                        f"got {model!r}")
-    return n
-
-
-def _named(num_styles: int, name: str) -> list[int]:
-    if name == "all":
-        return list(range(num_styles))
-    if num_styles == 1:
-        return []
-    low, high = NAMED_RANGES[name]
-    res = [4 * 2 ** (k // 2) for k in range(num_styles)]
-    return [k for k in range(num_styles) if low <= res[k] and (high is None or res[k] <= high)]
-
-
-def describe_styles(model: "StyleALAE | ALAEConfig | int") -> str:
-    """One line naming a model's style indices, e.g. '16 px, 6 styles 0-5: coarse 0-3, middle 4-5, fine none'."""
-    n = _num_styles(model)
-    if n == 1:
-        return "one w for the whole generator (style 0): the only layer spec is 'all' (or 0)"
-    parts = [f"{name} {i[0]}-{i[-1]}" if i else f"{name} none" for name, i in ((k, _named(n, k)) for k in NAMED_RANGES)]
-    return f"{2 ** (n // 2 + 1)} px, {n} styles 0-{n - 1}: " + ", ".join(parts)
-
-
-def _parse_indices(spec: str) -> list[int]:
-    indices: list[int] = []
-    for part in spec.split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
-        if not match or (match.group(2) is not None and int(match.group(2)) < int(match.group(1))):
-            raise ValueError(f"could not parse layer spec {spec!r}: use one of {['all', *NAMED_RANGES]} or "
-                             "inclusive ranges and commas such as '0-3' or '4,5,8-11'")
-        first = int(match.group(1))
-        indices += range(first, int(match.group(2) or first) + 1)
-    return indices
-
-
-def layer_range(model: "StyleALAE | ALAEConfig | int", spec: LayerSpec) -> list[int]:
-    """Resolve a layer spec to sorted, distinct style indices of w+.
-
-    Args:
-        model: a `StyleALAE`, its `ALAEConfig`, or the number of styles 2L.
-        spec: "all", "coarse" (4-8 px styles), "middle" (16-32 px), "fine" (>= 64 px), a string
-            of inclusive ranges ("0-3", "4,5,8-11"), an int, a `range`, or a sequence of ints.
-
-    Raises:
-        ValueError: an unparsable spec, an empty selection (e.g. "fine" below 64 px), or an
-            index outside the model's styles; the message lists the valid indices.
-    """
-    n, key = _num_styles(model), spec.strip().lower() if isinstance(spec, str) else None
-    if key == "all" or key in NAMED_RANGES:
-        if not _named(n, key):
-            raise ValueError(f"{key!r} selects no styles in this model ({describe_styles(n)})")
-        return _named(n, key)
-    if key is not None:
-        indices = _parse_indices(key)
-    else:
-        indices = [spec] if isinstance(spec, (int, np.integer)) else list(spec) if isinstance(
-            spec, (range, Sequence, np.ndarray)) else [None]
-    if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in indices):
-        raise TypeError(f"a layer spec is a name, a range string, an int, a range or ints; got {spec!r}")
-    bad = [int(i) for i in indices if not 0 <= i < n]
-    if bad or not indices:
-        problem = f"indices {bad} out of range" if bad else "an empty selection"
-        raise ValueError(f"layer spec {spec!r} gives {problem}; valid style indices are 0-{n - 1} "
-                         f"({describe_styles(n)})")
-    return sorted({int(i) for i in indices})
 
 
 def style_affine(model: "StyleALAE | MLPALAE", style_index: int) -> "EqualLinear":
@@ -258,17 +184,6 @@ class Directions:
                 styles = 1 if mlp else 2 * (int(np.log2(arch["resolution"])) - 1)
                 out.check_compatible(arch["latent_size"], styles, f"the model in {folder}")
         return out
-
-
-def describe_layers(layers: Sequence[int]) -> str:
-    """[0, 1, 2, 3, 8] -> '0-3,8' (the layer-spec syntax `layer_range` reads)."""
-    runs: list[list[int]] = []
-    for k in layers:
-        if runs and k == runs[-1][-1] + 1:
-            runs[-1].append(k)
-        else:
-            runs.append([k])
-    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _stem(path: str | Path) -> Path:
