@@ -32,13 +32,8 @@ import torch
 
 from .card import model_card
 from .config import ALAEConfig, preset
-from .convert_mlp import (
-    MLPConversionError,
-    convert_mlp_state_dict,
-    is_mlp_checkpoint,
-    mlp_arch,
-)
-from .layers import EqualLinear
+from .convert_mlp import MLPConversionError, convert_mlp_state_dict, is_mlp_checkpoint, mlp_arch, official_group
+from .layers import runtime_scales
 from .mlp import MLPALAE, mlp_model_card
 from .model import StyleALAE
 
@@ -166,28 +161,13 @@ def infer_config(models: dict[str, dict[str, torch.Tensor]], ema: bool = True) -
         raise ConversionError(f"cannot read the architecture off the checkpoint: {err}; pass --preset") from None
 
 
-def _runtime_scales(model: StyleALAE) -> dict[str, float]:
-    """Divisors turning official effective weights into our stored ones, per parameter name."""
-    scales = {}
-    for name, module in model.named_modules():
-        if hasattr(module, "weight_scale"):
-            scales[f"{name}.weight"] = module.weight_scale
-        if isinstance(module, EqualLinear) and module.bias is not None:
-            scales[f"{name}.bias"] = module.bias_scale
-    return scales
-
-
 def convert_state_dict(models: dict[str, dict[str, torch.Tensor]], model: StyleALAE,
                        ema: bool = True) -> dict[str, torch.Tensor]:
     """Map official groups onto `model`'s state dict; every key must be used exactly once."""
-    suffix = "_s" if ema else ""
-    expected = model.state_dict()
-    scales = _runtime_scales(model)
+    expected, scales = model.state_dict(), runtime_scales(model)
     out: dict[str, torch.Tensor] = {}
     for group, (prefix, rewrites) in GROUPS.items():
-        if f"{group}{suffix}" not in models:
-            raise ConversionError(f"checkpoint has no '{group}{suffix}' group; it has {sorted(models)}")
-        for key, value in models[f"{group}{suffix}"].items():
+        for key, value in official_group(models, group, ema, ConversionError).items():
             if key.endswith("blur.weight"):
                 _check_blur(key, value)
                 continue

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from .layers import EqualLinear
+from .layers import runtime_scales
 from .mlp import MLPALAE
 from .mlp_networks import MLP_PRESETS, MLPConfig, mlp_preset
 
@@ -62,14 +62,14 @@ def infer_mlp_config(models: dict[str, dict[str, torch.Tensor]], ema: bool = Tru
         raise MLPConversionError(f"cannot read the MLP architecture off the checkpoint: {err}") from None
 
 
-def _runtime_scales(model: MLPALAE) -> dict[str, float]:
-    scales = {}
-    for name, module in model.named_modules():
-        if isinstance(module, EqualLinear):
-            scales[f"{name}.weight"] = module.weight_scale
-            if module.bias is not None:
-                scales[f"{name}.bias"] = module.bias_scale
-    return scales
+def official_group(models: dict[str, dict[str, torch.Tensor]], group: str, ema: bool,
+                   error: type[Exception] = ValueError) -> dict[str, torch.Tensor]:
+    """An official checkpoint's module group: its EMA copy (`<group>_s`, what the official demos
+    use) or the training weights; `error` names what is missing."""
+    name = f"{group}_s" if ema else group
+    if name not in models:
+        raise error(f"checkpoint has no '{name}' group; it has {sorted(models)}")
+    return models[name]
 
 
 def _discriminator_tensor(key: str, value: torch.Tensor, expected: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -91,14 +91,10 @@ def _w_avg(models: dict[str, dict[str, torch.Tensor]]) -> torch.Tensor:
 def convert_mlp_state_dict(models: dict[str, dict[str, torch.Tensor]], model: MLPALAE,
                            ema: bool = True) -> dict[str, torch.Tensor]:
     """Map official groups onto `model`'s state dict, every key used once (coverage checked by the caller)."""
-    suffix = "_s" if ema else ""
-    expected = model.state_dict()
-    scales = _runtime_scales(model)
+    expected, scales = model.state_dict(), runtime_scales(model)
     out: dict[str, torch.Tensor] = {}
     for group, prefix in MLP_GROUPS.items():
-        if f"{group}{suffix}" not in models:
-            raise MLPConversionError(f"checkpoint has no '{group}{suffix}' group; it has {sorted(models)}")
-        for key, value in models[f"{group}{suffix}"].items():
+        for key, value in official_group(models, group, ema, MLPConversionError).items():
             name = prefix + key
             if group == "mapping_tl":
                 value = _discriminator_tensor(name, value, expected)

@@ -278,3 +278,16 @@ def leaky_relu(x: torch.Tensor) -> torch.Tensor:
 def fade_in(previous: torch.Tensor, current: torch.Tensor, blend: float) -> torch.Tensor:
     """Progressive-growing blend: `previous + blend * (current - previous)`."""
     return torch.lerp(previous, current, blend)
+
+
+def runtime_scales(model: nn.Module) -> dict[str, float]:
+    """Per parameter name, the equalized-lr factor applied at run time (`weight_scale`,
+    `EqualLinear.bias_scale`): the divisors that turn the official files' baked-in effective
+    weights into our stored ones (official `lreq.py` keeps weights pre-scaled)."""
+    scales = {}
+    for name, module in model.named_modules():
+        if hasattr(module, "weight_scale"):
+            scales[f"{name}.weight"] = module.weight_scale
+        if isinstance(module, EqualLinear) and module.bias is not None:
+            scales[f"{name}.bias"] = module.bias_scale
+    return scales
