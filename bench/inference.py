@@ -26,7 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alae_hf import StyleALAE, preset  # noqa: E402
-from common import matmul_peak, official_model, timed  # noqa: E402
+from common import matmul_peak, official_inference, restore_default_tensor_type, timed  # noqa: E402
 
 CONFIGS = {  # name -> (config overrides or preset, batch as in the H100 anchor)
     "mnist": (dict(preset="mnist"), 128),
@@ -107,23 +107,15 @@ def gflops_per_image(model: StyleALAE, device: torch.device) -> dict[str, float]
 
 
 def time_official(name: str, batch: int, device: torch.device) -> dict[str, float] | None:
-    arch = build(name, torch.device("cpu")).arch
-    model = official_model(arch, device)
-    if model is None:
+    """The official gen / enc / rec images/s (`common.official_inference`, as bench/suite.py)."""
+    fns = official_inference(build(name, torch.device("cpu")).arch, batch, device)
+    if fns is None:
         return None
-    model.eval()
-    lod = arch.max_lod
-    z = torch.randn(batch, arch.latent_size, device=device)
-    x = torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1
-    fns = {
-        "gen": lambda: model.generate(lod, 1, z=z, count=batch, mixing=False, noise=True),
-        "enc": lambda: model.encode(x, lod, 1),
-        "rec": lambda: model.decoder(model.encode(x, lod, 1)[0].repeat(1, 2 * arch.layer_count, 1), lod, 1, True),
-    }
-    with torch.no_grad():
-        result = {k: batch / timed(fn, device) for k, fn in fns.items()}
-    torch.set_default_tensor_type("torch.FloatTensor")
-    return result
+    try:
+        with torch.no_grad():
+            return {k: batch / timed(fn, device) for k, fn in fns.items()}
+    finally:
+        restore_default_tensor_type()
 
 
 def run(args: argparse.Namespace) -> list[dict]:

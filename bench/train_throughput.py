@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import inspect
 import json
 import os
 import sys
@@ -32,7 +31,7 @@ from torch.utils.flop_counter import flop_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import matmul_peak, official_model, official_module, timed  # noqa: E402
+from common import matmul_peak, official_train_step, timed  # noqa: E402
 
 from alae_hf import StyleALAE, preset  # noqa: E402
 from alae_hf.training.ema import EMA  # noqa: E402
@@ -100,39 +99,9 @@ def gflops(fn) -> float:
 
 
 def official_iteration(name: str, batch: int, device: torch.device):
-    """One official train_alae.py iteration (LREQAdam, three steps) as a closure, or None."""
-    arch = build(name, torch.device("cpu")).arch
-    model = official_model(arch, device, training=True)
-    if model is None:
-        return None
-    model.train()
-    LREQAdam = official_module("custom_adam").LREQAdam
-    # HEAD names D and F mapping_d / mapping_f; older revisions mapping_tl / mapping_fl
-    d_net, f_net = (getattr(model, a, None) or getattr(model, b) for a, b in (("mapping_d", "mapping_tl"),
-                                                                              ("mapping_f", "mapping_fl")))
-    enc = LREQAdam([{"params": model.encoder.parameters()}, {"params": d_net.parameters()}],
-                   lr=0.0015, betas=(0.0, 0.99), weight_decay=0)
-    dec = LREQAdam([{"params": model.decoder.parameters()}, {"params": f_net.parameters()}],
-                   lr=0.0015, betas=(0.0, 0.99), weight_decay=0)
-    lod = arch.max_lod
-    x = (torch.rand(batch, arch.channels, arch.resolution, arch.resolution, device=device) * 2 - 1).requires_grad_(True)
-
-    alt = {"alt": False} if "alt" in inspect.signature(model.forward).parameters else {}  # HEAD has it
-
-    def step():
-        enc.zero_grad()
-        model(x, lod, 1.0, d_train=True, ae=False, **alt).backward()
-        enc.step()
-        dec.zero_grad()
-        model(x, lod, 1.0, d_train=False, ae=False, **alt).backward()
-        dec.step()
-        enc.zero_grad()
-        dec.zero_grad()
-        model(x, lod, 1.0, d_train=True, ae=True, **alt).backward()
-        enc.step()
-        dec.step()
-
-    return step
+    """One official train_alae.py iteration (LREQAdam, three steps) as a closure, or None
+    (`common.official_train_step`, the same closure bench/suite.py times)."""
+    return official_train_step(build(name, torch.device("cpu")).arch, batch, device)
 
 
 def measure(name: str, precision: str, args: argparse.Namespace, device: torch.device, peak: float) -> dict:
