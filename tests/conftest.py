@@ -30,3 +30,15 @@ def tiny_model():
                 p.normal_(0, 0.2)
         model.w_avg.normal_()
     return model
+
+
+@pytest.fixture
+def fresh_accelerate():
+    """Accelerate keeps its state in singletons; each in-process run starts from a clean one."""
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+    yield
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()

@@ -18,21 +18,13 @@ if not os.path.exists(CHROMIUM):
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 
-from alae_hf.app.testing import browser, image_src, input_images, launch, make_random_model, wait_for_image  # noqa: E402
+from alae_hf.app.testing import app_page, image_src, input_images, make_random_model, wait_for_image  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    model = make_random_model(tmp_path_factory.mktemp("model") / "m32")
-    demo, url = launch(model)
-    with sync_api.sync_playwright() as p:
-        context = browser(p)
-        page = context.new_page()
-        page.goto(url, wait_until="load")
-        page.wait_for_selector("#sample-go", timeout=30_000)
+    with app_page(make_random_model(tmp_path_factory.mktemp("model") / "m32"), "#sample-go") as page:
         yield page
-        context.close()
-    demo.close()
 
 
 @pytest.fixture(scope="module")

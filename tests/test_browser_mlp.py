@@ -21,7 +21,7 @@ if not (MODEL / "config.json").is_file():
     pytest.skip(f"the bundled MLP checkpoint {MODEL} is missing", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 
-from alae_hf.app.testing import browser, image_src, input_images, launch, wait_for_image  # noqa: E402
+from alae_hf.app.testing import app_page, image_src, input_images, wait_for_image  # noqa: E402
 
 LOADED_JS = """([sel, n]) => { const imgs = [...document.querySelectorAll(sel + ' .gallery-item img')];
   return imgs.length == n && imgs.every(i => i.complete && i.naturalWidth > 0); }"""
@@ -31,15 +31,8 @@ BROKEN_IMAGES_JS = """() => [...document.querySelectorAll('img')].filter(i => i.
 
 @pytest.fixture(scope="module")
 def page():
-    demo, url = launch(MODEL)
-    with sync_api.sync_playwright() as p:
-        context = browser(p)
-        page = context.new_page()
-        page.goto(url, wait_until="load")
-        page.wait_for_selector("#mlp-sample-go", timeout=30_000)
+    with app_page(MODEL, "#mlp-sample-go") as page:
         yield page
-        context.close()
-    demo.close()
 
 
 def test_mlp_app_tabs_generate(page, tmp_path):

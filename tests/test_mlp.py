@@ -260,17 +260,6 @@ def test_plain_autoencoder_baseline_learns():
 
 
 # ---- the shared trainer ----------------------------------------------------------------------
-@pytest.fixture
-def fresh_accelerate():
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(True)
-    GradientState._reset_state()
-    yield
-    AcceleratorState._reset_state(True)
-    GradientState._reset_state()
-
-
 def _train_mlp(out, *extra):
     """`train_accelerate.py --architecture mlp --preset mnist-fc` in this process, tiny and short."""
     from alae_hf.training.options import parse_config

@@ -325,18 +325,6 @@ train(parse_config(sys.argv[1:]), on_finish=dump)
 """
 
 
-@pytest.fixture
-def fresh_accelerate():
-    """Accelerate keeps its state in singletons; each in-process run starts from a clean one."""
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(True)
-    GradientState._reset_state()
-    yield
-    AcceleratorState._reset_state(True)
-    GradientState._reset_state()
-
-
 def train_in_process(args, on_finish=None):
     """The trainer as `train_accelerate.py` runs it, in this process (so tests can patch the maths)."""
     from alae_hf.training.options import parse_config

@@ -12,6 +12,8 @@ import os
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,25 @@ def browser(playwright: Any, width: int = 1360, height: int = 900) -> Any:
     viewport = {"width": width, "height": height}
     return playwright.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
                                                          args=CHROMIUM_ARGS, viewport=viewport)
+
+
+@contextmanager
+def app_page(model: str | os.PathLike, ready: str, **launch_kwargs: Any) -> Iterator[Any]:
+    """The app launched on `model` and opened in Debian's Chromium; yields the page once the
+    element `ready` is there, and closes browser and server afterwards."""
+    from playwright import sync_api
+
+    demo, url = launch(model, **launch_kwargs)
+    try:
+        with sync_api.sync_playwright() as playwright:
+            context = browser(playwright)
+            page = context.new_page()
+            page.goto(url, wait_until="load")
+            page.wait_for_selector(ready, timeout=30_000)
+            yield page
+            context.close()
+    finally:
+        demo.close()
 
 
 def image_src(page: Any, selector: str) -> str | None:
