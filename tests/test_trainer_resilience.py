@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 import torch
-from test_training import image_folder, nan_phase1_at, one_thread, train_in_process
+from test_training import image_folder, nan_phase1_at, train_in_process
 
 from alae_hf import StyleALAE
 from alae_hf.training import run_state

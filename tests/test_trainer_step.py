@@ -22,14 +22,6 @@ from alae_hf.training.schedule import ScheduleConfig
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _context(kind="lreq", seed=0):
     torch.manual_seed(seed)
     model = StyleALAE(**TINY).train()

@@ -14,7 +14,7 @@ import torch
 
 from alae_hf import StyleALAE
 from alae_hf.training import budget
-from test_training import image_folder, one_thread, train_in_process  # noqa: F401
+from test_training import image_folder, train_in_process  # noqa: F401
 
 
 HEADER = 6_000  # bytes of safetensors JSON header / torch.save zip records per shard of this tiny model

@@ -35,15 +35,6 @@ LAUNCH = [sys.executable, "-m", "accelerate.commands.launch", "--num_machines", 
           "--dynamo_backend", "no", "--main_process_port", "0", "--num_cpu_threads_per_process", "1"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread avoids contention on a shared 2-core machine (2-3x faster here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ---- the three phases -------------------------------------------------------------------
 def _grads(model):
     out = {}
