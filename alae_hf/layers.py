@@ -276,8 +276,13 @@ def leaky_relu(x: torch.Tensor) -> torch.Tensor:
 
 
 def fade_in(previous: torch.Tensor, current: torch.Tensor, blend: float) -> torch.Tensor:
-    """Progressive-growing blend: `previous + blend * (current - previous)`."""
-    return torch.lerp(previous, current, blend)
+    """Progressive-growing blend: `previous + blend * (current - previous)`, in the wider dtype.
+
+    Under bf16 autocast the two paths differ in dtype (the 1x1 RGB convs stay in float32, the
+    3x3 blocks run in bf16) and `torch.lerp` refuses mixed dtypes; float32 in, float32 out.
+    """
+    dtype = torch.promote_types(previous.dtype, current.dtype)
+    return torch.lerp(previous.to(dtype), current.to(dtype), blend)
 
 
 def runtime_scales(model: nn.Module) -> dict[str, float]:

@@ -4,7 +4,10 @@ Matches the official `model.Model.forward` (its `d_train`/`ae` branches), `Model
 and `losses.py` (podgorskiy/ALAE; shared/reference/official_alae.md §4):
 
 1. `encoder_discriminator_loss`: softplus(D(E(fake))) + softplus(-D(E(real))) + R1 (gamma 10)
-   on the (fade-in blended) reals. Trains E and D; fakes come in detached.
+   on the (fade-in blended) reals. Trains E and D; fakes come in detached. Two opt-in departures
+   from the paper, both off by default: lazy R1 (the caller passes gamma * k on every k-th step
+   and 0 otherwise, see `step.StepContext.r1_weight`) and a real-image reconstruction term
+   (`recon_weight`, see `real_reconstruction_error`).
 2. `generator_loss`: softplus(-D(E(G(F(z))))) with style mixing. Trains F and G; E and D act as
    a fixed critic (their parameters are detached here, so no gradient can reach them).
 3. `latent_reciprocity_loss`: mean (E(G(F(z))) - F(z).detach())^2. Trains E, G and F; D is
@@ -17,7 +20,9 @@ Logits and reductions are taken in float32 so the functions can run under autoca
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -104,9 +109,40 @@ def r1_penalty(d_real: torch.Tensor, reals: torch.Tensor, grad_scale: float = 1.
     return (grad.float() / grad_scale).pow(2).sum(dim=[1, 2, 3])
 
 
+@contextlib.contextmanager
+def frozen(module: torch.nn.Module) -> Iterator[None]:
+    """Within the block, `module`'s parameters record no gradient (autograd decides when an op
+    runs, so a backward after the block still skips them); restored on exit, also on error."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+def real_reconstruction_error(model: StyleALAE, w_real: torch.Tensor, reals: torch.Tensor, lod: int, blend: float,
+                              noise: NoiseSpec) -> torch.Tensor:
+    """Per-image mean squared error ||G(E(x)) - x||^2 / (C H W) [N] on the [-1, 1] scale, G frozen.
+
+    Not part of ALAE: the paper trains E only through latent reciprocity on generated images, so
+    a real image whose factors G does not yet produce is encoded near the mean. A pixel loss on
+    real images for the encoder is In-Domain GAN Inversion's domain-guided encoder (Zhu et al.
+    2020, §3.1), here with G's weights frozen in this term so that samples are not pulled
+    toward blurry reconstructions. The noise is drawn like G's training noise, as the
+    evaluation's reconstructions draw it.
+    """
+    with frozen(model.generator):  # any model class: both ALAEs name G `generator`
+        reconstruction = model.synthesize(w_real, noise=noise, lod=lod, blend=blend)
+    return (reconstruction.float() - reals.detach().float()).pow(2).mean(dim=[1, 2, 3])
+
+
 def encoder_discriminator_loss(model: StyleALAE, reals: torch.Tensor, fakes: torch.Tensor, blend: float,
                                r1_gamma: float = R1_GAMMA, grad_scale: float = 1.0,
-                               w: torch.Tensor | None = None) -> tuple[torch.Tensor, Stats]:
+                               w: torch.Tensor | None = None, recon_weight: float = 0.0,
+                               noise: NoiseSpec = None) -> tuple[torch.Tensor, Stats]:
     """Phase 1 (official `d_train=True, ae=False`): non-saturating logistic loss of D(E(.)) + R1.
 
     Args:
@@ -114,19 +150,31 @@ def encoder_discriminator_loss(model: StyleALAE, reals: torch.Tensor, fakes: tor
         reals: real images [N, C, r, r] at the current lod, already fade-in blended.
         fakes: generated images of the same shape (detached here).
         blend: fade-in factor of the current lod.
-        r1_gamma: R1 weight gamma; the penalty is gamma / 2 * ||grad||^2 (official 10).
+        r1_gamma: R1 weight gamma; the penalty is gamma / 2 * ||grad||^2 (official 10). 0 skips R1
+            (and its double backward): lazy R1 passes 0 on the steps between penalties.
         grad_scale: loss scale for the inner R1 gradient under fp16 (see `r1_penalty`).
         w: the fakes' w = F(z) [N, Z] (from `generate`); when given, `stats["w_mean"]` is its batch
             mean, for `StyleALAE.update_w_avg` as in phases 2 and 3 (official: every `generate` call).
+        recon_weight: lambda of the opt-in real-image term lambda * ||G(E(x)) - x||^2 (G frozen; see
+            `real_reconstruction_error`); 0 (default) is the official loss. It reuses E(reals) of
+            the D loss, so it costs one G forward and backward, no extra E pass.
+        noise: G's noise for that term (ignored when `recon_weight` is 0).
     """
-    reals = reals.detach().requires_grad_(True)
-    d_real = model.discriminate(model.encode(reals, blend)).float()
+    reals = reals.detach().requires_grad_(r1_gamma > 0)
+    w_real = model.encode(reals, blend)
+    d_real = model.discriminate(w_real).float()
     d_fake = model.discriminate(model.encode(fakes.detach(), blend)).float()
     loss = F.softplus(d_fake) + F.softplus(-d_real)
-    r1 = r1_penalty(d_real, reals, grad_scale) if r1_gamma else torch.zeros_like(d_real)
-    loss = (loss + 0.5 * r1_gamma * r1).mean()
-    stats = {"loss_d": loss.detach(), "d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean(),
-             "r1": r1.detach().mean()}
+    stats = {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
+    if r1_gamma:
+        r1 = r1_penalty(d_real, reals, grad_scale)
+        loss, stats["r1"] = loss + 0.5 * r1_gamma * r1, r1.detach().mean()
+    if recon_weight:
+        lod = int(math.log2(reals.shape[-1])) - 2
+        error = real_reconstruction_error(model, w_real, reals, lod, blend, noise)
+        loss, stats["recon_mse"] = loss + recon_weight * error, error.detach().mean()
+    loss = loss.mean()
+    stats["loss_d"] = loss.detach()
     if w is not None:
         stats["w_mean"] = w.detach().float().mean(0)
     return loss, stats

@@ -23,7 +23,8 @@ from .losses import R1_GAMMA
 from .optim import KINDS
 from .schedule import ScheduleConfig, schedule_preset
 
-ARCH_OVERRIDES = ("resolution", "latent_size", "start_channels", "max_channels", "mapping_layers")
+ARCH_OVERRIDES = ("resolution", "latent_size", "start_channels", "max_channels", "mapping_layers",
+                  "style_mixing_prob")
 SECRET_FIELDS = ("hub_token",)  # never written to disk
 RESUME_FIELDS = ("train_batch_size", "learning_rate")  # changing them on resume needs --allow_config_change
 
@@ -51,10 +52,16 @@ class TrainConfig:
     start_channels: int | None = _opt(None, "override the preset's value")
     max_channels: int | None = _opt(None, "override the preset's value")
     mapping_layers: int | None = _opt(None, "override the preset's value")
+    style_mixing_prob: float | None = _opt(None, "override the preset's style-mixing probability (official 0.9)")
     progressive: bool = _opt(True, "train at full resolution, blend 1", flag="--no-progressive")
     lod_kimg: float | None = _opt(None, "kimg per level of detail (default: the preset's; 0: no growing)")
     fade_kimg: float | None = _opt(None, "kimg of fade-in per level (default: half of lod_kimg)")
     r1_gamma: float = _opt(R1_GAMMA, "R1 penalty weight gamma (official 10)")
+    r1_interval: int = _opt(1, "lazy R1 (StyleGAN2): the penalty on every k-th D step only, weighted k; "
+                               "saves most of R1's double backward (default 1: official, every step)")
+    real_recon_weight: float = _opt(0.0, "not in the paper: add lambda * ||G(E(x)) - x||^2 on real images to "
+                                         "E's loss, G frozen (In-Domain GAN Inversion's encoder loss; default 0: "
+                                         "official)")
     ema_rampup: float | None = _opt(
         None, "cap the EMA half-life at this fraction of the images seen (e.g. 0.05 for short runs; default: official)")
     center_crop: bool = _opt(False, "centre-crop non-square images (default: pad)")
@@ -108,7 +115,8 @@ class TrainConfig:
 
 
 _NONNEGATIVE_INT = ("seed", "dataloader_num_workers", "checkpointing_steps")
-_POSITIVE_INT = ("max_train_steps", "train_batch_size", "checkpoints_total_limit", "max_nonfinite_steps")
+_POSITIVE_INT = ("max_train_steps", "train_batch_size", "checkpoints_total_limit", "max_nonfinite_steps",
+                 "r1_interval")
 _POSITIVE_FLOAT = ("learning_rate", "max_train_kimg", "max_train_minutes", "sample_every_kimg")
 
 
@@ -123,10 +131,12 @@ def _check(config: TrainConfig, name: str) -> str | None:
         return f"{flag} must be >= 0, got {value}"
     if name in _POSITIVE_INT + _POSITIVE_FLOAT and value <= 0:
         return f"{flag} must be > 0, got {value}"
-    if name in ("r1_gamma", "fade_kimg") and value < 0:
+    if name in ("r1_gamma", "fade_kimg", "real_recon_weight") and value < 0:
         return f"{flag} must be >= 0, got {value}"
     if name == "lod_kimg" and (value < 0 or (value > 0 and round(value * 1000) < 1)):
         return f"--lod_kimg must be 0 (no growing) or at least 0.001 (one image per level), got {value}"
+    if name == "style_mixing_prob" and not 0 <= value <= 1:
+        return f"--style_mixing_prob must be in [0, 1], got {value}"
     if name == "ema_rampup" and not 0 < value <= 1:
         return f"--ema_rampup must be in (0, 1], got {value}"
     if name == "max_shard_size":

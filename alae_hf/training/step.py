@@ -91,6 +91,13 @@ class StepContext:
         autocast: context manager factory for the forward passes (e.g. `Accelerator.autocast`).
         reduce_mean: averages a flat tensor over processes (None: one process).
         rollback: undoes a non-finite iteration (None: no guard, e.g. to time without it).
+        r1_interval: lazy R1 (StyleGAN2, Karras et al. 2020, appendix B): the penalty only on steps
+            where `step % r1_interval == 0`, weighted `r1_interval` times so that its average pull
+            is unchanged. 1 (default) is the official R1 on every step. Unlike StyleGAN2 the
+            penalty joins that step's D loss instead of a separate optimizer step, so no Adam
+            correction is needed; what it costs is a penalty that acts in bursts.
+        real_recon_weight: lambda of the opt-in real-image reconstruction term added to E's loss
+            in the E+D phase (`losses.real_reconstruction_error`); 0 (default) is the official loss.
     """
 
     model: StyleALAE
@@ -102,6 +109,18 @@ class StepContext:
     autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
     reduce_mean: Callable[[torch.Tensor], torch.Tensor] | None = None
     rollback: Rollback | None = field(default_factory=Rollback)
+    r1_interval: int = 1
+    real_recon_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.r1_interval < 1:
+            raise ValueError(f"r1_interval must be >= 1, got {self.r1_interval}")
+        if not self.real_recon_weight >= 0:
+            raise ValueError(f"real_recon_weight must be >= 0, got {self.real_recon_weight}")
+
+    def r1_weight(self, step: int) -> float:
+        """The R1 gamma for iteration `step` (0-based): gamma * k on every k-th step, 0 between."""
+        return self.r1_gamma * self.r1_interval if step % self.r1_interval == 0 else 0.0
 
 
 class Phase(NamedTuple):
@@ -113,9 +132,10 @@ class Phase(NamedTuple):
     optimizers: list[Optimizer]
 
 
-def phases(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float) -> list[Phase]:
+def phases(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float, step: int = 0) -> list[Phase]:
     """The official three phases for this batch of (fade-in blended) reals; latents are drawn when a
-    phase's loss is evaluated, in the official order."""
+    phase's loss is evaluated, in the official order. `step` (the run's iteration count) decides
+    whether this D step carries lazy R1."""
     model, b, mix = ctx.model, reals.shape[0], ctx.model.arch.style_mixing_prob
     opt_ed, opt_fg = ctx.optimizers
     ed = list(model.encoder.parameters()) + list(model.discriminator.parameters())
@@ -124,7 +144,8 @@ def phases(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float) -> lis
     def encoder_discriminator() -> tuple[torch.Tensor, Stats]:
         with torch.no_grad():
             fakes, w = generate(model, draw_latents(model, b, lod, mix, ctx.rng, ctx.host_rng), lod, blend, ctx.rng)
-        return encoder_discriminator_loss(model, reals, fakes, blend, ctx.r1_gamma, ctx.scaler.get_scale(), w=w)
+        return encoder_discriminator_loss(model, reals, fakes, blend, ctx.r1_weight(step), ctx.scaler.get_scale(),
+                                          w=w, recon_weight=ctx.real_recon_weight, noise=ctx.rng)
 
     def generator() -> tuple[torch.Tensor, Stats]:
         return generator_loss(model, draw_latents(model, b, lod, mix, ctx.rng, ctx.host_rng), lod, blend, ctx.rng)
@@ -179,8 +200,10 @@ def run_phase(ctx: StepContext, phase: Phase) -> tuple[Stats, bool]:
     return stats, finite
 
 
-def iteration(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float) -> tuple[Stats, bool]:
+def iteration(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float, step: int = 0) -> tuple[Stats, bool]:
     """One official ALAE iteration: E+D step (with R1), F+G step, latent reciprocity step.
+
+    `step` is the run's iteration count (0-based); with `ctx.r1_interval` 1 it changes nothing.
 
     Returns the averaged scalar statistics (losses, D outputs, R1) and whether the iteration was
     finite. A non-finite phase ends the iteration: the optimizer state, weights and `w_avg` are
@@ -189,7 +212,7 @@ def iteration(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float) -> 
     if ctx.rollback is not None:
         ctx.rollback.capture(ctx.model, ctx.optimizers)
     logs: Stats = {}
-    for phase in phases(ctx, reals, lod, blend):
+    for phase in phases(ctx, reals, lod, blend, step):
         stats, finite = backward(ctx, phase)
         logs.update({k: v for k, v in stats.items() if v.numel() == 1})
         if not finite:

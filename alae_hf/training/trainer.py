@@ -33,7 +33,7 @@ from .outputs import sample_grid, summary, write_outputs
 from .schedule import ScheduleConfig, TrainingState, schedule_at
 from .step import StepContext, iteration, make_optimizers
 
-LOGGED = ("lod", "blend", "loss_d", "loss_g", "loss_ae")
+LOGGED = ("lod", "blend", "loss_d", "loss_g", "loss_ae", "recon_mse")
 
 
 @dataclass
@@ -94,7 +94,8 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
     scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == "fp16")
     reduce_mean = (lambda t: acc.reduce(t, reduction="mean")) if acc.num_processes > 1 else None
     ctx = StepContext(model, make_optimizers(model, 0.0, config.optimizer), rng, host_rng, scaler,
-                      r1_gamma=config.r1_gamma, autocast=acc.autocast, reduce_mean=reduce_mean)
+                      r1_gamma=config.r1_gamma, autocast=acc.autocast, reduce_mean=reduce_mean,
+                      r1_interval=config.r1_interval, real_recon_weight=config.real_recon_weight)
     minutes = config.max_train_minutes
     budget = time_budget.TimeBudget(None if minutes is None else 60 * minutes,
                                     time_budget.clock() if start is None else start)
@@ -185,7 +186,7 @@ def one_step(run: Run, state: TrainingState) -> dict[str, float]:
     prepare_step(run, state)
     flip = run.ctx.rng if run.config.random_flip else None
     reals = prepare_reals(next(run.loader), state.resolution, state.blend, run.accelerator.device, flip)
-    stats, finite = iteration(run.ctx, reals, state.lod, state.blend)
+    stats, finite = iteration(run.ctx, reals, state.lod, state.blend, step=run.step)
     if finite:
         run.ema.update(run.model, state.batch_size, images_seen=run.images + state.batch_size)
     run.images, run.step = run.images + state.batch_size, run.step + 1
