@@ -146,7 +146,7 @@ def test_bf16_losses_stay_within_tolerance_of_fp32(tiny_model):
 
 
 @pytest.mark.slow
-def test_bf16_run_goes_through_a_fade_in(tmp_path, fresh_accelerate):
+def test_bf16_run_goes_through_a_fade_in(tmp_path, fresh_accelerate, capsys):
     """Progressive growing under bf16 autocast: fade-ins at 8 and 16 px (the float32 RGB path
     meets the bf16 blocks in `layers.fade_in`), every step finite."""
     from alae_hf.training.trainer import train
@@ -159,3 +159,7 @@ def test_bf16_run_goes_through_a_fade_in(tmp_path, fresh_accelerate):
     summary = json.loads((out / "training_summary.json").read_text())
     assert summary["images_seen"] == 48 and summary["nonfinite_steps"] == 0
     assert StyleALAE.from_pretrained(out).arch.resolution == 16
+    # on a CPU without native bf16 the run says that bf16 is emulated there (and slower than fp32)
+    from alae_hf.training.trainer import cpu_has_native_bf16
+
+    assert ("no native bfloat16" in capsys.readouterr().out) == (not cpu_has_native_bf16())

@@ -1,7 +1,7 @@
 """Recipe learning curves on a CPU: short runs of `train_accelerate.py` that differ in one choice,
 each checkpoint's EMA model scored on a small evaluation (issue 13, item 1).
 
-    # one run (extra arguments go to train_accelerate.py; --style_mixing_prob is handled here)
+    # one run (extra arguments go to train_accelerate.py)
     python tools/recipe_sweep.py train --name base --root RUNS -- --max_train_kimg 12.8 --learning_rate 0.002
     # score every checkpoint of every run, then write the table
     python tools/recipe_sweep.py eval --root RUNS
@@ -32,20 +32,17 @@ BASE_ARGS = ["--train_data_dir", "synthetic:faces", "--preset", "celeba-hq256", 
              "--mixed_precision", "no", "--dataloader_num_workers", "0", "--report_to", "none", "--seed", "0"]
 
 
-def train(name: str, root: Path, extra: list[str], trainer: Path, style_mixing_prob: float | None) -> int:
-    """Run `train_accelerate.py` (from `trainer`'s folder) niced on one thread into root/name."""
+def train(name: str, root: Path, extra: list[str], trainer: Path, threads: int = 1, nice: int = 19) -> int:
+    """Run `train_accelerate.py` as a user would, on `threads` threads at niceness `nice`, into
+    root/name (resumable: pass `--resume_from_checkpoint latest` in `extra`)."""
     out = root / name
     out.mkdir(parents=True, exist_ok=True)
     args = BASE_ARGS + ["--output_dir", str(out)] + extra
-    (out / "recipe.json").write_text(json.dumps({"name": name, "args": args, "style_mixing_prob": style_mixing_prob}))
-    patch = ("" if style_mixing_prob is None else
-             f"import alae_hf.config as c; p = c.PRESETS['celeba-hq256']; "
-             f"c.PRESETS['celeba-hq256'] = p.replace(style_mixing_prob={style_mixing_prob}); ")
-    code = f"import sys; sys.argv = ['train_accelerate.py'] + {args!r}; {patch}import train_accelerate; train_accelerate.main()"
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(trainer.parent))
-    with open(out / "train.log", "w") as log:
-        return subprocess.call(["nice", "-n", "19", sys.executable, "-c", code], cwd=trainer.parent, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    (out / "recipe.json").write_text(json.dumps({"name": name, "args": args}))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    with open(out / "train.log", "a") as log:
+        return subprocess.call(["nice", "-n", str(nice), sys.executable, str(trainer), *args], cwd=trainer.parent,
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def score(model_dir: Path, num_samples: int, num_real: int, seed: int = 0) -> dict:
@@ -95,7 +92,7 @@ def evaluate_root(root: Path, num_samples: int, num_real: int, min_gap: int = 0,
                 print(run.name, kind, ckpt.name, {k: round(float(v), 3) for k, v in entry.items()}, flush=True)
 
 
-def settings(args: list[str], style_mixing_prob: float | None) -> str:
+def settings(args: list[str]) -> str:
     """The run's own arguments, without the bookkeeping ones."""
     skip = {"--output_dir", "--max_train_kimg", "--checkpointing_steps"}
     keep, i = [], 0
@@ -105,8 +102,7 @@ def settings(args: list[str], style_mixing_prob: float | None) -> str:
             continue
         keep.append(args[i].lstrip("-"))
         i += 1
-    text = " ".join(keep)
-    return text + (f" style_mixing_prob {style_mixing_prob}" if style_mixing_prob is not None else "")
+    return " ".join(keep)
 
 
 def summary_table(runs: dict, points: tuple[int, ...] = (6400, 9600, 12800)) -> str:
@@ -135,8 +131,7 @@ def table(root: Path, out: Path, sizes: dict) -> None:
         curves = {kind: sorted(json.loads((run / name).read_text()).values(), key=lambda e: e["images_seen"])
                   for kind, name in (("ema", "curve.json"), ("model", "curve_model.json")) if (run / name).exists()}
         args = recipe["args"][len(BASE_ARGS):]
-        runs[run.name] = {"args": args, "style_mixing_prob": recipe["style_mixing_prob"],
-                          "settings": settings(args, recipe["style_mixing_prob"]),
+        runs[run.name] = {"args": args, "settings": settings(args),
                           "curve": curves["ema"], "curve_live": curves.get("model", [])}
     text = summary_table(runs)
     out.write_text(json.dumps({"model": "32 px, start_channels 16, max_channels 128, latent 128, mapping 8, "
@@ -152,7 +147,8 @@ def main() -> None:
     t.add_argument("--name", required=True)
     t.add_argument("--root", type=Path, required=True)
     t.add_argument("--trainer", type=Path, default=Path(__file__).resolve().parents[1] / "train_accelerate.py")
-    t.add_argument("--style_mixing_prob", type=float, default=None)
+    t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--nice", type=int, default=19)
     t.add_argument("extra", nargs=argparse.REMAINDER)
     for name in ("eval", "table"):
         s = sub.add_parser(name)
@@ -166,7 +162,7 @@ def main() -> None:
     torch.set_num_threads(1)
     if args.command == "train":
         extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
-        raise SystemExit(train(args.name, args.root, extra, args.trainer, args.style_mixing_prob))
+        raise SystemExit(train(args.name, args.root, extra, args.trainer, args.threads, args.nice))
     if args.command == "eval":
         evaluate_root(args.root, args.num_samples, args.num_real, args.min_gap, tuple(args.weights))
     else:

@@ -61,6 +61,14 @@ class Run:
         return self.ctx.model
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN runs bfloat16 convolutions natively on this CPU (else it emulates them)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without oneDNN
+        return False
+
+
 def check_writable(folder: str) -> None:
     """Create `folder` and write and remove a probe file in it; one line if that fails."""
     path = Path(folder)
@@ -90,6 +98,9 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
     if acc.num_processes > 1:
         broadcast(list(model.state_dict().values()), from_process=0)  # every rank starts from rank 0's weights
     acc.print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters; data: {len(dataset)} images")
+    if acc.mixed_precision == "bf16" and acc.device.type == "cpu" and not cpu_has_native_bf16():
+        acc.print("warning: this CPU has no native bfloat16 (AVX-512 BF16 or AMX): bf16 autocast is emulated and "
+                  "was ~10x slower than float32 on such a CPU; --mixed_precision no is faster here")
     rng, host_rng = run_state.generators(config.seed, acc.process_index, acc.device)
     scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == "fp16")
     reduce_mean = (lambda t: acc.reduce(t, reduction="mean")) if acc.num_processes > 1 else None
