@@ -114,3 +114,35 @@ def test_processes_that_disagree_about_the_time_stop_together(image_folder, tmp_
            launch=LAUNCH + ["--multi_gpu", "--num_processes", "2"], env=_env(ACCELERATE_USE_CPU="1"), script=script)
     steps = json.loads((out / "training_summary.json").read_text())["steps"]
     assert 0 < steps < 20 and [p.name for p in out.glob("checkpoint-*")] == [f"checkpoint-{steps}"]
+
+
+def test_an_interrupt_saves_a_checkpoint_and_the_run_resumes_bit_identically(
+        image_folder, tmp_path, monkeypatch, capsys, fresh_accelerate):
+    """SIGTERM (or Ctrl-C) during step 2: the step finishes, checkpoint-3 is written, the run ends;
+    resuming from it gives the same weights as an uninterrupted run."""
+    import os
+    import signal
+
+    from alae_hf.training import step
+
+    common = ["--train_data_dir", image_folder, "--lod_kimg", 0.004, "--max_train_steps", 5,
+              "--checkpointing_steps", 100]
+    whole, resumed = {}, {}
+    train_in_process(common + ["--output_dir", tmp_path / "whole"], on_finish=_hashes(whole))
+    original, calls = step.iteration, itertools.count()
+
+    def interrupted_at_step_2(*args, **kwargs):
+        if next(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives mid-step, as a scheduler's would
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("alae_hf.training.trainer.iteration", interrupted_at_step_2)
+    train_in_process(common + ["--output_dir", tmp_path / "split"])
+    assert "SIGTERM: stopping at step 3" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "split").glob("checkpoint-*")) == ["checkpoint-3"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the run's handler is gone again
+    monkeypatch.setattr("alae_hf.training.trainer.iteration", original)
+    train_in_process(common + ["--output_dir", tmp_path / "split", "--resume_from_checkpoint", "latest"],
+                     on_finish=_hashes(resumed))
+    assert resumed["info"]["steps"] == 5
+    assert _same(whole["model"], resumed["model"]) and _same(whole["ema"], resumed["ema"])

@@ -4,10 +4,16 @@
 the trainer asks whether one more step plus a checkpoint and the final save still fit. Step and
 save durations are measured as the run goes; before the first save is measured a conservative
 guess is used. The clock is a module attribute so tests can drive it.
+
+An interrupt (Ctrl-C, or the SIGTERM a scheduler or `kill` sends) ends the run the same way: the
+step in progress finishes, a checkpoint is written, and the run exits; a second interrupt stops at
+once, as usual.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -29,7 +35,30 @@ class TimeBudget:
     start: float = field(default_factory=lambda: clock())
     step_s: float = 0.0
     save_s: float = FIRST_SAVE_GUESS_S
+    interrupted: str | None = None  # the signal's name once one arrived
     _mark: float | None = None
+    _previous: dict = field(default_factory=dict)
+
+    def stop_on_signals(self) -> None:
+        """Catch SIGINT and SIGTERM: the first sets `interrupted` (the trainer saves and stops at
+        the next step boundary) and puts the previous handlers back (a second one stops at once).
+        Only the main thread can install handlers; elsewhere this does nothing."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+        def handler(signum: int, frame: object) -> None:
+            self.interrupted = signal.Signals(signum).name
+            self.restore_signals()
+
+        for sig in self._previous:
+            signal.signal(sig, handler)
+
+    def restore_signals(self) -> None:
+        """Put back the handlers `stop_on_signals` replaced (at the end of a run)."""
+        for sig, old in self._previous.items():
+            signal.signal(sig, old)
+        self._previous = {}
 
     def step_started(self) -> None:
         now = clock()
@@ -43,7 +72,10 @@ class TimeBudget:
         self._mark = clock()  # the save is not part of the next step's duration
 
     def exhausted(self) -> bool:
-        """True when one more step, a checkpoint and the final save would not fit in the budget."""
+        """True when interrupted, or when one more step, a checkpoint and the final save would not
+        fit in the budget."""
+        if self.interrupted:
+            return True
         if self.limit_s is None:
             return False
         needed = SAFETY * (self.step_s + 2 * self.save_s)

@@ -182,9 +182,10 @@ def checkpoint(run: Run) -> None:
 
 
 def time_is_up(run: Run) -> bool:
-    """Whether the wall-time budget is spent, decided on every process together (any process out of
-    time stops all of them; otherwise one would wait in a save while another trains)."""
-    if run.budget.limit_s is None:
+    """Whether the wall-time budget is spent or the run was interrupted, decided on every process
+    together (any process out of time stops all of them; otherwise one would wait in a save while
+    another trains)."""
+    if run.budget.limit_s is None and run.accelerator.num_processes == 1 and not run.budget.interrupted:
         return False
     up = torch.tensor([float(run.budget.exhausted())], device=run.accelerator.device)
     if run.accelerator.num_processes > 1:
@@ -216,8 +217,8 @@ def loop(run: Run) -> TrainingState:
     while run.images < stop and (config.max_train_steps is None or run.step < config.max_train_steps):
         run.budget.step_started()
         if time_is_up(run):
-            acc.print(f"--max_train_minutes {config.max_train_minutes}: stopping at step {run.step}; continue with "
-                      f"--resume_from_checkpoint latest")
+            why = run.budget.interrupted or f"--max_train_minutes {config.max_train_minutes}"
+            acc.print(f"{why}: stopping at step {run.step}; continue with --resume_from_checkpoint latest")
             checkpoint(run)
             break
         state = schedule_at(run.images, run.sched, acc.num_processes)
@@ -249,5 +250,9 @@ def train(config: TrainConfig, on_finish: Callable[[Run, dict[str, Any]], None] 
           start: float | None = None) -> Run:
     """Run training as `config` says; returns the finished run."""
     run = setup(config, start)
-    finish(run, loop(run), on_finish)
+    run.budget.stop_on_signals()  # Ctrl-C / SIGTERM: save a checkpoint at the next step boundary, then stop
+    try:
+        finish(run, loop(run), on_finish)
+    finally:
+        run.budget.restore_signals()
     return run
