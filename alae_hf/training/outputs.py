@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -20,10 +20,8 @@ from ..imaging import make_grid, tensor_to_pil
 from ..mlp import mlp_model_card
 from ..mlp_networks import MLPConfig
 from .data import prepare_reals
+from .run import Run
 from .schedule import TrainingState
-
-if TYPE_CHECKING:  # the run is built by trainer.py, which imports this module
-    from .trainer import Run
 
 SAMPLE_SEED = 3456  # official train_alae.py: RandomState(3456) latents for the sample sheets
 

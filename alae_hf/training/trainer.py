@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from accelerate.utils import ProjectConfiguration, broadcast, set_seed
 from tqdm.auto import tqdm
 
 from ..loading import model_class_for
-from ..model import StyleALAE
 from . import budget as time_budget
 from . import checkpoints as ckpt
 from . import run_state
@@ -30,35 +28,11 @@ from .data import make_dataset, make_loader, prepare_reals
 from .ema import EMA
 from .options import TrainConfig, arch_and_schedule
 from .outputs import sample_grid, summary, write_outputs
-from .schedule import ScheduleConfig, TrainingState, schedule_at
+from .run import Run
+from .schedule import TrainingState, schedule_at
 from .step import StepContext, iteration, make_optimizers
 
 LOGGED = ("lod", "blend", "loss_d", "loss_g", "loss_ae", "recon_mse")
-
-
-@dataclass
-class Run:
-    """Everything one training process holds; passed explicitly instead of globals."""
-
-    config: TrainConfig
-    accelerator: Accelerator
-    sched: ScheduleConfig
-    ctx: StepContext  # model, optimizers, scaler, random streams: what `step.iteration` needs
-    ema: EMA
-    dataset: Any
-    budget: time_budget.TimeBudget
-    step: int = 0
-    images: int = 0
-    lod: int | None = None
-    loader: Any = None
-    loader_batch: int | None = None
-    nonfinite_total: int = 0
-    nonfinite_run: int = 0
-    saved_step: int | None = None
-
-    @property
-    def model(self) -> StyleALAE:
-        return self.ctx.model
 
 
 def check_writable(folder: str) -> None:
