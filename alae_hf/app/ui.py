@@ -3,7 +3,7 @@
 UI only: the layout, the event wiring and the conversion of results into Gradio components.
 What each event computes lives in `alae_hf.app.actions`; the input checks and the app-level
 cache of loaded models and direction sets (`Studio`, one per `build_app` call) in `alae_hf.app.state`.
-Per-session state is a `gr.State` dict (`alae_hf.studio.new_session`).
+Per-session state is a `gr.State` (`alae_hf.app.state.new_session`).
 
     python app.py                        # the bundled default checkpoint, http://127.0.0.1:7860
     python app.py --model DIR_OR_REPO_ID # any StyleALAE folder or Hub repo (env ALAE_MODEL too)
@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -373,19 +372,9 @@ def _wire_cross_tab(h: Handlers, run: Callable, session: gr.State, tabs: gr.Tabs
                            concurrency_limit=1, concurrency_id="load_model", show_progress_on=[model_ui["source"]])
 
 
-# ---- command line ------------------------------------------------------------------------------
+# ---- styling -----------------------------------------------------------------------------------
 # Model outputs are small (32-256 px): scale them up to their boxes instead of showing them at 1:1.
 CSS = """
 .upscale img { width: 100%; height: 100%; object-fit: contain; }
 """
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python app.py`: see `alae_hf.app.server.main`."""
-    from .server import main as serve
-
-    return serve(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
