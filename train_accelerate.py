@@ -3,8 +3,7 @@
 growing, an EMA copy, atomic resumable checkpoints and any number of processes.
 
 A thin CLI: the command line becomes a validated `alae_hf.training.options.TrainConfig`, and
-`alae_hf.training.trainer.train` runs it (official `train_alae.py`;
-shared/reference/official_alae.md §4).
+`alae_hf.training.trainer.train` runs it (official `train_alae.py`).
 
     accelerate launch train_accelerate.py --train_data_dir DIR --preset celeba-hq256 --output_dir out
 """

@@ -1,7 +1,7 @@
 """Inference throughput of alae_hf (and, optionally, the official code) — a benchmark, not a test.
 
 Measures images/s of generate (F + truncation + G, noise on), encode (E + D) and reconstruct
-(E then G) for the official configs at the batch sizes of shared/reference/official_alae_h100.md,
+(E then G) for the official configs at the batch sizes of the official H100 measurements (bench/NOTES.md),
 in several variants: fp32, bf16 autocast, channels_last, torch.compile. Reports GFLOP/image
 (torch.utils.flop_counter, 2 x multiply-adds) and utilisation against a measured matmul peak.
 

@@ -1,6 +1,6 @@
-"""Every measurement of issue 12 in one run, the official code side by side — a benchmark, not a test.
+"""Every speed measurement in one run, the official code side by side — a benchmark, not a test.
 
-    python bench/suite.py --device cuda                        # the issue's table, < 8 minutes
+    python bench/suite.py --device cuda                        # the whole table, < 8 minutes
     ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/suite.py ...  # with the official code beside it
     python bench/suite.py --device cpu --quick                 # the same suite on tiny configs
 
@@ -58,7 +58,7 @@ QUICK = dict(train=("celeba-hq256", TINY32, 8), trainer=("celeba-hq256", dict(TI
              gen=[("celeba-hq256", TINY32, 8), ("ffhq", TINY64, 4)], encrec=("celeba-hq256", TINY32, 8))
 MEASURES = ("train", "trainer", "gen", "blur", "r1_compile")
 VARIANTS = ("fp32", "bf16", "compile", "compile_bf16")  # compile: torch.compile of G and E (inductor)
-TARGETS = {"train": 250.0, "trainer": 2000.0}  # img/s (issue 12); inference targets are 3x official
+TARGETS = {"train": 250.0, "trainer": 2000.0}  # img/s (the speed targets); inference targets are 3x official
 
 
 def label(spec: tuple) -> str:

@@ -4,7 +4,7 @@ Times one full ALAE iteration (E+D step with R1, F+G step, latent reciprocity st
 phase alone (forward + backward + optimizer step), exactly as the trainer runs them
 (`alae_hf.training.step`, the official LREQAdam), and the cost of the iteration's non-finite guard
 (`rollback_capture_ms`: one copy of weights and optimizer state) for the official configs at the batch sizes of
-shared/reference/official_alae_h100.md, in fp32 and under bf16 autocast, at the full level of
+the official code's H100 measurements (bench/NOTES.md), in fp32 and under bf16 autocast, at the full level of
 detail with noise on. Counts FLOPs with torch.utils.flop_counter (2 x multiply-adds, backward and
 R1's double backward included) and reports utilisation against a peak (--peak_tflops, or a
 measured dense matmul rate).

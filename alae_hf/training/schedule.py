@@ -1,7 +1,7 @@
 """Progressive growing as a pure function of the number of training images seen.
 
 Matches the official `lod_driver.py` (`LODDriver`), `scheduler.py` and the `TRAIN` section of
-`configs/*.yaml` (shared/reference/official_alae.md §3, §4), re-expressed in images so that any
+`configs/*.yaml` (podgorskiy/ALAE), re-expressed in images so that any
 data set size works. The official driver counts epochs of `DATASET.SIZE` images; with
 `E = EPOCHS_PER_LOD` and `S = DATASET.SIZE` it maps to images as
 
@@ -54,7 +54,7 @@ _BIG_BATCH = {8: (512, 256, 128, 64, 32, 32, 32, 32, 32), 4: (512, 256, 128, 64,
 _SMALL_BATCH = {8: (512, 256, 128, 64, 32, 32, 32, 32, 32), 4: (512, 256, 128, 64, 32, 32, 32, 32, 16),
                 2: (128, 128, 128, 64, 32, 32, 16), 1: (128, 128, 128, 64, 32, 16)}
 
-# configs/{ffhq,celeba-hq256,bedroom,celeba,mnist}.yaml (official_alae.md §3, checked against the files).
+# official configs/{ffhq,celeba-hq256,bedroom,celeba,mnist}.yaml (checked against the files).
 OFFICIAL_TRAINING: dict[str, OfficialTraining] = {
     "ffhq": OfficialTraining(60_000, 16, 300, _FACES_LR, _BIG_BATCH),
     "celeba-hq256": OfficialTraining(

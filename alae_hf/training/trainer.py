@@ -1,6 +1,6 @@
 """A training run with Accelerate: set-up, the loop over `step.iteration`, checkpoints, the end.
 
-The loop of podgorskiy/ALAE `train_alae.py` (shared/reference/official_alae.md §4) with the
+The loop of podgorskiy/ALAE `train_alae.py` with the
 progressive schedule of `schedule.py` (official `LODDriver`: fresh optimizers at every lod
 change), an EMA copy, atomic resumable checkpoints (`run_state.py`), a wall-time budget
 (`budget.py`) and any number of processes. `train_accelerate.py` parses the command line into a
