@@ -84,6 +84,11 @@ class MLPConfig(ConfigFields):
         return 1
 
     @property
+    def style_groups(self) -> dict[str, list[int]]:
+        """No named groups of styles: the one w is all there is (layer spec "all" or 0)."""
+        return {}
+
+    @property
     def style_mixing_prob(self) -> float:
         """No style mixing: G reads a single w (official GeneratorFC uses row 0 only)."""
         return 0.0

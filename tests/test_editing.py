@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from alae_hf import ALAEConfig, StyleALAE
-from alae_hf.editing.directions import (Directions, canonical_signs, describe_styles, layer_range, list_directions,
-                                mapped_samples, sefa_basis, style_affine)
+from alae_hf.editing.directions import Directions, canonical_signs, list_directions, mapped_samples, sefa_basis
+from alae_hf.editing.styles import describe_styles, layer_range
 from alae_hf.editing.learned import main as voynov_main
 from alae_hf.editing.learned import train_voynov
 from alae_hf.editing.edits import (apply_direction, apply_directions, edit_image, encode_images, ganspace, lerp_w,
@@ -33,7 +33,7 @@ def bits(t: torch.Tensor) -> torch.Tensor:
 
 
 def normalised_affine_rows(model, styles):
-    a = torch.cat([style_affine(model, k).effective_weight().detach().double() for k in styles])
+    a = torch.cat([model.style_affine(k).effective_weight().detach().double() for k in styles])
     return a / a.norm(dim=1, keepdim=True)
 
 
@@ -138,7 +138,7 @@ def test_sefa_is_deterministic_and_independent_of_call_order(tiny_model):
 def test_sefa_uses_only_the_chosen_layers(tiny_model):
     coarse, everything = sefa_basis(tiny_model, "coarse")[0], sefa_basis(tiny_model, "all")[0]
     with torch.no_grad():
-        style_affine(tiny_model, 4).weight.mul_(3).add_(1)
+        tiny_model.style_affine(4).weight.mul_(3).add_(1)
     assert torch.equal(sefa_basis(tiny_model, "coarse")[0], coarse)
     assert not torch.allclose(sefa_basis(tiny_model, "all")[0], everything)
 

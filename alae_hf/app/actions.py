@@ -25,7 +25,7 @@ import torch
 from PIL import Image
 
 from .. import editing
-from ..editing.directions import describe_styles, layer_range
+from ..editing.styles import describe_styles, layer_range
 from ..evaluation.metrics import reconstruction_metrics
 from ..imaging import make_grid, tensor_to_pil
 from .cards import card_body, model_markdown
@@ -377,8 +377,8 @@ class Actions:
             current = self.model(session).name
             message = str(err).strip().splitlines()[0][:400]
             raise InputError(f"Could not load {source!r}: {message}. Still using {current}.") from err
-        if loaded.model.num_styles == 1:  # an MLP ALAE has no styles for this app's tabs
-            raise InputError(f"{source!r} is an MLP ALAE (one w, no styles to mix or edit): open it in its own app, "
+        if not loaded.model.supports_style_mixing:  # this app's tabs mix and edit styles
+            raise InputError(f"{source!r} is an {loaded.model.display_name} (one w, no styles to mix or edit): open it in its own app, "
                              f"python app.py --model {source}. Still using {self.model(session).name}.")
         return loaded
 

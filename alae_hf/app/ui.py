@@ -26,7 +26,7 @@ from typing import Any
 import gradio as gr
 import torch
 
-from ..editing.directions import describe_styles
+from ..editing.styles import describe_styles
 from .actions import MAX_REFINE_STEPS, Actions, mix_choices
 from .cards import card_body, model_markdown
 from .mlp_ui import build_mlp_app
@@ -153,7 +153,7 @@ def build_app(model_path: str | os.PathLike | None = None, *, device: str | torc
     h = Handlers(ctx)
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     loaded = ctx.get(ctx.default_key)
-    if loaded.model.num_styles == 1:  # an MLP ALAE: nothing to mix or edit per layer (alae_hf.app.mlp_ui)
+    if not loaded.model.supports_style_mixing:  # one w (the MLP ALAE): alae_hf.app.mlp_ui
         return build_mlp_app(loaded, gpu)
     arch = loaded.model.arch
     with gr.Blocks(title="StyleALAE editor", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:

@@ -11,7 +11,7 @@ from typing import Any
 
 from accelerate import Accelerator
 
-from ..model import StyleALAE
+from ..base import ALAEModel
 from .budget import TimeBudget
 from .ema import EMA
 from .options import TrainConfig
@@ -40,5 +40,5 @@ class Run:
     saved_step: int | None = None
 
     @property
-    def model(self) -> StyleALAE:
+    def model(self) -> ALAEModel:
         return self.ctx.model
