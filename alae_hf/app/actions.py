@@ -26,8 +26,7 @@ from PIL import Image
 
 from .. import editing
 from ..editing.styles import describe_styles, layer_range
-from ..evaluation.metrics import reconstruction_metrics
-from ..imaging import make_grid, tensor_to_pil
+from ..imaging import make_grid, psnr, tensor_to_pil
 from .cards import card_body, model_markdown
 from .figures import alpha_caption, caption_grid, grid_cells
 from .sliders import SliderSet
@@ -39,9 +38,9 @@ from .state import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, MIX_CHOICES, NOISE_CH
 MAX_REFINE_STEPS = 200         # inversion steps per request (~50 ms per step and image on 2 CPU cores, 64 px)
 
 
-def psnr(a: Image.Image, b: Image.Image) -> float:
-    """PSNR in dB of one reconstruction (`alae_hf.evaluation.metrics`, the evaluation's definition)."""
-    return reconstruction_metrics(None, np.asarray(a)[None], np.asarray(b)[None])["psnr"]
+def image_psnr(a: Image.Image, b: Image.Image) -> float:
+    """PSNR in dB of one reconstruction (`alae_hf.imaging.psnr`, on the [0, 1] scale)."""
+    return float(psnr(np.mean(((np.asarray(a, np.float64) - np.asarray(b, np.float64)) / 255.0) ** 2)))
 
 
 def write_gif(frames: Sequence[Image.Image], path: Path, min_size: int = 256, duration_ms: int = 90) -> Path:
@@ -180,13 +179,13 @@ class Actions:
         x = torch.cat([image_tensor(path, name, loaded.model) for path, name in named])
         start = time.perf_counter()
         w = editing.encode_images(loaded.model, x)
-        before = [psnr(a, b) for a, b in zip(tensor_to_pil(x), editing.render(loaded.model, w, 0))]
+        before = [image_psnr(a, b) for a, b in zip(tensor_to_pil(x), editing.render(loaded.model, w, 0))]
         if steps:
             w = self._refine(loaded, x, steps, space, progress)
         recon = editing.render(loaded.model, w, 0)
         took = (time.perf_counter() - start) * 1000
         originals = tensor_to_pil(x)
-        scores = [psnr(a, b) for a, b in zip(originals, recon)]
+        scores = [image_psnr(a, b) for a, b in zip(originals, recon)]
         gallery = [(self.png(make_grid([a, b], columns=2), f"{Path(name).stem}_reconstruction"),
                     f"{name} · PSNR {p:.1f} dB") for (_, name), a, b, p in zip(named, originals, recon, scores)]
         session = dict(session or new_session(loaded.key))
