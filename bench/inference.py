@@ -7,7 +7,7 @@ in several variants: fp32, bf16 autocast, channels_last, torch.compile. Reports 
 
     python bench/inference.py --device cuda                       # all configs, all variants
     python bench/inference.py --device cpu --configs app64 --variants fp32 --batch 1
-    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/inference.py ... # also time the official Model
+    ALAE_OFFICIAL_SRC=/path/to/ALAE PYTHONPATH=/path/to/ALAE python bench/inference.py ... # also time the official Model
 
 Writes bench/results/inference_<device>.json and prints a table last.
 """
@@ -17,14 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alae_hf import StyleALAE, preset  # noqa: E402
 from common import matmul_peak, official_inference, restore_default_tensor_type, timed  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Every speed measurement in one run, the official code side by side — a benchmark, not a test.
 
     python bench/suite.py --device cuda                        # the whole table, < 8 minutes
-    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/suite.py ...  # with the official code beside it
+    ALAE_OFFICIAL_SRC=/path/to/ALAE PYTHONPATH=/path/to/ALAE python bench/suite.py ...  # with the official code beside it
     python bench/suite.py --device cpu --quick                 # the same suite on tiny configs
 
 Measures (full / --quick):
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import json
 import os
 import platform
@@ -42,8 +41,6 @@ from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alae_hf import StyleALAE, preset  # noqa: E402
 from common import (count_ops, official_inference, official_train_step, restore_default_tensor_type,  # noqa: E402
                     sync, timed)

@@ -11,7 +11,7 @@ measured dense matmul rate).
 
     python bench/train_throughput.py --device cuda                   # mnist, celeba-hq256, ffhq
     python bench/train_throughput.py --device cpu --configs tiny      # sanity run
-    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/train_throughput.py  # also time the official iteration
+    ALAE_OFFICIAL_SRC=/path/to/ALAE PYTHONPATH=/path/to/ALAE python bench/train_throughput.py  # also time the official iteration
 
 Writes bench/results/train_throughput_<device>.json and prints a table last.
 """
@@ -22,15 +22,12 @@ import argparse
 import contextlib
 import json
 import os
-import sys
 from pathlib import Path
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import matmul_peak, official_train_step, timed  # noqa: E402
 
 from alae_hf import StyleALAE, preset  # noqa: E402
