@@ -26,7 +26,7 @@ from . import checkpoints as ckpt
 from . import run_state
 from .data import make_dataset, make_loader, prepare_reals
 from .ema import EMA
-from .options import TrainConfig, arch_and_schedule
+from .options import TrainConfig, arch_and_schedule, parse_config
 from .outputs import sample_grid, summary, write_outputs
 from .run import Run
 from .schedule import TrainingState, schedule_at
@@ -214,3 +214,10 @@ def train(config: TrainConfig, on_finish: Callable[[Run, dict[str, Any]], None] 
     run = setup(config, start)
     finish(run, loop(run), on_finish)
     return run
+
+
+def main(argv: list[str] | None = None, start: float | None = None) -> None:
+    """`alae-train` (the same options as `accelerate launch train_accelerate.py`): parse the command
+    line into a `TrainConfig` and train. `start` is when --max_train_minutes starts counting
+    (default: the start of set-up; `train_accelerate.py` passes its first line's time)."""
+    train(parse_config(argv), start=start)
