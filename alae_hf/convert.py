@@ -32,7 +32,13 @@ import torch
 
 from .base import ALAEModel
 from .config import ALAEConfig, preset
-from .convert_mlp import MLPConversionError, convert_mlp_state_dict, is_mlp_checkpoint, mlp_arch, official_group
+from .convert_mlp import (
+    MLPConversionError,
+    convert_mlp_state_dict,
+    is_mlp_checkpoint,
+    mlp_arch,
+    official_group,
+)
 from .layers import runtime_scales
 from .mlp import MLPALAE
 from .model import StyleALAE

@@ -10,10 +10,10 @@ header and size, so a truncated or corrupt file is named in one line without loa
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
-import errno
 import shutil
 from collections.abc import Sequence
 from pathlib import Path

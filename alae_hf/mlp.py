@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from diffusers.configuration_utils import register_to_config
 
-from .card import PAPER, render_card
 from .base import ALAEModel
+from .card import PAPER, render_card
 from .layers import EqualLinear
 from .mlp_networks import FCDiscriminator, FCEncoder, FCGenerator, Mapping, MLPConfig, mlp_preset
 
@@ -48,7 +48,7 @@ class MLPALAE(ALAEModel):
         self._set_networks(arch, Mapping(arch), FCGenerator(arch), FCEncoder(arch), FCDiscriminator(arch))
 
     @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> "MLPALAE":
+    def from_preset(cls, name: str, **overrides: Any) -> MLPALAE:
         """A randomly initialised model with a named config (`mnist-fc`), any field overridden."""
         return cls(**mlp_preset(name, **overrides).to_dict())
 

@@ -38,7 +38,6 @@ from .config import ConfigFields, check_common_fields, check_int
 from .layers import EqualLinear, leaky_relu
 from .networks import MAPPING_LRMUL, Mapping
 
-
 RESIZE_MODES = ("nearest-exact", "nearest")
 
 

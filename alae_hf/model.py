@@ -9,15 +9,15 @@ Pidhorskyi et al., "Adversarial Latent Autoencoders", CVPR 2020.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
 from diffusers.configuration_utils import register_to_config
 
+from .base import ALAEModel
 from .card import model_card
 from .config import ALAEConfig, preset
-from .base import ALAEModel
 from .layers import EqualLinear
 from .networks import Encoder, Generator, LatentDiscriminator, Mapping
 
@@ -32,7 +32,7 @@ from .networks import Encoder, Generator, LatentDiscriminator, Mapping
 # Drawing from an int or a generator gives every image its own maps, unless `batch_constant`
 # (one set shared by the batch: editing's sliders, strips and grids keep the noise fixed).
 # For a batch of one both agree: `sample(1, seed=s)` = `render(seed_to_w_plus(model, 1, s), noise=s)`.
-NoiseSpec = Union[int, torch.Generator, Sequence[int], Sequence[torch.Tensor], None]
+NoiseSpec = int | torch.Generator | Sequence[int] | Sequence[torch.Tensor] | None
 
 
 class StyleALAE(ALAEModel):
@@ -58,7 +58,7 @@ class StyleALAE(ALAEModel):
         self._set_networks(arch, Mapping(arch), Generator(arch), Encoder(arch), LatentDiscriminator(arch))
 
     @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> "StyleALAE":
+    def from_preset(cls, name: str, **overrides: Any) -> StyleALAE:
         """A randomly initialised model with an official config (ffhq, celeba-hq256, bedroom,
         celeba, mnist), any field overridden."""
         return cls(**preset(name, **overrides).to_dict())

@@ -30,10 +30,31 @@ from ..imaging import make_grid, psnr, tensor_to_pil
 from .cards import card_body, model_markdown
 from .figures import alpha_caption, caption_grid, grid_cells
 from .sliders import SliderSet
-from .state import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, MIX_CHOICES, NOISE_CHOICES, PAPER_ROWS,
-                    PSI_RANGE, SEED_MAX, STEPS_RANGE, InputError, LoadedModel, Progress, Studio, as_list,
-                    check_alphas, check_choice, check_layers, check_number, image_tensor, new_session, parse_seeds,
-                    upload_path)
+from .state import (
+    ALPHA_MAX,
+    MAX_IMAGES,
+    MAX_K,
+    MAX_MIX,
+    MIX_CHOICES,
+    NOISE_CHOICES,
+    PAPER_ROWS,
+    PSI_RANGE,
+    SEED_MAX,
+    STEPS_RANGE,
+    InputError,
+    LoadedModel,
+    Progress,
+    Studio,
+    as_list,
+    check_alphas,
+    check_choice,
+    check_layers,
+    check_number,
+    image_tensor,
+    new_session,
+    parse_seeds,
+    upload_path,
+)
 
 MAX_REFINE_STEPS = 200         # inversion steps per request (~50 ms per step and image on 2 CPU cores, 64 px)
 

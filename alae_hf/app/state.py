@@ -32,12 +32,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..base import ALAEModel
 from ..config import SEED_MAX, TRUNCATION_PSI_RANGE
 from ..editing.directions import Directions, ganspace, list_directions, sefa
 from ..editing.styles import layer_range, parse_ranges
 from ..imaging import ImageError, to_model_tensor
 from ..loading import load as load_model
-from ..base import ALAEModel
 from .sliders import SliderSet, slider_set
 from .sources import HUB_ID, bundled_models, display_name, download, resolve_folder
 

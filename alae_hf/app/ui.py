@@ -29,11 +29,22 @@ import torch
 from ..editing.styles import describe_styles
 from .actions import MAX_REFINE_STEPS, Actions, mix_choices
 from .cards import card_body, model_markdown
-from .mlp_ui import build_mlp_app
 from .components import files_input, named_sliders, user_errors
+from .mlp_ui import build_mlp_app
 from .sliders import SliderSet
-from .state import (ALPHA_MAX, GANSPACE_SAMPLES, MAX_IMAGES, MAX_K, NOISE_CHOICES, PSI_RANGE, SEED_MAX, STEPS_RANGE,
-                    LoadedModel, Studio, new_session)
+from .state import (
+    ALPHA_MAX,
+    GANSPACE_SAMPLES,
+    MAX_IMAGES,
+    MAX_K,
+    NOISE_CHOICES,
+    PSI_RANGE,
+    SEED_MAX,
+    STEPS_RANGE,
+    LoadedModel,
+    Studio,
+    new_session,
+)
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (or the Space folder) that holds checkpoints/
 DEFAULT_MODEL = ROOT / "checkpoints" / "alae-synthetic-faces-64"

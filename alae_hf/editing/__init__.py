@@ -5,9 +5,29 @@ Voynov–Babenko directions (`learned`, `python -m alae_hf.editing.learned`).
 The public editing API is importable from here: `from alae_hf.editing import sefa, render`.
 """
 
-from .edits import (Directions, EditResult, apply_direction, apply_directions, direction_offset, edit_image,
-                    encode_images, ganspace, layer_range, lerp_w, list_directions, mixing_grid, render, sefa,
-                    seed_to_w_plus, shared_noise, slerp_z, style_mix, sweep, traversal, truncate)
+from .edits import (
+                    Directions,
+                    EditResult,
+                    apply_direction,
+                    apply_directions,
+                    direction_offset,
+                    edit_image,
+                    encode_images,
+                    ganspace,
+                    layer_range,
+                    lerp_w,
+                    list_directions,
+                    mixing_grid,
+                    render,
+                    seed_to_w_plus,
+                    sefa,
+                    shared_noise,
+                    slerp_z,
+                    style_mix,
+                    sweep,
+                    traversal,
+                    truncate,
+)
 from .inversion import InversionResult, invert
 
 __all__ = ["Directions", "EditResult", "apply_direction", "apply_directions", "direction_offset", "edit_image",

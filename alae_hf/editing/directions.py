@@ -137,7 +137,7 @@ class Directions:
         return self.save_to(Path(folder) / "directions" / _check_name(name))
 
     @classmethod
-    def load_from(cls, path: str | Path, model: "ALAEModel | None" = None) -> "Directions":
+    def load_from(cls, path: str | Path, model: ALAEModel | None = None) -> Directions:
         """Read a pair written by `save_to`, strictly; if `model` is given, check it fits."""
         stem = _stem(path)
         tensor_path, json_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
@@ -160,7 +160,7 @@ class Directions:
         return out
 
     @classmethod
-    def load(cls, folder: str | Path, name: str, model: "ALAEModel | None" = None) -> "Directions":
+    def load(cls, folder: str | Path, name: str, model: ALAEModel | None = None) -> Directions:
         """Read `folder/directions/<name>`; check it against `model`, or else against
         `folder/config.json` when the folder is a model folder."""
         out = cls.load_from(Path(folder) / "directions" / _check_name(name), model)
@@ -205,7 +205,7 @@ def _descending_eigh(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return values[order], canonical_signs(vectors[:, order].T.contiguous())
 
 
-def mapped_samples(model: "ALAEModel", n_samples: int, seed: int, batch_size: int = 10_000) -> Iterator[torch.Tensor]:
+def mapped_samples(model: ALAEModel, n_samples: int, seed: int, batch_size: int = 10_000) -> Iterator[torch.Tensor]:
     """Yield w = F(z) in batches, z from one `numpy.random.RandomState(seed)` stream (so the
     samples do not depend on `batch_size`, and the first batch is `model.seed_latents(b, seed)`)."""
     if n_samples < 1 or batch_size < 1:
@@ -217,7 +217,7 @@ def mapped_samples(model: "ALAEModel", n_samples: int, seed: int, batch_size: in
             yield model.map(torch.from_numpy(z).to(model.device, model.dtype))
 
 
-def latent_moments(model: "ALAEModel", n_samples: int, seed: int, batch_size: int = 10_000,
+def latent_moments(model: ALAEModel, n_samples: int, seed: int, batch_size: int = 10_000,
                    progress: Progress | None = None, label: str = "mapping") -> tuple[torch.Tensor, torch.Tensor]:
     """Mean [Z] and sample covariance [Z, Z] (ddof 1) of mapped w, accumulated in float64 on CPU
     (shifted by the first batch's mean to avoid cancellation)."""
@@ -239,7 +239,7 @@ def latent_moments(model: "ALAEModel", n_samples: int, seed: int, batch_size: in
     return shift + mean, (cov + cov.T) / 2
 
 
-def projection_sigma(model: "ALAEModel", vectors: torch.Tensor, n_samples: int = 10_000, seed: int = 0,
+def projection_sigma(model: ALAEModel, vectors: torch.Tensor, n_samples: int = 10_000, seed: int = 0,
                      batch_size: int = 10_000, progress: Progress | None = None) -> torch.Tensor:
     """σ_k = std of ⟨w − mean, v_k⟩ over `n_samples` mapped samples (float32 [K]): √(v_k C v_kᵀ)."""
     _, cov = latent_moments(model, n_samples, seed, batch_size, progress, "sigma")
@@ -247,7 +247,7 @@ def projection_sigma(model: "ALAEModel", vectors: torch.Tensor, n_samples: int =
     return torch.einsum("kz,zy,ky->k", v, cov, v).clamp_min(0).sqrt().float()
 
 
-def model_fingerprint(model: "ALAEModel", tensors: Sequence[torch.Tensor]) -> dict[str, Any]:
+def model_fingerprint(model: ALAEModel, tensors: Sequence[torch.Tensor]) -> dict[str, Any]:
     """Config hash, name/path, and a hash of the weights a method depends on (for provenance)."""
     arch = json.dumps(model.arch.to_dict(), sort_keys=True).encode()
     digest = hashlib.sha256()
@@ -259,7 +259,7 @@ def model_fingerprint(model: "ALAEModel", tensors: Sequence[torch.Tensor]) -> di
 
 
 # ---- SeFa ------------------------------------------------------------------------------------
-def sefa_basis(model: "ALAEModel", layers: LayerSpec = "all") -> tuple[torch.Tensor, torch.Tensor]:
+def sefa_basis(model: ALAEModel, layers: LayerSpec = "all") -> tuple[torch.Tensor, torch.Tensor]:
     """The data-free SeFa eigenbasis: (vectors [Z, Z] as rows, eigenvalues [Z] descending), float64.
 
     Stacks the `effective_weight()` rows (C scale rows, then C bias rows) of the chosen styles'
@@ -273,7 +273,7 @@ def sefa_basis(model: "ALAEModel", layers: LayerSpec = "all") -> tuple[torch.Ten
     return vectors, values
 
 
-def sefa(model: "ALAEModel", layers: LayerSpec = "all", num_directions: int | None = None,
+def sefa(model: ALAEModel, layers: LayerSpec = "all", num_directions: int | None = None,
          n_sigma_samples: int = 10_000, seed: int = 0, batch_size: int = 10_000) -> Directions:
     """SeFa directions (Shen & Zhou 2021) for the chosen styles, with σ from mapped samples.
 
@@ -305,7 +305,7 @@ def _part(progress: Progress | None, start: float, span: float) -> Progress | No
 
 
 # ---- GANSpace --------------------------------------------------------------------------------
-def ganspace(model: "ALAEModel", n_samples: int = 100_000, n_components: int = 64, seed: int = 0,
+def ganspace(model: ALAEModel, n_samples: int = 100_000, n_components: int = 64, seed: int = 0,
              batch_size: int = 10_000, progress: Progress | None = None, layers: LayerSpec = "all",
              n_sigma_samples: int = 10_000, sigma_seed: int | None = None) -> Directions:
     """GANSpace directions (Härkönen et al. 2020): exact PCA of mapped w in W space.

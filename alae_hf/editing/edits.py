@@ -24,16 +24,15 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
 
 import torch
 from PIL import Image
 
+from ..base import ALAEModel
+from ..imaging import make_grid, tensor_to_pil, to_model_tensor
+from ..model import NoiseSpec
 from .directions import Directions, ganspace, list_directions, sefa
 from .styles import LayerSpec, layer_range
-from ..imaging import make_grid, tensor_to_pil, to_model_tensor
-from ..base import ALAEModel
-from ..model import NoiseSpec
 
 # The editing API in one place (directions are re-exported from `alae_hf.editing.directions`).
 __all__ = ["Directions", "EditResult", "apply_direction", "apply_directions", "direction_offset", "edit_image",
@@ -41,12 +40,12 @@ __all__ = ["Directions", "EditResult", "apply_direction", "apply_directions", "d
            "seed_to_w_plus", "shared_noise", "slerp_z", "style_mix", "sweep", "traversal", "truncate"]
 
 NoiseLike = NoiseSpec  # kept as the editing API's name for the noise argument
-ImageLike = Union[str, os.PathLike, bytes, Image.Image]
-Alphas = Union[Mapping[int, float], Sequence[float]]
+ImageLike = str | os.PathLike | bytes | Image.Image
+Alphas = Mapping[int, float] | Sequence[float]
 
 
 # ---- truncation and mixing -------------------------------------------------------------------
-def truncate(model: "ALAEModel", w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
+def truncate(model: ALAEModel, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
     """The truncation trick toward `model.w_avg` on the first `cutoff` styles; returns w+.
 
     Apply it before edits (see the module docstring) and never to encoded real images.
@@ -55,7 +54,7 @@ def truncate(model: "ALAEModel", w: torch.Tensor, psi: float | None = None, cuto
     return model.truncate(w, psi, cutoff)
 
 
-def seed_to_w_plus(model: "ALAEModel", n: int, seed: int | Sequence[int], psi: float | None = None,
+def seed_to_w_plus(model: ALAEModel, n: int, seed: int | Sequence[int], psi: float | None = None,
                    cutoff: int | None = None) -> torch.Tensor:
     """Truncated w+ [n, 2L, Z] of `n` samples from a seed: z (`model.seed_latents`, the
     NVlabs/official `RandomState` convention) -> F -> `truncate`.
@@ -69,7 +68,7 @@ def seed_to_w_plus(model: "ALAEModel", n: int, seed: int | Sequence[int], psi: f
     return truncate(model, model.map(model.seed_latents(n, seed)), psi, cutoff)
 
 
-def style_mix(model: "ALAEModel", w_dst: torch.Tensor, w_src: torch.Tensor, layers: LayerSpec) -> torch.Tensor:
+def style_mix(model: ALAEModel, w_dst: torch.Tensor, w_src: torch.Tensor, layers: LayerSpec) -> torch.Tensor:
     """w+ of `w_dst` with the styles of `w_src` on `layers` (exact copies); [N, 2L, Z].
 
     Args:
@@ -84,7 +83,7 @@ def style_mix(model: "ALAEModel", w_dst: torch.Tensor, w_src: torch.Tensor, laye
     return torch.where(mask, src, dst)
 
 
-def mixing_grid(model: "ALAEModel", sources_w: torch.Tensor, destinations_w: torch.Tensor,
+def mixing_grid(model: ALAEModel, sources_w: torch.Tensor, destinations_w: torch.Tensor,
                 row_layers: LayerSpec | Sequence[LayerSpec], noise: NoiseLike = None,
                 batch_size: int = 8) -> Image.Image:
     """The style-mixing figure of StyleGAN fig. 3: sources across the top, destinations down
@@ -136,7 +135,7 @@ def slerp_z(z0: torch.Tensor, z1: torch.Tensor, t: float | torch.Tensor) -> torc
     return torch.where(parallel, torch.lerp(z0, z1, t), out)
 
 
-def traversal(model: "ALAEModel", start: torch.Tensor, end: torch.Tensor, n_frames: int,
+def traversal(model: ALAEModel, start: torch.Tensor, end: torch.Tensor, n_frames: int,
               space: str = "w") -> torch.Tensor:
     """w+ for `n_frames` evenly spaced frames from `start` to `end`: [n_frames, N, 2L, Z].
 
@@ -222,14 +221,14 @@ def sweep(w_plus: torch.Tensor, directions: Directions, index: int, alphas: Sequ
 
 
 # ---- rendering and real images ---------------------------------------------------------------
-def shared_noise(model: "ALAEModel", noise: NoiseLike, batch: int = 1) -> list[torch.Tensor] | None:
+def shared_noise(model: ALAEModel, noise: NoiseLike, batch: int = 1) -> list[torch.Tensor] | None:
     """The maps `render` uses for `batch` images: batch-constant from a seed or a generator
     (see the module docstring), per image from a list of seeds, explicit maps as given."""
     return model.noise_maps(noise, batch, batch_constant=True)
 
 
 @torch.no_grad()
-def render(model: "ALAEModel", w_plus: torch.Tensor, noise: NoiseLike = None, batch_size: int = 8) -> list[Image.Image]:
+def render(model: ALAEModel, w_plus: torch.Tensor, noise: NoiseLike = None, batch_size: int = 8) -> list[Image.Image]:
     """Synthesize w [N, Z], w+ [N, 2L, Z] or a stack of w+ [A, N, 2L, Z] (`sweep`'s output,
     frame-major) into PIL images, `batch_size` at a time. Noise: see the module docstring."""
     if w_plus.ndim == 4:
@@ -244,7 +243,7 @@ def render(model: "ALAEModel", w_plus: torch.Tensor, noise: NoiseLike = None, ba
 
 
 @torch.no_grad()
-def encode_images(model: "ALAEModel", images: ImageLike | Sequence[ImageLike] | torch.Tensor,
+def encode_images(model: ALAEModel, images: ImageLike | Sequence[ImageLike] | torch.Tensor,
                   batch_size: int = 16) -> torch.Tensor:
     """Encode images (paths, bytes, PIL images of any mode/size, or a tensor [N, C, r, r] in
     [-1, 1]) to w [N, Z]. Images are centre-cropped and resized to the model's resolution."""
@@ -272,7 +271,7 @@ class EditResult:
 
 
 @torch.no_grad()
-def edit_image(model: "ALAEModel", image: ImageLike, directions: Directions | None = None,
+def edit_image(model: ALAEModel, image: ImageLike, directions: Directions | None = None,
                alphas: Alphas | None = None, layers: LayerSpec | None = None, noise: NoiseLike = None,
                units: str = "sigma") -> EditResult:
     """Encode a real image, reconstruct it, and apply slider edits (no truncation).

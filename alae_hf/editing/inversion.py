@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -69,10 +69,10 @@ class InversionResult:
     steps: int = 0
 
 
-def invert(model: "ALAEModel", images: torch.Tensor, steps: int = 50, space: str = "w+", lr: float = 0.5,
+def invert(model: ALAEModel, images: torch.Tensor, steps: int = 50, space: str = "w+", lr: float = 0.5,
            pixel_weight: float = 1.0, feature_weight: float = 0.01, lpips_weight: float = 0.0,
-           domain_weight: float = 0.0, noise: "NoiseSpec" = None, feature_net: torch.nn.Module | None = None,
-           progress: Optional[Callable[[int, int], None]] = None) -> InversionResult:
+           domain_weight: float = 0.0, noise: NoiseSpec = None, feature_net: torch.nn.Module | None = None,
+           progress: Callable[[int, int], None] | None = None) -> InversionResult:
     """Invert images into the model's latent space, starting from the encoder's code.
 
     Starts at w₀ = E(x) (In-Domain GAN Inversion) and runs `steps` Adam steps on
@@ -139,7 +139,7 @@ def invert(model: "ALAEModel", images: torch.Tensor, steps: int = 50, space: str
 Objective = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-def _objective(model: "ALAEModel", x: torch.Tensor, space: str, noise: list[torch.Tensor] | None,
+def _objective(model: ALAEModel, x: torch.Tensor, space: str, noise: list[torch.Tensor] | None,
                pixel_weight: float, feature_weight: float, lpips_weight: float, domain_weight: float,
                feature_net: torch.nn.Module | None) -> tuple[Objective, dict[str, float]]:
     """w -> (per-image loss [N], G(w)), and the terms in use with their weights."""
@@ -169,7 +169,7 @@ def _objective(model: "ALAEModel", x: torch.Tensor, space: str, noise: list[torc
 
 
 def _optimise(objective: Objective, w0: torch.Tensor, steps: int, lr: float,
-              progress: Optional[Callable[[int, int], None]]) -> tuple[torch.Tensor, list[float], torch.Tensor]:
+              progress: Callable[[int, int], None] | None) -> tuple[torch.Tensor, list[float], torch.Tensor]:
     """Adam from w0 for `steps` steps: (best code per image, mean loss per evaluation, G(w0))."""
     w = w0.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([w], lr=lr)
@@ -206,7 +206,7 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> list[float]:
 
 
 # ---- validation ---------------------------------------------------------------------------------
-def _check(model: "ALAEModel", images: torch.Tensor, steps: int, space: str, lr: float, *weights: float
+def _check(model: ALAEModel, images: torch.Tensor, steps: int, space: str, lr: float, *weights: float
            ) -> tuple[torch.Tensor, int, str]:
     c, r = model.arch.channels, model.arch.resolution
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[0] < 1 \
@@ -234,7 +234,7 @@ def _check(model: "ALAEModel", images: torch.Tensor, steps: int, space: str, lr:
     return x, steps, space
 
 
-def _fixed_noise(model: "ALAEModel", noise: "NoiseSpec", batch: int) -> list[torch.Tensor] | None:
+def _fixed_noise(model: ALAEModel, noise: NoiseSpec, batch: int) -> list[torch.Tensor] | None:
     """One draw from a generator, kept for every step (a moving target would make the loss noisy)."""
     if isinstance(noise, torch.Generator):
         return model.make_noise(batch, noise)
@@ -247,7 +247,7 @@ def _attribute_net(device: str, dtype: torch.dtype):
     return load_attribute_net(device=device, dtype=dtype)
 
 
-def _feature_fn(model: "ALAEModel", weight: float, net: torch.nn.Module | None
+def _feature_fn(model: ALAEModel, weight: float, net: torch.nn.Module | None
                 ) -> Callable[[torch.Tensor], torch.Tensor] | None:
     if weight == 0:
         return None
@@ -261,7 +261,7 @@ def _feature_fn(model: "ALAEModel", weight: float, net: torch.nn.Module | None
     return features
 
 
-def _lpips_fn(model: "ALAEModel", weight: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
+def _lpips_fn(model: ALAEModel, weight: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
     """LPIPS-VGG if `lpips` is installed and its VGG weights are cached; never downloads."""
     if weight == 0 or importlib.util.find_spec("lpips") is None:
         return None

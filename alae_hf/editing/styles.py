@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from ..config import STYLE_GROUP_RESOLUTIONS, named_style_groups
 
-LayerSpec = Union[str, int, range, Sequence[int]]
+LayerSpec = str | int | range | Sequence[int]
 # What a layer spec is resolved against: a model, its architecture config, or a bare count of styles.
 StyleSource = Any
 

@@ -119,7 +119,7 @@ class ScheduleConfig:
     def growing(self) -> bool:
         return self.progressive and self.lod_kimg > 0 and self.max_lod > 0
 
-    def replace(self, **overrides: Any) -> "ScheduleConfig":
+    def replace(self, **overrides: Any) -> ScheduleConfig:
         unknown = set(overrides) - {f.name for f in fields(self)}
         if unknown:
             raise ValueError(f"unknown schedule keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
@@ -133,7 +133,7 @@ class ScheduleConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ScheduleConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ScheduleConfig:
         data = dict(data)
         data["batch_tables"] = {int(k): tuple(v) for k, v in data["batch_tables"].items()}
         data["learning_rates"] = tuple(data["learning_rates"])

@@ -24,10 +24,17 @@ from typing import Any, NamedTuple
 import torch
 from torch.optim import Optimizer
 
-from ..layers import scaled_kernels
 from ..base import ALAEModel
-from .losses import (R1_GAMMA, Stats, draw_latents, encoder_discriminator_loss, generate, generator_loss,
-                     latent_reciprocity_loss)
+from ..layers import scaled_kernels
+from .losses import (
+    R1_GAMMA,
+    Stats,
+    draw_latents,
+    encoder_discriminator_loss,
+    generate,
+    generator_loss,
+    latent_reciprocity_loss,
+)
 from .optim import make_optimizers  # noqa: F401 - re-exported: the one optimizer construction, for the benchmark
 
 OPTIMIZER_GROUPS = ("encoder_discriminator", "mapping_generator")  # names in optimizers.pt
