@@ -87,7 +87,8 @@ def library_step(model: StyleALAE, batch: int, precision: str, device: torch.dev
     Each closure returns its logs, which the accuracy column compares between precisions.
     """
     from alae_hf.training.ema import EMA
-    from alae_hf.training.step import StepContext, iteration, make_optimizers, phases, run_phase
+    from alae_hf.training.optim import make_optimizers
+    from alae_hf.training.step import StepContext, iteration, phases, run_phase
 
     lod, blend = model.arch.max_lod, 1.0
     ctx = StepContext(model, make_optimizers(model, 0.0015), torch.Generator(device).manual_seed(seed),

@@ -32,7 +32,8 @@ from common import matmul_peak, official_train_step, timed  # noqa: E402
 
 from alae_hf import StyleALAE, preset  # noqa: E402
 from alae_hf.training.ema import EMA  # noqa: E402
-from alae_hf.training.step import StepContext, iteration, make_optimizers, phases, run_phase  # noqa: E402
+from alae_hf.training.optim import make_optimizers  # noqa: E402
+from alae_hf.training.step import StepContext, iteration, phases, run_phase  # noqa: E402
 
 CONFIGS = {  # name -> (preset, overrides, batch as in the H100 anchor)
     "mnist": ("mnist", {}, 128),

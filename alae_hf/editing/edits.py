@@ -31,41 +31,27 @@ from PIL import Image
 from ..base import ALAEModel
 from ..imaging import make_grid, tensor_to_pil, to_model_tensor
 from ..model import NoiseSpec
-from .directions import Directions, ganspace, list_directions, sefa
+from .directions import Directions
 from .styles import LayerSpec, layer_range
 
-# The editing API in one place (directions are re-exported from `alae_hf.editing.directions`).
-__all__ = ["Directions", "EditResult", "apply_direction", "apply_directions", "direction_offset", "edit_image",
-           "encode_images", "ganspace", "layer_range", "lerp_w", "list_directions", "mixing_grid", "render", "sefa",
-           "seed_to_w_plus", "shared_noise", "slerp_z", "style_mix", "sweep", "traversal", "truncate"]
-
-NoiseLike = NoiseSpec  # kept as the editing API's name for the noise argument
 ImageLike = str | os.PathLike | bytes | Image.Image
 Alphas = Mapping[int, float] | Sequence[float]
 
 
 # ---- truncation and mixing -------------------------------------------------------------------
-def truncate(model: ALAEModel, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
-    """The truncation trick toward `model.w_avg` on the first `cutoff` styles; returns w+.
-
-    Apply it before edits (see the module docstring) and never to encoded real images.
-    ψ = 1 is the identity; defaults are the config's (official ψ 0.7 on the first 8 styles).
-    """
-    return model.truncate(w, psi, cutoff)
-
-
 def seed_to_w_plus(model: ALAEModel, n: int, seed: int | Sequence[int], psi: float | None = None,
                    cutoff: int | None = None) -> torch.Tensor:
     """Truncated w+ [n, 2L, Z] of `n` samples from a seed: z (`model.seed_latents`, the
-    NVlabs/official `RandomState` convention) -> F -> `truncate`.
+    NVlabs/official `RandomState` convention) -> F -> `model.truncate` (apply truncation before
+    edits, never to encoded real images; see the module docstring).
 
     Args:
         model: the model.
         n: number of samples (z rows are drawn in order: n = 1 gets the first z of any n > 1).
         seed: the `numpy.random.RandomState` seed, or n seeds (one sample each, as the app does).
-        psi, cutoff: truncation (see `truncate`); None takes the config's defaults.
+        psi, cutoff: truncation (see `model.truncate`); None takes the config's defaults.
     """
-    return truncate(model, model.map(model.seed_latents(n, seed)), psi, cutoff)
+    return model.truncate(model.map(model.seed_latents(n, seed)), psi, cutoff)
 
 
 def style_mix(model: ALAEModel, w_dst: torch.Tensor, w_src: torch.Tensor, layers: LayerSpec) -> torch.Tensor:
@@ -84,7 +70,7 @@ def style_mix(model: ALAEModel, w_dst: torch.Tensor, w_src: torch.Tensor, layers
 
 
 def mixing_grid(model: ALAEModel, sources_w: torch.Tensor, destinations_w: torch.Tensor,
-                row_layers: LayerSpec | Sequence[LayerSpec], noise: NoiseLike = None,
+                row_layers: LayerSpec | Sequence[LayerSpec], noise: NoiseSpec = None,
                 batch_size: int = 8) -> Image.Image:
     """The style-mixing figure of StyleGAN fig. 3: sources across the top, destinations down
     the left, and cell (i, j) = destination i with source j's styles on row i's layers.
@@ -182,7 +168,7 @@ def apply_directions(w_plus: torch.Tensor, directions: Directions, alphas: Alpha
     """Several sliders at once: w+ plus Σ_k α_k·σ_k·v_k on the chosen styles only.
 
     Args:
-        w_plus: [N, 2L, Z] (e.g. from `truncate` or `model.to_w_plus`).
+        w_plus: [N, 2L, Z] (e.g. from `model.truncate` or `model.to_w_plus`).
         directions: the direction set.
         alphas: {index: α} or a sequence of α (one per leading direction); zeros are skipped.
         layers: styles to edit (default `directions.layers`).
@@ -221,14 +207,14 @@ def sweep(w_plus: torch.Tensor, directions: Directions, index: int, alphas: Sequ
 
 
 # ---- rendering and real images ---------------------------------------------------------------
-def shared_noise(model: ALAEModel, noise: NoiseLike, batch: int = 1) -> list[torch.Tensor] | None:
+def shared_noise(model: ALAEModel, noise: NoiseSpec, batch: int = 1) -> list[torch.Tensor] | None:
     """The maps `render` uses for `batch` images: batch-constant from a seed or a generator
     (see the module docstring), per image from a list of seeds, explicit maps as given."""
     return model.noise_maps(noise, batch, batch_constant=True)
 
 
 @torch.no_grad()
-def render(model: ALAEModel, w_plus: torch.Tensor, noise: NoiseLike = None, batch_size: int = 8) -> list[Image.Image]:
+def render(model: ALAEModel, w_plus: torch.Tensor, noise: NoiseSpec = None, batch_size: int = 8) -> list[Image.Image]:
     """Synthesize w [N, Z], w+ [N, 2L, Z] or a stack of w+ [A, N, 2L, Z] (`sweep`'s output,
     frame-major) into PIL images, `batch_size` at a time. Noise: see the module docstring."""
     if w_plus.ndim == 4:
@@ -272,7 +258,7 @@ class EditResult:
 
 @torch.no_grad()
 def edit_image(model: ALAEModel, image: ImageLike, directions: Directions | None = None,
-               alphas: Alphas | None = None, layers: LayerSpec | None = None, noise: NoiseLike = None,
+               alphas: Alphas | None = None, layers: LayerSpec | None = None, noise: NoiseSpec = None,
                units: str = "sigma") -> EditResult:
     """Encode a real image, reconstruct it, and apply slider edits (no truncation).
 

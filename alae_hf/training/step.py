@@ -35,7 +35,6 @@ from .losses import (
     generator_loss,
     latent_reciprocity_loss,
 )
-from .optim import make_optimizers  # noqa: F401 - re-exported: the one optimizer construction, for the benchmark
 
 OPTIMIZER_GROUPS = ("encoder_discriminator", "mapping_generator")  # names in optimizers.pt
 
@@ -90,7 +89,7 @@ class StepContext:
 
     Args:
         model: the trained model (updated in place, `w_avg` included).
-        optimizers: (E + D, G + F), see `make_optimizers`.
+        optimizers: (E + D, G + F), see `optim.make_optimizers`.
         rng: generator for latents and noise, on the model's device.
         host_rng: CPU generator for the style-mixing draws.
         scaler: gradient scaler (enabled under fp16 only).

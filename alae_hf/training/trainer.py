@@ -26,11 +26,12 @@ from . import checkpoints as ckpt
 from . import run_state
 from .data import make_dataset, make_loader, prepare_reals
 from .ema import EMA
+from .optim import make_optimizers
 from .options import TrainConfig, arch_and_schedule, parse_config
 from .outputs import sample_grid, summary, write_outputs
 from .run import Run
 from .schedule import TrainingState, schedule_at
-from .step import StepContext, iteration, make_optimizers
+from .step import StepContext, iteration
 
 LOGGED = ("lod", "blend", "loss_d", "loss_g", "loss_ae", "recon_mse")
 
