@@ -3,8 +3,8 @@
 growing, an EMA copy, atomic resumable checkpoints and any number of processes.
 
 A thin CLI: the command line becomes a validated `alae_hf.training.options.TrainConfig`, and
-`alae_hf.training.trainer.train` runs it (official `train_alae.py`;
-shared/reference/official_alae.md §4).
+`alae_hf.training.trainer.train` runs it (official `train_alae.py`). The console command
+`alae-train` is the same (`alae_hf.training.trainer.main`).
 
     accelerate launch train_accelerate.py --train_data_dir DIR --preset celeba-hq256 --output_dir out
 """
@@ -15,12 +15,11 @@ import time
 
 START = time.monotonic()  # --max_train_minutes counts from here, imports included
 
-from alae_hf.training.options import parse_config  # noqa: E402
-from alae_hf.training.trainer import train  # noqa: E402
+from alae_hf.training.trainer import main as train_main  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
-    train(parse_config(argv), start=START)
+    train_main(argv, start=START)
 
 
 if __name__ == "__main__":

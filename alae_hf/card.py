@@ -1,7 +1,7 @@
 """Model cards (README.md with Hub YAML metadata) for alae_hf model folders.
 
 Written by us rather than by diffusers, whose generated card would label the repo
-`library_name: diffusers` (shared/reference/ecosystem.md §1a, §5). The metadata block is
+`library_name: diffusers` and point users to the wrong library. The metadata block is
 `huggingface_hub.ModelCardData`, so the Hub reads exactly what its own tools would write.
 """
 

@@ -3,7 +3,7 @@
 One typed config holds every architecture choice; everything else (layer count, channel
 schedule, number of styles, where resampling is fused) is computed from it, never stored.
 The formulas follow the official implementation (podgorskiy/ALAE `net.py`, `model.py`,
-`configs/*.yaml`), described in `shared/reference/official_alae.md` §1.1 and §3.
+`configs/*.yaml`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ FUSED_MIN_RESOLUTION = 128
 # Ranges stated once, used by the config's checks, the model and the app's input checks.
 TRUNCATION_PSI_RANGE = (-1.0, 2.0)   # ψ: 1 is the identity, 0 the mean style; beyond [0, 1] extrapolates
 SEED_MAX = 2**32 - 1                 # numpy.random.RandomState seeds (the model's seed convention)
+# Named style groups by the resolution (px, inclusive) of the block a style drives: StyleGAN's
+# coarse (4-8 px), middle (16-32 px) and fine (>= 64 px) split (Karras et al. 2019, §3.1, fig. 3).
+STYLE_GROUP_RESOLUTIONS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, None)}
 
 
 class ConfigFields:
@@ -103,6 +106,20 @@ class ALAEConfig(ConfigFields):
         """Resolution of the block that style k modulates (two styles per block)."""
         return self.lod_resolution(style_index // 2)
 
+    @property
+    def style_groups(self) -> dict[str, list[int]]:
+        """Style indices per named group (`named_style_groups`)."""
+        return named_style_groups(self.num_styles)
+
+
+
+def named_style_groups(num_styles: int) -> dict[str, list[int]]:
+    """Style indices per named group (`STYLE_GROUP_RESOLUTIONS`) of a StyleALAE w+ with
+    `num_styles` styles (style k drives the block at 4 * 2^(k // 2) px); a group may be empty
+    (no "fine" styles below 64 px)."""
+    res = [ALAEConfig.lod_resolution(k // 2) for k in range(num_styles)]
+    return {name: [k for k, r in enumerate(res) if low <= r and (high is None or r <= high)]
+            for name, (low, high) in STYLE_GROUP_RESOLUTIONS.items()}
 
 
 def check_common_fields(config: Any) -> None:

@@ -1,7 +1,7 @@
 """Convert an official StyleALAE (or MLP ALAE) checkpoint (podgorskiy/ALAE `.pth`) into an alae_hf folder.
 
 The official file is `torch.save({"models": {group: state_dict}, "auxiliary": {...}})`
-(official `checkpointer.py`; shared/reference/official_alae.md §2). We read the EMA groups the
+(official `checkpointer.py`). We read the EMA groups the
 official demos use (`generator_s` = G, `discriminator_s` = E, `mapping_fl_s` = F,
 `mapping_tl_s` = D) and `dlatent_avg`, rename keys, and divide each equalized-lr weight by its
 runtime scale, because the official code stores effective weights ("implicit lreq").
@@ -30,11 +30,17 @@ from typing import Any
 
 import torch
 
-from .card import model_card
+from .base import ALAEModel
 from .config import ALAEConfig, preset
-from .convert_mlp import MLPConversionError, convert_mlp_state_dict, is_mlp_checkpoint, mlp_arch, official_group
+from .convert_mlp import (
+    MLPConversionError,
+    convert_mlp_state_dict,
+    is_mlp_checkpoint,
+    mlp_arch,
+    official_group,
+)
 from .layers import runtime_scales
-from .mlp import MLPALAE, mlp_model_card
+from .mlp import MLPALAE
 from .model import StyleALAE
 
 # official group -> (our module prefix, official inner-key -> our inner-key rewrites)
@@ -244,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {args.out} ({sum(p.numel() for p in model.parameters()):,} parameters)")
 
 
-def _write(model: StyleALAE | MLPALAE, args: argparse.Namespace) -> None:
+def _write(model: ALAEModel, args: argparse.Namespace) -> None:
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise OSError(f"--out {args.out} is a file, not a folder")
     model.save_pretrained(args.out)
@@ -254,12 +260,8 @@ def _write(model: StyleALAE | MLPALAE, args: argparse.Namespace) -> None:
     with open(os.path.join(args.out, "README.md"), "w", encoding="utf-8") as handle:
         description = (f"Converted from the official checkpoint `{name}` "
                        f"({'EMA' if not args.no_ema else 'training'} weights) with `alae-convert`.")
-        if isinstance(model, MLPALAE):
-            handle.write(mlp_model_card(model.arch, title=f"MLP ALAE ({args.preset or 'converted'})",
-                                        description=description))
-        else:
-            handle.write(model_card(model.arch, title=f"StyleALAE ({args.preset or 'converted'})",
-                                    description=description))
+        title = f"{model.display_name} ({args.preset or 'converted'})"
+        handle.write(model.card(title=title, description=description))
 
 if __name__ == "__main__":
     main()

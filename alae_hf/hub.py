@@ -3,20 +3,25 @@
 A model folder is diffusers' layout (`config.json` + `diffusion_pytorch_model[.variant].safetensors`,
 or a `.safetensors.index.json` with its shards). The checks here read only a safetensors file's
 header and size, so a truncated or corrupt file is named in one line without loading its tensors
-(the format: https://huggingface.co/docs/safetensors, "Format"). `push_folder` is the one upload
-path (`StyleALAE.push_to_hub`, the trainer's `--push_to_hub`).
+(the format: https://huggingface.co/docs/safetensors, "Format"). `check_local_folder` and
+`read_config` turn a bad local path or a missing config into one line before diffusers is asked.
+`push_folder` is the one upload path (`ALAEModel.push_to_hub`, the trainer's `--push_to_hub`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from diffusers.utils import SAFE_WEIGHTS_INDEX_NAME, SAFETENSORS_WEIGHTS_NAME
 from huggingface_hub import constants
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 # Bytes per element of the safetensors dtypes (safetensors `Dtype`); unknown ones skip the size check.
 _DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "U16": 2, "I16": 2, "F16": 2, "BF16": 2,
@@ -143,3 +148,80 @@ def push_folder(folder: str | os.PathLike, repo_id: str, token: str | None = Non
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise OSError(f"could not push {folder} to {repo_id}: {first}") from err
     return repo_id
+
+
+# ---- local model folders ----------------------------------------------------------------------
+# What a model folder carries besides config, weights and card: direction sets and the evaluation report.
+FOLDER_EXTRAS = ("directions", "report")
+
+
+def copy_folder_extras(source: str | os.PathLike | None, target: str | os.PathLike) -> list[str]:
+    """Copy `directions/` and `report/` of the local folder a model was loaded from (its config's
+    `_name_or_path`) into `target`, so that saving a loaded model keeps them; files already in
+    `target` win. Returns the copied folder names (none for a model built in memory or loaded
+    from the Hub, or when source and target are the same folder)."""
+    if not source or not os.path.isdir(source) or os.path.realpath(source) == os.path.realpath(target):
+        return []
+    copied = []
+    for name in FOLDER_EXTRAS:
+        if os.path.isdir(os.path.join(source, name)):
+            shutil.copytree(os.path.join(source, name), os.path.join(target, name), dirs_exist_ok=True,
+                            copy_function=lambda src, dst: None if os.path.exists(dst) else shutil.copy2(src, dst))
+            copied.append(name)
+    return copied
+
+
+def read_config(cls: Any, path: str, kwargs: dict[str, Any], what: str | None = None) -> dict[str, Any]:
+    """`config.json` of a folder or Hub repo (read by `cls.load_config`, a diffusers `ConfigMixin`),
+    or an OSError that says what is missing; `what` names the expected model (default: `cls`'s name)."""
+    what = what or cls.__name__
+    keys = ("cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder", "proxies")
+    try:
+        return cls.load_config(path, **{k: kwargs[k] for k in keys if k in kwargs})
+    except (OSError, ValueError) as err:
+        raise OSError(_missing_message(path, err, what)) from err
+
+
+def _missing_message(path: str, err: Exception, what: str) -> str:
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if os.path.isdir(path):
+        return f"{path} is not a {what} folder: no readable config.json ({reason})"
+    hint = " HF_HUB_OFFLINE is set, so only cached repos can load." if offline() else ""
+    return f"could not load {path!r}: not a local folder, and not a reachable or cached Hub repo.{hint} ({reason})"
+
+
+def _looks_local(path: str) -> bool:
+    """A string that can only be a local path (not a Hub repo id such as `user/name`)."""
+    if path.startswith(("/", ".", "~")) or "\\" in path or os.path.isabs(path):
+        return True
+    try:
+        validate_repo_id(path)
+    except HFValidationError:
+        return True
+    return False
+
+
+def check_local_folder(path: str, subfolder: str | None = None) -> str | None:
+    """The local model folder `path` (+ `subfolder`) names, checked; None for a Hub repo id.
+
+    Raises:
+        OSError: a local path that does not exist, a file, a symlink loop or dangling link, or a
+            `config.json` that is not a JSON object (one line each).
+    """
+    if not os.path.lexists(path):
+        if _looks_local(path):
+            raise OSError(f"{path} does not exist (no such local folder)")
+        return None  # a Hub repo id
+    try:
+        real = os.path.realpath(path, strict=True)
+    except OSError as err:
+        why = "a symlink loop" if err.errno == errno.ELOOP else "a link to nothing"
+        raise OSError(f"{path} cannot be opened: it is {why}") from None
+    if not os.path.isdir(real):
+        raise OSError(f"{path} is a file; pass the folder that holds config.json and the safetensors weights")
+    folder = os.path.join(real, subfolder) if subfolder else real
+    if os.path.exists(os.path.join(folder, "config.json")):  # else read_config names what is missing
+        problem = config_problem(folder)
+        if problem:
+            raise OSError(problem)
+    return folder

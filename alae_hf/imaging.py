@@ -123,6 +123,13 @@ def model_to_uint8(images: torch.Tensor, channels_last: bool = False) -> torch.T
     return x.permute(0, 2, 3, 1).contiguous() if channels_last else x
 
 
+def psnr(mse: float | np.ndarray) -> np.ndarray:
+    """PSNR in dB of mean squared errors measured on the [0, 1] pixel scale (peak 1): 10·log10(1/MSE),
+    the one definition of evaluation, inversion and the app. The MSE is floored at 1e-12, so
+    identical images give 120 dB rather than infinity."""
+    return -10 * np.log10(np.maximum(mse, 1e-12))
+
+
 def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     """uint8 PIL image -> float tensor [C, H, W] in [-1, 1]."""
     array = np.asarray(image, dtype=np.uint8)

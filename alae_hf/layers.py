@@ -211,7 +211,8 @@ def blur(x: torch.Tensor) -> torch.Tensor:
 
     Written as sums of shifted views instead of the official depthwise convolution: the same
     numbers, but R1's double backward through a grouped conv is ~77x slower on cuDNN
-    (shared/reference/official_alae_h100.md), and shifted sums fuse under `torch.compile`.
+    (the official code measured on an H100, see bench/NOTES.md), and shifted sums fuse under
+    `torch.compile`.
     """
     x = F.pad(x, (1, 1, 1, 1))
     x = x[:, :, :, :-2] + 2.0 * x[:, :, :, 1:-1] + x[:, :, :, 2:]

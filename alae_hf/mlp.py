@@ -2,7 +2,7 @@
 
 Same method names as `StyleALAE` (`map`, `synthesize`, `encode`, `discriminate`,
 `reconstruct`, `truncate`, `update_w_avg`, `sample`) and the same strict Hub loading
-(`alae_hf.loading.HubModel`), so the three training phases of `alae_hf.training.losses`, the
+(`alae_hf.base.ALAEModel`), so the three training phases of `alae_hf.training.losses`, the
 trainer and `alae_hf.load` take either model. What is StyleGAN-specific is accepted and
 ignored: G has one w (`num_styles` 1, no style mixing) and no noise; `lod` only picks the
 output resolution (the official `GeneratorFC` resizes to 2^(lod+2)) and `blend` is unused.
@@ -18,12 +18,13 @@ import numpy as np
 import torch
 from diffusers.configuration_utils import register_to_config
 
+from .base import ALAEModel
 from .card import PAPER, render_card
-from .loading import HubModel
+from .layers import EqualLinear
 from .mlp_networks import FCDiscriminator, FCEncoder, FCGenerator, Mapping, MLPConfig, mlp_preset
 
 
-class MLPALAE(HubModel):
+class MLPALAE(ALAEModel):
     """MLP ALAE with its four networks `mapping` (F), `generator` (G), `encoder` (E),
     `discriminator` (D), and the buffer `w_avg` [1, Z] (running mean of w, for truncation).
 
@@ -32,6 +33,10 @@ class MLPALAE(HubModel):
     decay, default truncation, resize mode), registered as the model's `config.json`, whose `_class_name`
     `MLPALAE` names the architecture.
     """
+
+    arch_class = MLPConfig
+    display_name = "MLP ALAE"
+    supports_style_mixing = False  # G reads one w
 
     @register_to_config
     def __init__(self, resolution: int = 32, fc_resolution: int = 28, hidden_size: int = 1024, latent_size: int = 50,
@@ -43,7 +48,7 @@ class MLPALAE(HubModel):
         self._set_networks(arch, Mapping(arch), FCGenerator(arch), FCEncoder(arch), FCDiscriminator(arch))
 
     @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> "MLPALAE":
+    def from_preset(cls, name: str, **overrides: Any) -> MLPALAE:
         """A randomly initialised model with a named config (`mnist-fc`), any field overridden."""
         return cls(**mlp_preset(name, **overrides).to_dict())
 
@@ -140,13 +145,23 @@ class MLPALAE(HubModel):
         w = self.truncate(self.map(self.seed_latents(n, seed)), truncation_psi, truncation_cutoff)
         return self.synthesize(w)
 
-    # ---- Hub (strict loading, push: `alae_hf.loading.HubModel`) ------------------------------
-    def _model_card(self) -> str:
-        return mlp_model_card(self.arch)
+    # ---- styles and card (the `alae_hf.base.ALAEModel` interface) --------------------------
+    def style_affine(self, style_index: int) -> EqualLinear:
+        """G's first linear layer w -> hidden, the one layer w drives (style 0 is all there is);
+        SeFa factorises it as genforce does for PGGAN's first layer."""
+        if style_index != 0:
+            raise ValueError(f"an MLP ALAE has one style (index 0), got {style_index}")
+        return self.generator.fc_1
+
+    def card(self, title: str | None = None, description: str = "", datasets: Sequence[str] = (),
+             extra_sections: str = "", base_model: str | None = None) -> str:
+        """The model card (`mlp_model_card`)."""
+        return mlp_model_card(self.arch, title or self.display_name, description, tuple(datasets),
+                              extra_sections=extra_sections, base_model=base_model)
 
 
 def mlp_model_card(arch: MLPConfig, title: str = "MLP ALAE", description: str = "", datasets: tuple[str, ...] = (),
-                   license: str = "cc-by-nc-4.0", extra_sections: str = "") -> str:
+                   license: str = "cc-by-nc-4.0", extra_sections: str = "", base_model: str | None = None) -> str:
     """A model card for an MLP ALAE folder: Hub metadata, what it is, how to use it, its config."""
     side, width = arch.fc_resolution, arch.hidden_size
     intro = f"""{description or f"The fully-connected ALAE of the paper's MNIST experiment ({PAPER}; official `configs/mnist_fc.yaml`)."}
@@ -162,4 +177,4 @@ w = model.encode(images)                        # images -> w [16, {arch.latent_
 reconstruction = model.synthesize(w)            # w -> images
 """
     return render_card(arch, title, intro, usage, ("alae", "mlp-alae", "gan", "autoencoder", "mnist"), datasets,
-                       license, extra_sections)
+                       license, extra_sections, base_model)

@@ -38,7 +38,6 @@ from .config import ConfigFields, check_common_fields, check_int
 from .layers import EqualLinear, leaky_relu
 from .networks import MAPPING_LRMUL, Mapping
 
-
 RESIZE_MODES = ("nearest-exact", "nearest")
 
 
@@ -82,6 +81,11 @@ class MLPConfig(ConfigFields):
     def num_styles(self) -> int:
         """One w for the whole generator: G has no per-layer styles."""
         return 1
+
+    @property
+    def style_groups(self) -> dict[str, list[int]]:
+        """No named groups of styles: the one w is all there is (layer spec "all" or 0)."""
+        return {}
 
     @property
     def style_mixing_prob(self) -> float:

@@ -9,15 +9,16 @@ Pidhorskyi et al., "Adversarial Latent Autoencoders", CVPR 2020.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
 from diffusers.configuration_utils import register_to_config
 
+from .base import ALAEModel
 from .card import model_card
 from .config import ALAEConfig, preset
-from .loading import HubModel
+from .layers import EqualLinear
 from .networks import Encoder, Generator, LatentDiscriminator, Mapping
 
 # The noise spec, one convention for every caller (`synthesize`, `sample`, `alae_hf.editing.render`,
@@ -31,10 +32,10 @@ from .networks import Encoder, Generator, LatentDiscriminator, Mapping
 # Drawing from an int or a generator gives every image its own maps, unless `batch_constant`
 # (one set shared by the batch: editing's sliders, strips and grids keep the noise fixed).
 # For a batch of one both agree: `sample(1, seed=s)` = `render(seed_to_w_plus(model, 1, s), noise=s)`.
-NoiseSpec = Union[int, torch.Generator, Sequence[int], Sequence[torch.Tensor], None]
+NoiseSpec = int | torch.Generator | Sequence[int] | Sequence[torch.Tensor] | None
 
 
-class StyleALAE(HubModel):
+class StyleALAE(ALAEModel):
     """StyleALAE with its four networks: `mapping` (F), `generator` (G), `encoder` (E),
     `discriminator` (D), and the buffer `w_avg` [2L, Z] (the official `dlatent_avg`).
 
@@ -42,6 +43,10 @@ class StyleALAE(HubModel):
     size, mapping depth, image channels, w_avg EMA decay, truncation defaults, mixing
     probability), registered as the model's `config.json`.
     """
+
+    arch_class = ALAEConfig
+    display_name = "StyleALAE"
+    supports_style_mixing = True
 
     @register_to_config
     def __init__(self, resolution: int = 256, start_channels: int = 64, max_channels: int = 512,
@@ -53,7 +58,7 @@ class StyleALAE(HubModel):
         self._set_networks(arch, Mapping(arch), Generator(arch), Encoder(arch), LatentDiscriminator(arch))
 
     @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> "StyleALAE":
+    def from_preset(cls, name: str, **overrides: Any) -> StyleALAE:
         """A randomly initialised model with an official config (ffhq, celeba-hq256, bedroom,
         celeba, mnist), any field overridden."""
         return cls(**preset(name, **overrides).to_dict())
@@ -200,6 +205,18 @@ class StyleALAE(HubModel):
             noise = seeds if seeds is not None else seed
         return self.synthesize(w, noise=noise)
 
-    # ---- Hub (strict loading, card, push: `alae_hf.loading.HubModel`) -----------------------
-    def _model_card(self) -> str:
-        return model_card(self.arch)
+    # ---- styles and card (the `alae_hf.base.ALAEModel` interface) --------------------------
+    def style_affine(self, style_index: int) -> EqualLinear:
+        """The affine that turns style `style_index` of w+ into AdaIN scales and biases: style k
+        drives `generator.decode_block[k // 2]`, `style_1` for even k, else `style_2` (official
+        `net.py`: each block's two AdaIN layers)."""
+        if not 0 <= style_index < self.num_styles:
+            raise ValueError(f"style index must be in [0, {self.num_styles - 1}], got {style_index}")
+        block = self.generator.decode_block[style_index // 2]
+        return block.style_1 if style_index % 2 == 0 else block.style_2
+
+    def card(self, title: str | None = None, description: str = "", datasets: Sequence[str] = (),
+             extra_sections: str = "", base_model: str | None = None) -> str:
+        """The model card (`alae_hf.card.model_card`)."""
+        return model_card(self.arch, title or self.display_name, description, tuple(datasets),
+                          extra_sections=extra_sections, base_model=base_model)

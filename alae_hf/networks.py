@@ -2,7 +2,7 @@
 
 Architecture and sub-module names follow the official `net.py` (podgorskiy/ALAE classes
 `MappingF`, `Generator`/`DecodeBlock`, `EncoderDefault`/`EncodeBlock`, `MappingD`), so that
-converted checkpoints line up key for key (see `shared/reference/official_alae.md` §1, §2).
+converted checkpoints line up key for key (`alae_hf.convert`).
 Each network's `forward` is its one mode; the model composes them.
 """
 

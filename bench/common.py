@@ -4,8 +4,8 @@ counts, and the official `Model` and training iteration (podgorskiy/ALAE `model.
 
 from __future__ import annotations
 
+import importlib
 import os
-import sys
 import time
 import traceback
 from collections import Counter
@@ -49,9 +49,10 @@ def official_module(name: str) -> Any | None:
     src = os.environ.get("ALAE_OFFICIAL_SRC")
     if not src:
         return None
-    if src not in sys.path:
-        sys.path.insert(0, src)
-    return __import__(name)
+    # The official modules import each other by top-level name, so the checkout must be on the path.
+    if os.path.abspath(src) not in map(os.path.abspath, filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))):
+        raise SystemExit(f"ALAE_OFFICIAL_SRC={src}: also put the checkout on PYTHONPATH (PYTHONPATH={src})")
+    return importlib.import_module(name)
 
 
 def official_model(arch: ALAEConfig, device: torch.device, training: bool = False) -> Any | None:

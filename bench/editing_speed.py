@@ -20,13 +20,11 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alae_hf import StyleALAE  # noqa: E402
 from alae_hf.editing.directions import ganspace, mapped_samples, sefa, sefa_basis  # noqa: E402
 

@@ -1,13 +1,13 @@
 """Inference throughput of alae_hf (and, optionally, the official code) — a benchmark, not a test.
 
 Measures images/s of generate (F + truncation + G, noise on), encode (E + D) and reconstruct
-(E then G) for the official configs at the batch sizes of shared/reference/official_alae_h100.md,
+(E then G) for the official configs at the batch sizes of the official H100 measurements (bench/NOTES.md),
 in several variants: fp32, bf16 autocast, channels_last, torch.compile. Reports GFLOP/image
 (torch.utils.flop_counter, 2 x multiply-adds) and utilisation against a measured matmul peak.
 
     python bench/inference.py --device cuda                       # all configs, all variants
     python bench/inference.py --device cpu --configs app64 --variants fp32 --batch 1
-    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/inference.py ... # also time the official Model
+    ALAE_OFFICIAL_SRC=/path/to/ALAE PYTHONPATH=/path/to/ALAE python bench/inference.py ... # also time the official Model
 
 Writes bench/results/inference_<device>.json and prints a table last.
 """
@@ -17,14 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alae_hf import StyleALAE, preset  # noqa: E402
 from common import matmul_peak, official_inference, restore_default_tensor_type, timed  # noqa: E402
 

@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -35,11 +34,9 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from alae_hf import StyleALAE  # noqa: E402
 from alae_hf.editing.inversion import invert  # noqa: E402
-from alae_hf.evaluation.attributes import load_attribute_net  # noqa: E402
+from alae_hf.attributes import load_attribute_net  # noqa: E402
 from alae_hf.evaluation.evaluate import synthetic_real  # noqa: E402
 from alae_hf.evaluation.metrics import reconstruction_metrics, to_uint8  # noqa: E402
 from alae_hf.imaging import to_model_tensor  # noqa: E402

@@ -1,7 +1,7 @@
-"""Every measurement of issue 12 in one run, the official code side by side — a benchmark, not a test.
+"""Every speed measurement in one run, the official code side by side — a benchmark, not a test.
 
-    python bench/suite.py --device cuda                        # the issue's table, < 8 minutes
-    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/suite.py ...  # with the official code beside it
+    python bench/suite.py --device cuda                        # the whole table, < 8 minutes
+    ALAE_OFFICIAL_SRC=/path/to/ALAE PYTHONPATH=/path/to/ALAE python bench/suite.py ...  # with the official code beside it
     python bench/suite.py --device cpu --quick                 # the same suite on tiny configs
 
 Measures (full / --quick):
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import json
 import os
 import platform
@@ -42,8 +41,6 @@ from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alae_hf import StyleALAE, preset  # noqa: E402
 from common import (count_ops, official_inference, official_train_step, restore_default_tensor_type,  # noqa: E402
                     sync, timed)
@@ -58,7 +55,7 @@ QUICK = dict(train=("celeba-hq256", TINY32, 8), trainer=("celeba-hq256", dict(TI
              gen=[("celeba-hq256", TINY32, 8), ("ffhq", TINY64, 4)], encrec=("celeba-hq256", TINY32, 8))
 MEASURES = ("train", "trainer", "gen", "blur", "r1_compile")
 VARIANTS = ("fp32", "bf16", "compile", "compile_bf16")  # compile: torch.compile of G and E (inductor)
-TARGETS = {"train": 250.0, "trainer": 2000.0}  # img/s (issue 12); inference targets are 3x official
+TARGETS = {"train": 250.0, "trainer": 2000.0}  # img/s (the speed targets); inference targets are 3x official
 
 
 def label(spec: tuple) -> str:
@@ -90,7 +87,8 @@ def library_step(model: StyleALAE, batch: int, precision: str, device: torch.dev
     Each closure returns its logs, which the accuracy column compares between precisions.
     """
     from alae_hf.training.ema import EMA
-    from alae_hf.training.step import StepContext, iteration, make_optimizers, phases, run_phase
+    from alae_hf.training.optim import make_optimizers
+    from alae_hf.training.step import StepContext, iteration, phases, run_phase
 
     lod, blend = model.arch.max_lod, 1.0
     ctx = StepContext(model, make_optimizers(model, 0.0015), torch.Generator(device).manual_seed(seed),

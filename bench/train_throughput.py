@@ -4,14 +4,14 @@ Times one full ALAE iteration (E+D step with R1, F+G step, latent reciprocity st
 phase alone (forward + backward + optimizer step), exactly as the trainer runs them
 (`alae_hf.training.step`, the official LREQAdam), and the cost of the iteration's non-finite guard
 (`rollback_capture_ms`: one copy of weights and optimizer state) for the official configs at the batch sizes of
-shared/reference/official_alae_h100.md, in fp32 and under bf16 autocast, at the full level of
+the official code's H100 measurements (bench/NOTES.md), in fp32 and under bf16 autocast, at the full level of
 detail with noise on. Counts FLOPs with torch.utils.flop_counter (2 x multiply-adds, backward and
 R1's double backward included) and reports utilisation against a peak (--peak_tflops, or a
 measured dense matmul rate).
 
     python bench/train_throughput.py --device cuda                   # mnist, celeba-hq256, ffhq
     python bench/train_throughput.py --device cpu --configs tiny      # sanity run
-    ALAE_OFFICIAL_SRC=/path/to/ALAE python bench/train_throughput.py  # also time the official iteration
+    ALAE_OFFICIAL_SRC=/path/to/ALAE PYTHONPATH=/path/to/ALAE python bench/train_throughput.py  # also time the official iteration
 
 Writes bench/results/train_throughput_<device>.json and prints a table last.
 """
@@ -22,20 +22,18 @@ import argparse
 import contextlib
 import json
 import os
-import sys
 from pathlib import Path
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import matmul_peak, official_train_step, timed  # noqa: E402
 
 from alae_hf import StyleALAE, preset  # noqa: E402
 from alae_hf.training.ema import EMA  # noqa: E402
-from alae_hf.training.step import StepContext, iteration, make_optimizers, phases, run_phase  # noqa: E402
+from alae_hf.training.optim import make_optimizers  # noqa: E402
+from alae_hf.training.step import StepContext, iteration, phases, run_phase  # noqa: E402
 
 CONFIGS = {  # name -> (preset, overrides, batch as in the H100 anchor)
     "mnist": ("mnist", {}, 128),

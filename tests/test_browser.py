@@ -101,7 +101,7 @@ def test_every_tab_generates_and_reacts(page, images, tmp_path_factory):
     assert sorted(p.name for p in shots.iterdir()) == ["edit.png", "encode.png", "mix.png", "model.png", "sample.png"]
 
 
-# Layout checks (issue 14): run in the page, return what is wrong.
+# Layout checks: run in the page, return what is wrong.
 OVERFLOW_JS = """(sel) => { const root = document.querySelector(sel); const r = root.getBoundingClientRect(); const out = [];
   for (const el of root.querySelectorAll('*')) { const b = el.getBoundingClientRect();
     if (b.width && b.height && (b.right > r.right + 1 || b.bottom > r.bottom + 1 || b.left < r.left - 1 ||

@@ -1,5 +1,5 @@
 """Checkpoint folders: atomic writes that survive a kill, validation, `latest`, abandoned branches,
-rotation (issue 11 items 2, 3, 4 and 5's rotation part)."""
+rotation."""
 
 import errno
 import json

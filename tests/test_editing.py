@@ -8,12 +8,13 @@ import torch
 from PIL import Image
 
 from alae_hf import ALAEConfig, StyleALAE
-from alae_hf.editing.directions import (Directions, canonical_signs, describe_styles, layer_range, list_directions,
-                                mapped_samples, sefa_basis, style_affine)
+from alae_hf.editing.directions import Directions, canonical_signs, list_directions, mapped_samples, sefa_basis
+from alae_hf.editing.styles import describe_styles, layer_range
 from alae_hf.editing.learned import main as voynov_main
 from alae_hf.editing.learned import train_voynov
-from alae_hf.editing.edits import (apply_direction, apply_directions, edit_image, encode_images, ganspace, lerp_w,
-                             mixing_grid, render, sefa, slerp_z, style_mix, traversal, truncate)
+from alae_hf.editing.directions import ganspace, sefa
+from alae_hf.editing.edits import (apply_direction, apply_directions, edit_image, encode_images, lerp_w, mixing_grid,
+                                   render, slerp_z, style_mix, traversal)
 from conftest import TINY
 
 
@@ -33,7 +34,7 @@ def bits(t: torch.Tensor) -> torch.Tensor:
 
 
 def normalised_affine_rows(model, styles):
-    a = torch.cat([style_affine(model, k).effective_weight().detach().double() for k in styles])
+    a = torch.cat([model.style_affine(k).effective_weight().detach().double() for k in styles])
     return a / a.norm(dim=1, keepdim=True)
 
 
@@ -67,8 +68,8 @@ def test_explicit_ranges_parse_and_errors_name_valid_indices(tiny_model):
 # ---- truncation, mixing, interpolation -------------------------------------------------------
 def test_truncation_identity_and_scope(tiny_model):
     w = tiny_model.map(torch.randn(3, 8))
-    assert torch.equal(truncate(tiny_model, w, 1.0, 6), tiny_model.to_w_plus(w))
-    half = truncate(tiny_model, w, 0.5, 2)
+    assert torch.equal(tiny_model.truncate(w, 1.0, 6), tiny_model.to_w_plus(w))
+    half = tiny_model.truncate(w, 0.5, 2)
     assert torch.allclose(half[:, :2], (tiny_model.w_avg[:2] + w[:, None]) / 2, atol=1e-6)
     assert torch.equal(half[:, 2:], tiny_model.to_w_plus(w)[:, 2:])
 
@@ -138,7 +139,7 @@ def test_sefa_is_deterministic_and_independent_of_call_order(tiny_model):
 def test_sefa_uses_only_the_chosen_layers(tiny_model):
     coarse, everything = sefa_basis(tiny_model, "coarse")[0], sefa_basis(tiny_model, "all")[0]
     with torch.no_grad():
-        style_affine(tiny_model, 4).weight.mul_(3).add_(1)
+        tiny_model.style_affine(4).weight.mul_(3).add_(1)
     assert torch.equal(sefa_basis(tiny_model, "coarse")[0], coarse)
     assert not torch.allclose(sefa_basis(tiny_model, "all")[0], everything)
 
@@ -170,7 +171,7 @@ def test_mapped_samples_do_not_depend_on_batch_size(tiny_model):
 # ---- applying directions ---------------------------------------------------------------------
 def test_zero_alpha_is_bit_identical_and_edits_stay_in_their_layers(tiny_model):
     d = sefa(tiny_model, "coarse", n_sigma_samples=200)
-    wp = truncate(tiny_model, tiny_model.map(torch.randn(2, 8)), 0.7, 4).clone()
+    wp = tiny_model.truncate(tiny_model.map(torch.randn(2, 8)), 0.7, 4).clone()
     wp[0, 0, 0] = -0.0
     assert torch.equal(bits(apply_direction(wp, d, 0, 0.0)), bits(wp))
     assert torch.equal(bits(apply_directions(wp, d, {0: 0.0, 3: 0.0})), bits(wp))

@@ -1,4 +1,4 @@
-"""Fast paths compute the same thing as the fp32 reference (issue 6: no change in meaning).
+"""Fast paths compute the same thing as the fp32 reference (no change in meaning).
 
 bf16 error is measured on the image scale: max |difference| over the [-1, 1] range (2.0), the
 scale at which 8-bit pixels are written; channels_last must agree to float32 rounding.

@@ -1,5 +1,5 @@
 """`from_pretrained` and `push_to_hub` on bad input: one clear line each, never a traceback from
-deep inside diffusers (issue 11 "Loading", issue 10.5)."""
+deep inside diffusers."""
 
 import json
 import os

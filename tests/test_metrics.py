@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from alae_hf.evaluation.attributes import DEFAULT_WEIGHTS, factor_scores, load_attribute_metrics, load_attribute_net, uint8_to_tensor
+from alae_hf.attributes import DEFAULT_WEIGHTS, factor_scores, load_attribute_metrics, load_attribute_net, uint8_to_tensor
 from alae_hf.datasets.synthetic_faces import FACTORS, SyntheticFaces
 from alae_hf.evaluation.metrics import (
     feature_statistics,

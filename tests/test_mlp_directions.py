@@ -9,7 +9,8 @@ import torch
 from sklearn.decomposition import PCA
 
 from alae_hf.editing import apply_direction, apply_directions, ganspace, layer_range, render, sefa
-from alae_hf.editing.directions import Directions, describe_styles, mapped_samples
+from alae_hf.editing.directions import Directions, mapped_samples
+from alae_hf.editing.styles import describe_styles
 from alae_hf.mlp import MLPALAE
 
 Z = 8

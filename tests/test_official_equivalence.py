@@ -17,7 +17,7 @@ from alae_hf.convert import ConversionError, convert_checkpoint, infer_config, l
 
 FIXTURES = Path(__file__).parent / "fixtures" / "official"
 NAMES = ["tiny_mnist", "tiny_celeba"]
-TOL = 1e-5  # max relative error, float32 on CPU (the core issue's criterion)
+TOL = 1e-5  # max relative error, float32 on CPU (the equivalence criterion)
 
 
 def rel_err(ours: torch.Tensor, theirs: torch.Tensor) -> float:
@@ -124,7 +124,7 @@ def test_cli_writes_a_loadable_folder(tmp_path):
     assert (tmp_path / "out" / "diffusion_pytorch_model.fp16.safetensors").exists()
 
 
-# ---- bad input: one line, exit code 2, never a traceback (issue 11 "Loading", issue 10.5) -----
+# ---- bad input: one line, exit code 2, never a traceback -----------------------------------
 def _official(name="tiny_mnist"):
     return load_official(FIXTURES / name / "checkpoint.pth")
 

@@ -1,4 +1,4 @@
-"""Speed paths of issue 12 compute what their pure-PyTorch references compute.
+"""Speed paths compute what their pure-PyTorch references compute.
 
 Each fast formulation is checked against the reference it replaces (float64, so that only the
 maths can differ), and the networks stay traceable as one graph by `torch.compile(fullgraph=True)`

@@ -1,4 +1,4 @@
-"""Runs that cannot be lost or misdirected (issue 11, trainer side), driven in-process on a 16 px model.
+"""Runs that cannot be lost or misdirected (trainer side), driven in-process on a 16 px model.
 
 Each test would fail on the trainer before `TrainConfig`/`run_state`: an unwritable output folder
 found only at the first save, "skipped" non-finite steps that changed weights and were

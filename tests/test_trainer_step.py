@@ -55,7 +55,7 @@ def test_benchmark_and_trainer_run_the_same_step(monkeypatch):
 
     assert bench.iteration is step.iteration is trainer.iteration
     assert bench.run_phase is step.run_phase and bench.phases is step.phases
-    assert bench.make_optimizers is step.make_optimizers is optim.make_optimizers is trainer.make_optimizers
+    assert bench.make_optimizers is optim.make_optimizers is trainer.make_optimizers
     # and the benchmark's closures really train: one iteration moves every network and w_avg
     torch.manual_seed(0)
     model = StyleALAE(**TINY).train()

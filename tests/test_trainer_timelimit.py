@@ -1,4 +1,4 @@
-"""Training that survives time limits (issue 13, item 2): `--max_train_minutes` ends a run with a
+"""Training that survives time limits: `--max_train_minutes` ends a run with a
 checkpoint in time, `--max_shard_size` writes the checkpoint weights in shards, and a run split that
 way, moved to another folder and resumed ends bit-identical to an uninterrupted one.
 

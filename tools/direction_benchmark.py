@@ -1,4 +1,4 @@
-"""Direction benchmark (issue 13, item 4): per factor, the best direction of each method and its isolation.
+"""Direction benchmark: per factor, the best direction of each method and its isolation.
 
     python tools/direction_benchmark.py --model checkpoints/alae-synthetic-faces-64 \
         --learned voynov --out bench/results/directions_default.json
@@ -13,7 +13,7 @@ The best direction of a method for factor f is the one with the largest share of
 |r_kf| / Σ_j|r_kj| (its isolation when f is its dominant factor); a direction whose total
 response is under `--min-response` (change per σ summed over factors) is ignored, so that a
 direction that barely changes the image cannot win by noise. A factor counts as isolated by a
-method when its best direction has f as dominant factor and share ≥ 0.5 (issue 13's target).
+method when its best direction has f as dominant factor and share ≥ 0.5 (the default's target).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import torch
 from alae_hf import StyleALAE
 from alae_hf.datasets.synthetic_faces import FACTORS
 from alae_hf.editing.directions import Directions, ganspace, sefa
-from alae_hf.evaluation.attributes import load_attribute_net
+from alae_hf.attributes import load_attribute_net
 from alae_hf.evaluation.latent_metrics import direction_response, isolation
 
 

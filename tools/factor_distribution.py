@@ -1,4 +1,4 @@
-"""Factor distribution of generated samples vs the data (issue 13's "mostly bald" target).
+"""Factor distribution of generated samples vs the data (a "mostly bald" sampler is what it checks for).
 
     python tools/factor_distribution.py --model checkpoints/alae-synthetic-faces-64 --num 10000
 
@@ -16,7 +16,7 @@ import torch
 
 from alae_hf import StyleALAE
 from alae_hf.datasets.synthetic_faces import FACTORS
-from alae_hf.evaluation.attributes import load_attribute_net
+from alae_hf.attributes import load_attribute_net
 from alae_hf.evaluation.evaluate import synthetic_real
 from alae_hf.evaluation.metrics import describe_images, generated_samples
 

@@ -1,5 +1,5 @@
 """Recipe learning curves on a CPU: short runs of `train_accelerate.py` that differ in one choice,
-each checkpoint's EMA model scored on a small evaluation (issue 13, item 1).
+each checkpoint's EMA model scored on a small evaluation.
 
     # one run (extra arguments go to train_accelerate.py)
     python tools/recipe_sweep.py train --name base --root RUNS -- --max_train_kimg 12.8 --learning_rate 0.002
@@ -48,7 +48,7 @@ def train(name: str, root: Path, extra: list[str], trainer: Path, threads: int =
 def score(model_dir: Path, num_samples: int, num_real: int, seed: int = 0) -> dict:
     """Small-size FD-attr, reconstruction PSNR and reciprocity of one saved model."""
     from alae_hf import StyleALAE
-    from alae_hf.evaluation.attributes import load_attribute_net
+    from alae_hf.attributes import load_attribute_net
     from alae_hf.evaluation.evaluate import synthetic_real
     from alae_hf.evaluation.metrics import (describe_images, encode_reconstruct, fd_features, generated_samples,
                                             latent_reciprocity)

@@ -25,23 +25,43 @@ import torch
 from PIL import Image
 
 from .. import editing
-from ..editing.directions import describe_styles, layer_range
-from ..evaluation.metrics import reconstruction_metrics
-from ..imaging import make_grid, tensor_to_pil
+from ..editing.styles import describe_styles, layer_range
+from ..imaging import make_grid, psnr, tensor_to_pil
 from .cards import card_body, model_markdown
 from .figures import alpha_caption, caption_grid, grid_cells
 from .sliders import SliderSet
-from .state import (ALPHA_MAX, MAX_IMAGES, MAX_K, MAX_MIX, MIX_CHOICES, NOISE_CHOICES, PAPER_ROWS,
-                    PSI_RANGE, SEED_MAX, STEPS_RANGE, InputError, LoadedModel, Progress, Studio, as_list,
-                    check_alphas, check_choice, check_layers, check_number, image_tensor, new_session, parse_seeds,
-                    upload_path)
+from .state import (
+    ALPHA_MAX,
+    MAX_IMAGES,
+    MAX_K,
+    MAX_MIX,
+    MIX_CHOICES,
+    NOISE_CHOICES,
+    PAPER_ROWS,
+    PSI_RANGE,
+    SEED_MAX,
+    STEPS_RANGE,
+    InputError,
+    LoadedModel,
+    Progress,
+    Studio,
+    as_list,
+    check_alphas,
+    check_choice,
+    check_layers,
+    check_number,
+    image_tensor,
+    new_session,
+    parse_seeds,
+    upload_path,
+)
 
 MAX_REFINE_STEPS = 200         # inversion steps per request (~50 ms per step and image on 2 CPU cores, 64 px)
 
 
-def psnr(a: Image.Image, b: Image.Image) -> float:
-    """PSNR in dB of one reconstruction (`alae_hf.evaluation.metrics`, the evaluation's definition)."""
-    return reconstruction_metrics(None, np.asarray(a)[None], np.asarray(b)[None])["psnr"]
+def image_psnr(a: Image.Image, b: Image.Image) -> float:
+    """PSNR in dB of one reconstruction (`alae_hf.imaging.psnr`, on the [0, 1] scale)."""
+    return float(psnr(np.mean(((np.asarray(a, np.float64) - np.asarray(b, np.float64)) / 255.0) ** 2)))
 
 
 def write_gif(frames: Sequence[Image.Image], path: Path, min_size: int = 256, duration_ms: int = 90) -> Path:
@@ -180,13 +200,13 @@ class Actions:
         x = torch.cat([image_tensor(path, name, loaded.model) for path, name in named])
         start = time.perf_counter()
         w = editing.encode_images(loaded.model, x)
-        before = [psnr(a, b) for a, b in zip(tensor_to_pil(x), editing.render(loaded.model, w, 0))]
+        before = [image_psnr(a, b) for a, b in zip(tensor_to_pil(x), editing.render(loaded.model, w, 0))]
         if steps:
             w = self._refine(loaded, x, steps, space, progress)
         recon = editing.render(loaded.model, w, 0)
         took = (time.perf_counter() - start) * 1000
         originals = tensor_to_pil(x)
-        scores = [psnr(a, b) for a, b in zip(originals, recon)]
+        scores = [image_psnr(a, b) for a, b in zip(originals, recon)]
         gallery = [(self.png(make_grid([a, b], columns=2), f"{Path(name).stem}_reconstruction"),
                     f"{name} · PSNR {p:.1f} dB") for (_, name), a, b, p in zip(named, originals, recon, scores)]
         session = dict(session or new_session(loaded.key))
@@ -377,8 +397,8 @@ class Actions:
             current = self.model(session).name
             message = str(err).strip().splitlines()[0][:400]
             raise InputError(f"Could not load {source!r}: {message}. Still using {current}.") from err
-        if loaded.model.num_styles == 1:  # an MLP ALAE has no styles for this app's tabs
-            raise InputError(f"{source!r} is an MLP ALAE (one w, no styles to mix or edit): open it in its own app, "
+        if not loaded.model.supports_style_mixing:  # this app's tabs mix and edit styles
+            raise InputError(f"{source!r} is an {loaded.model.display_name} (one w, no styles to mix or edit): open it in its own app, "
                              f"python app.py --model {source}. Still using {self.model(session).name}.")
         return loaded
 

@@ -23,8 +23,22 @@ from ..imaging import make_grid, tensor_to_pil
 from .cards import card_body
 from .components import files_input, user_errors
 from .sliders import SliderSet, slider_set
-from .state import (ALPHA_MAX, GANSPACE_SAMPLES, MAX_IMAGES, METHODS, PSI_RANGE, SEED_MAX, LoadedModel, as_list,
-                    check_alphas, check_choice, check_number, image_tensor, pick_shipped, upload_path)
+from .state import (
+    ALPHA_MAX,
+    GANSPACE_SAMPLES,
+    MAX_IMAGES,
+    METHODS,
+    PSI_RANGE,
+    SEED_MAX,
+    LoadedModel,
+    as_list,
+    check_alphas,
+    check_choice,
+    check_number,
+    image_tensor,
+    pick_shipped,
+    upload_path,
+)
 
 DISPLAY = 96          # pixels per shown image (the model's 32 px, enlarged without smoothing)
 MAX_STEPS = 16        # interpolation frames

@@ -32,12 +32,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..base import ALAEModel
 from ..config import SEED_MAX, TRUNCATION_PSI_RANGE
-from ..editing.directions import Directions, ganspace, layer_range, list_directions, sefa
-from ..editing.styles import parse_ranges
+from ..editing.directions import Directions, ganspace, list_directions, sefa
+from ..editing.styles import layer_range, parse_ranges
 from ..imaging import ImageError, to_model_tensor
 from ..loading import load as load_model
-from ..model import StyleALAE
 from .sliders import SliderSet, slider_set
 from .sources import HUB_ID, bundled_models, display_name, download, resolve_folder
 
@@ -110,7 +110,7 @@ def parse_seeds(text: Any, name: str, limit: int = MAX_MIX) -> list[int]:
     return seeds
 
 
-def check_layers(model: StyleALAE, choice: Any, custom: Any) -> list[int]:
+def check_layers(model: ALAEModel, choice: Any, custom: Any) -> list[int]:
     """Style indices of a layer choice (LAYER_CHOICES; "custom" reads the `custom` text)."""
     choice = check_choice("Layers", choice, LAYER_CHOICES)
     spec = str(custom or "").strip() if choice == "custom" else choice
@@ -145,7 +145,7 @@ def upload_path(payload: Any, what: str = "image") -> tuple[str, str]:
     return path, os.path.basename(str(name))
 
 
-def image_tensor(path: str, name: str, model: StyleALAE) -> torch.Tensor:
+def image_tensor(path: str, name: str, model: ALAEModel) -> torch.Tensor:
     """Model input [1, C, R, R] for an uploaded file, refusing huge images from their header."""
     try:
         with Image.open(path) as image:
@@ -173,7 +173,7 @@ class LoadedModel:
 
     key: str
     folder: Path
-    model: StyleALAE
+    model: ALAEModel
     shipped: dict[str, Directions]
     card: str
 

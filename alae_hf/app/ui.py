@@ -3,7 +3,7 @@
 UI only: the layout, the event wiring and the conversion of results into Gradio components.
 What each event computes lives in `alae_hf.app.actions`; the input checks and the app-level
 cache of loaded models and direction sets (`Studio`, one per `build_app` call) in `alae_hf.app.state`.
-Per-session state is a `gr.State` dict (`alae_hf.studio.new_session`).
+Per-session state is a `gr.State` (`alae_hf.app.state.new_session`).
 
     python app.py                        # the bundled default checkpoint, http://127.0.0.1:7860
     python app.py --model DIR_OR_REPO_ID # any StyleALAE folder or Hub repo (env ALAE_MODEL too)
@@ -19,22 +19,32 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import torch
 
-from ..editing.directions import describe_styles
+from ..editing.styles import describe_styles
 from .actions import MAX_REFINE_STEPS, Actions, mix_choices
 from .cards import card_body, model_markdown
-from .mlp_ui import build_mlp_app
 from .components import files_input, named_sliders, user_errors
+from .mlp_ui import build_mlp_app
 from .sliders import SliderSet
-from .state import (ALPHA_MAX, GANSPACE_SAMPLES, MAX_IMAGES, MAX_K, NOISE_CHOICES, PSI_RANGE, SEED_MAX, STEPS_RANGE,
-                    LoadedModel, Studio, new_session)
+from .state import (
+    ALPHA_MAX,
+    GANSPACE_SAMPLES,
+    MAX_IMAGES,
+    MAX_K,
+    NOISE_CHOICES,
+    PSI_RANGE,
+    SEED_MAX,
+    STEPS_RANGE,
+    LoadedModel,
+    Studio,
+    new_session,
+)
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (or the Space folder) that holds checkpoints/
 DEFAULT_MODEL = ROOT / "checkpoints" / "alae-synthetic-faces-64"
@@ -154,7 +164,7 @@ def build_app(model_path: str | os.PathLike | None = None, *, device: str | torc
     h = Handlers(ctx)
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     loaded = ctx.get(ctx.default_key)
-    if loaded.model.num_styles == 1:  # an MLP ALAE: nothing to mix or edit per layer (alae_hf.app.mlp_ui)
+    if not loaded.model.supports_style_mixing:  # one w (the MLP ALAE): alae_hf.app.mlp_ui
         return build_mlp_app(loaded, gpu)
     arch = loaded.model.arch
     with gr.Blocks(title="StyleALAE editor", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
@@ -373,19 +383,9 @@ def _wire_cross_tab(h: Handlers, run: Callable, session: gr.State, tabs: gr.Tabs
                            concurrency_limit=1, concurrency_id="load_model", show_progress_on=[model_ui["source"]])
 
 
-# ---- command line ------------------------------------------------------------------------------
+# ---- styling -----------------------------------------------------------------------------------
 # Model outputs are small (32-256 px): scale them up to their boxes instead of showing them at 1:1.
 CSS = """
 .upscale img { width: 100%; height: 100%; object-fit: contain; }
 """
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python app.py`: see `alae_hf.app.server.main`."""
-    from .server import main as serve
-
-    return serve(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,18 +1,18 @@
 """Latent directions for StyleALAE and MLPALAE: style-layer selection, the `Directions` type, SeFa, GANSpace.
 
 - Style k of w+ modulates `generator.decode_block[k // 2]` (`style_1` for even k, else
-  `style_2`) at 4·2^(k//2) px (official ALAE `net.py`); `style_affine` is the one place that
-  maps an index to its module (editing.md §1.3 shows how this drifts by one). Named groups
-  follow StyleGAN fig. 3 and ALAE `style_mixing/stylemix.py` (shared/reference/editing.md §4.2).
+  `style_2`) at 4·2^(k//2) px (official ALAE `net.py`); the model's `style_affine(k)` is the one
+  place that maps an index to its module. Named groups follow StyleGAN fig. 3 and ALAE
+  `style_mixing/stylemix.py` (`alae_hf.editing.styles`).
 - SeFa: Shen & Zhou, "Closed-Form Factorization of Latent Semantics in GANs", CVPR 2021
   (genforce/sefa `utils.factorize_weight`): unit-normalised affine rows A, eigenvectors of AᵀA.
-  Unlike genforce we use `eigh`, sort in descending order and fix the signs (editing.md §1.4).
+  Unlike genforce we use `eigh` (AᵀA is symmetric), sort in descending order and fix the signs.
 - GANSpace: Härkönen et al., "GANSpace: Discovering Interpretable GAN Controls", NeurIPS 2020
   (harskish/ganspace, W space): PCA of mapped w, here exact (batched float64 covariance + eigh)
-  instead of IncrementalPCA, with σ measured on fresh samples (editing.md §2).
-- MLPALAE (one w, `num_styles` 1): the only layer spec is "all" (= 0); GANSpace is the same PCA
-  of mapped w; SeFa factorises G's first linear layer w -> hidden (`generator.fc_1`), as genforce
-  does for PGGAN's first layer.
+  instead of IncrementalPCA, with σ measured on fresh samples.
+- MLPALAE (one w, no named style groups): the only layer spec is "all" (= 0); GANSpace is the
+  same PCA of mapped w; SeFa factorises the layer its `style_affine(0)` names, G's first linear
+  layer w -> hidden, as genforce does for PGGAN's first layer.
 
 Sign convention (all methods): each vector's largest-magnitude coordinate is positive (the
 first one on exact ties). Eigenvector signs are otherwise arbitrary: "+" would mean nothing.
@@ -36,13 +36,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .. import __version__
-# Style-index helpers live in `styles`; importable from here too, where editing code has always found them.
-from .styles import LayerSpec, describe_layers, describe_styles, layer_range  # noqa: F401
+from ..loading import model_class
+from .styles import LayerSpec, describe_layers, describe_styles, layer_range
 
 if TYPE_CHECKING:
-    from ..layers import EqualLinear
-    from ..mlp import MLPALAE
-    from ..model import StyleALAE
+    from ..base import ALAEModel
 
 Progress = Callable[[float, str], None]
 METHODS = ("sefa", "ganspace", "voynov", "custom")
@@ -50,16 +48,6 @@ SIGN_CONVENTION = "largest-magnitude coordinate of each vector is positive"
 FORMAT = "alae_hf.directions"
 FORMAT_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def style_affine(model: "StyleALAE | MLPALAE", style_index: int) -> "EqualLinear":
-    """The affine that turns style `style_index` of w+ into AdaIN scales and biases; for an
-    MLPALAE (style 0 only), G's first linear layer w -> hidden."""
-    layer_range(model, style_index)
-    if model.num_styles == 1:
-        return model.generator.fc_1
-    block = model.generator.decode_block[style_index // 2]
-    return block.style_1 if style_index % 2 == 0 else block.style_2
 
 
 # ---- the Directions type -------------------------------------------------------------------
@@ -149,7 +137,7 @@ class Directions:
         return self.save_to(Path(folder) / "directions" / _check_name(name))
 
     @classmethod
-    def load_from(cls, path: str | Path, model: "StyleALAE | None" = None) -> "Directions":
+    def load_from(cls, path: str | Path, model: ALAEModel | None = None) -> Directions:
         """Read a pair written by `save_to`, strictly; if `model` is given, check it fits."""
         stem = _stem(path)
         tensor_path, json_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
@@ -172,7 +160,7 @@ class Directions:
         return out
 
     @classmethod
-    def load(cls, folder: str | Path, name: str, model: "StyleALAE | None" = None) -> "Directions":
+    def load(cls, folder: str | Path, name: str, model: ALAEModel | None = None) -> Directions:
         """Read `folder/directions/<name>`; check it against `model`, or else against
         `folder/config.json` when the folder is a model folder."""
         out = cls.load_from(Path(folder) / "directions" / _check_name(name), model)
@@ -180,8 +168,8 @@ class Directions:
         if model is None and config.is_file():
             arch = json.loads(config.read_text(encoding="utf-8"))
             if "latent_size" in arch and "resolution" in arch:
-                mlp = arch.get("_class_name") == "MLPALAE"
-                styles = 1 if mlp else 2 * (int(np.log2(arch["resolution"])) - 1)
+                fields = {k: v for k, v in arch.items() if not k.startswith("_")}
+                styles = model_class(arch.get("_class_name")).arch_class(**fields).num_styles
                 out.check_compatible(arch["latent_size"], styles, f"the model in {folder}")
         return out
 
@@ -217,7 +205,7 @@ def _descending_eigh(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return values[order], canonical_signs(vectors[:, order].T.contiguous())
 
 
-def mapped_samples(model: "StyleALAE", n_samples: int, seed: int, batch_size: int = 10_000) -> Iterator[torch.Tensor]:
+def mapped_samples(model: ALAEModel, n_samples: int, seed: int, batch_size: int = 10_000) -> Iterator[torch.Tensor]:
     """Yield w = F(z) in batches, z from one `numpy.random.RandomState(seed)` stream (so the
     samples do not depend on `batch_size`, and the first batch is `model.seed_latents(b, seed)`)."""
     if n_samples < 1 or batch_size < 1:
@@ -229,7 +217,7 @@ def mapped_samples(model: "StyleALAE", n_samples: int, seed: int, batch_size: in
             yield model.map(torch.from_numpy(z).to(model.device, model.dtype))
 
 
-def latent_moments(model: "StyleALAE", n_samples: int, seed: int, batch_size: int = 10_000,
+def latent_moments(model: ALAEModel, n_samples: int, seed: int, batch_size: int = 10_000,
                    progress: Progress | None = None, label: str = "mapping") -> tuple[torch.Tensor, torch.Tensor]:
     """Mean [Z] and sample covariance [Z, Z] (ddof 1) of mapped w, accumulated in float64 on CPU
     (shifted by the first batch's mean to avoid cancellation)."""
@@ -251,7 +239,7 @@ def latent_moments(model: "StyleALAE", n_samples: int, seed: int, batch_size: in
     return shift + mean, (cov + cov.T) / 2
 
 
-def projection_sigma(model: "StyleALAE", vectors: torch.Tensor, n_samples: int = 10_000, seed: int = 0,
+def projection_sigma(model: ALAEModel, vectors: torch.Tensor, n_samples: int = 10_000, seed: int = 0,
                      batch_size: int = 10_000, progress: Progress | None = None) -> torch.Tensor:
     """σ_k = std of ⟨w − mean, v_k⟩ over `n_samples` mapped samples (float32 [K]): √(v_k C v_kᵀ)."""
     _, cov = latent_moments(model, n_samples, seed, batch_size, progress, "sigma")
@@ -259,7 +247,7 @@ def projection_sigma(model: "StyleALAE", vectors: torch.Tensor, n_samples: int =
     return torch.einsum("kz,zy,ky->k", v, cov, v).clamp_min(0).sqrt().float()
 
 
-def model_fingerprint(model: "StyleALAE", tensors: Sequence[torch.Tensor]) -> dict[str, Any]:
+def model_fingerprint(model: ALAEModel, tensors: Sequence[torch.Tensor]) -> dict[str, Any]:
     """Config hash, name/path, and a hash of the weights a method depends on (for provenance)."""
     arch = json.dumps(model.arch.to_dict(), sort_keys=True).encode()
     digest = hashlib.sha256()
@@ -271,7 +259,7 @@ def model_fingerprint(model: "StyleALAE", tensors: Sequence[torch.Tensor]) -> di
 
 
 # ---- SeFa ------------------------------------------------------------------------------------
-def sefa_basis(model: "StyleALAE", layers: LayerSpec = "all") -> tuple[torch.Tensor, torch.Tensor]:
+def sefa_basis(model: ALAEModel, layers: LayerSpec = "all") -> tuple[torch.Tensor, torch.Tensor]:
     """The data-free SeFa eigenbasis: (vectors [Z, Z] as rows, eigenvalues [Z] descending), float64.
 
     Stacks the `effective_weight()` rows (C scale rows, then C bias rows) of the chosen styles'
@@ -279,13 +267,13 @@ def sefa_basis(model: "StyleALAE", layers: LayerSpec = "all") -> tuple[torch.Ten
     """
     indices = layer_range(model, layers)
     with torch.no_grad():
-        a = torch.cat([style_affine(model, k).effective_weight().to("cpu", torch.float64) for k in indices])
+        a = torch.cat([model.style_affine(k).effective_weight().to("cpu", torch.float64) for k in indices])
     a = a / a.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
     values, vectors = _descending_eigh(a.T @ a)
     return vectors, values
 
 
-def sefa(model: "StyleALAE", layers: LayerSpec = "all", num_directions: int | None = None,
+def sefa(model: ALAEModel, layers: LayerSpec = "all", num_directions: int | None = None,
          n_sigma_samples: int = 10_000, seed: int = 0, batch_size: int = 10_000) -> Directions:
     """SeFa directions (Shen & Zhou 2021) for the chosen styles, with σ from mapped samples.
 
@@ -305,7 +293,7 @@ def sefa(model: "StyleALAE", layers: LayerSpec = "all", num_directions: int | No
         raise ValueError(f"num_directions must be in [1, {model.arch.latent_size}], got {num_directions}")
     vectors, values = vectors[:k], values[:k]
     sigma = projection_sigma(model, vectors, n_sigma_samples, seed, batch_size)
-    weights = [style_affine(model, i).weight for i in indices] + list(model.mapping.parameters())
+    weights = [model.style_affine(i).weight for i in indices] + list(model.mapping.parameters())
     provenance = {"model": model_fingerprint(model, weights), "normalisation": "unit rows (genforce)",
                   "n_sigma_samples": n_sigma_samples, "sigma_seed": seed}
     return Directions(vectors.float(), values.float(), sigma, "sefa", indices, provenance)
@@ -317,7 +305,7 @@ def _part(progress: Progress | None, start: float, span: float) -> Progress | No
 
 
 # ---- GANSpace --------------------------------------------------------------------------------
-def ganspace(model: "StyleALAE", n_samples: int = 100_000, n_components: int = 64, seed: int = 0,
+def ganspace(model: ALAEModel, n_samples: int = 100_000, n_components: int = 64, seed: int = 0,
              batch_size: int = 10_000, progress: Progress | None = None, layers: LayerSpec = "all",
              n_sigma_samples: int = 10_000, sigma_seed: int | None = None) -> Directions:
     """GANSpace directions (Härkönen et al. 2020): exact PCA of mapped w in W space.
@@ -347,3 +335,35 @@ def ganspace(model: "StyleALAE", n_samples: int = 100_000, n_components: int = 6
                   "n_samples": n_samples, "seed": seed, "n_sigma_samples": n_sigma_samples,
                   "sigma_seed": sigma_seed, "explained_variance_ratio": ratio}
     return Directions(vectors.float(), kept.float(), sigma, "ganspace", indices, provenance)
+
+
+# ---- command line ----------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """`alae-directions`: compute SeFa or GANSpace directions of a model folder and save them
+    (into the folder's `directions/` by default, where the app and `Directions.load` find them)."""
+    import argparse
+
+    from ..loading import load
+
+    parser = argparse.ArgumentParser(prog="alae-directions", description="Compute SeFa or GANSpace directions.")
+    parser.add_argument("--model", required=True, help="model folder (StyleALAE or MLPALAE)")
+    parser.add_argument("--method", choices=("sefa", "ganspace"), default="sefa")
+    parser.add_argument("--layers", default="all", help="layer spec: all, coarse, middle, fine or ranges such as 0-3")
+    parser.add_argument("--num", type=int, default=16, help="directions kept")
+    parser.add_argument("--samples", type=int, default=100_000, help="GANSpace: mapped samples for the PCA")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default=None, help="name in the folder's directions/ (default: METHOD)")
+    parser.add_argument("--out", default=None, help="write OUT.safetensors + OUT.json instead of into the folder")
+    args = parser.parse_args(argv)
+    try:
+        model = load(args.model).eval()
+        if args.method == "sefa":
+            found = sefa(model, args.layers, num_directions=min(args.num, model.arch.latent_size), seed=args.seed)
+        else:
+            found = ganspace(model, n_samples=args.samples, n_components=min(args.num, model.arch.latent_size),
+                             seed=args.seed, layers=args.layers)
+        path = found.save_to(args.out) if args.out else found.save(args.model, args.name or args.method)
+    except (OSError, ValueError) as err:
+        parser.exit(2, f"alae-directions: error: {err}\n")
+    print(f"wrote {path}.safetensors and .json: {found!r}")
+    return 0

@@ -3,7 +3,7 @@
 Shapes: z and w are [N, Z]; w+ is [N, 2L, Z] (style k drives resolution 4·2^(k//2)). Every
 function returns new tensors and leaves its inputs untouched; nothing draws hidden noise.
 
-Order of operations (genforce/sefa, shared/reference/editing.md §0.4 and §4.1):
+Order of operations (as genforce/sefa `interface/utils.py` and StyleGAN fig. 3):
   z -> F -> w -> truncate (ψ, first `cutoff` styles) -> style mix -> add edits -> G.
 Truncating *before* editing makes a slider's strength independent of ψ. Encoded real images
 (`edit_image`, `encode_images`) are never truncated. Style mixing follows StyleGAN fig. 3 and
@@ -24,50 +24,37 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
 
 import torch
 from PIL import Image
 
-from .directions import Directions, LayerSpec, ganspace, layer_range, list_directions, sefa
+from ..base import ALAEModel
 from ..imaging import make_grid, tensor_to_pil, to_model_tensor
-from ..model import NoiseSpec, StyleALAE
+from ..model import NoiseSpec
+from .directions import Directions
+from .styles import LayerSpec, layer_range
 
-# The editing API in one place (directions are re-exported from `alae_hf.editing.directions`).
-__all__ = ["Directions", "EditResult", "apply_direction", "apply_directions", "direction_offset", "edit_image",
-           "encode_images", "ganspace", "layer_range", "lerp_w", "list_directions", "mixing_grid", "render", "sefa",
-           "seed_to_w_plus", "shared_noise", "slerp_z", "style_mix", "sweep", "traversal", "truncate"]
-
-NoiseLike = NoiseSpec  # kept as the editing API's name for the noise argument
-ImageLike = Union[str, os.PathLike, bytes, Image.Image]
-Alphas = Union[Mapping[int, float], Sequence[float]]
+ImageLike = str | os.PathLike | bytes | Image.Image
+Alphas = Mapping[int, float] | Sequence[float]
 
 
 # ---- truncation and mixing -------------------------------------------------------------------
-def truncate(model: "StyleALAE", w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
-    """The truncation trick toward `model.w_avg` on the first `cutoff` styles; returns w+.
-
-    Apply it before edits (see the module docstring) and never to encoded real images.
-    ψ = 1 is the identity; defaults are the config's (official ψ 0.7 on the first 8 styles).
-    """
-    return model.truncate(w, psi, cutoff)
-
-
-def seed_to_w_plus(model: "StyleALAE", n: int, seed: int | Sequence[int], psi: float | None = None,
+def seed_to_w_plus(model: ALAEModel, n: int, seed: int | Sequence[int], psi: float | None = None,
                    cutoff: int | None = None) -> torch.Tensor:
     """Truncated w+ [n, 2L, Z] of `n` samples from a seed: z (`model.seed_latents`, the
-    NVlabs/official `RandomState` convention) -> F -> `truncate`.
+    NVlabs/official `RandomState` convention) -> F -> `model.truncate` (apply truncation before
+    edits, never to encoded real images; see the module docstring).
 
     Args:
         model: the model.
         n: number of samples (z rows are drawn in order: n = 1 gets the first z of any n > 1).
         seed: the `numpy.random.RandomState` seed, or n seeds (one sample each, as the app does).
-        psi, cutoff: truncation (see `truncate`); None takes the config's defaults.
+        psi, cutoff: truncation (see `model.truncate`); None takes the config's defaults.
     """
-    return truncate(model, model.map(model.seed_latents(n, seed)), psi, cutoff)
+    return model.truncate(model.map(model.seed_latents(n, seed)), psi, cutoff)
 
 
-def style_mix(model: "StyleALAE", w_dst: torch.Tensor, w_src: torch.Tensor, layers: LayerSpec) -> torch.Tensor:
+def style_mix(model: ALAEModel, w_dst: torch.Tensor, w_src: torch.Tensor, layers: LayerSpec) -> torch.Tensor:
     """w+ of `w_dst` with the styles of `w_src` on `layers` (exact copies); [N, 2L, Z].
 
     Args:
@@ -82,8 +69,8 @@ def style_mix(model: "StyleALAE", w_dst: torch.Tensor, w_src: torch.Tensor, laye
     return torch.where(mask, src, dst)
 
 
-def mixing_grid(model: "StyleALAE", sources_w: torch.Tensor, destinations_w: torch.Tensor,
-                row_layers: LayerSpec | Sequence[LayerSpec], noise: NoiseLike = None,
+def mixing_grid(model: ALAEModel, sources_w: torch.Tensor, destinations_w: torch.Tensor,
+                row_layers: LayerSpec | Sequence[LayerSpec], noise: NoiseSpec = None,
                 batch_size: int = 8) -> Image.Image:
     """The style-mixing figure of StyleGAN fig. 3: sources across the top, destinations down
     the left, and cell (i, j) = destination i with source j's styles on row i's layers.
@@ -134,7 +121,7 @@ def slerp_z(z0: torch.Tensor, z1: torch.Tensor, t: float | torch.Tensor) -> torc
     return torch.where(parallel, torch.lerp(z0, z1, t), out)
 
 
-def traversal(model: "StyleALAE", start: torch.Tensor, end: torch.Tensor, n_frames: int,
+def traversal(model: ALAEModel, start: torch.Tensor, end: torch.Tensor, n_frames: int,
               space: str = "w") -> torch.Tensor:
     """w+ for `n_frames` evenly spaced frames from `start` to `end`: [n_frames, N, 2L, Z].
 
@@ -181,7 +168,7 @@ def apply_directions(w_plus: torch.Tensor, directions: Directions, alphas: Alpha
     """Several sliders at once: w+ plus Σ_k α_k·σ_k·v_k on the chosen styles only.
 
     Args:
-        w_plus: [N, 2L, Z] (e.g. from `truncate` or `model.to_w_plus`).
+        w_plus: [N, 2L, Z] (e.g. from `model.truncate` or `model.to_w_plus`).
         directions: the direction set.
         alphas: {index: α} or a sequence of α (one per leading direction); zeros are skipped.
         layers: styles to edit (default `directions.layers`).
@@ -220,14 +207,14 @@ def sweep(w_plus: torch.Tensor, directions: Directions, index: int, alphas: Sequ
 
 
 # ---- rendering and real images ---------------------------------------------------------------
-def shared_noise(model: "StyleALAE", noise: NoiseLike, batch: int = 1) -> list[torch.Tensor] | None:
+def shared_noise(model: ALAEModel, noise: NoiseSpec, batch: int = 1) -> list[torch.Tensor] | None:
     """The maps `render` uses for `batch` images: batch-constant from a seed or a generator
     (see the module docstring), per image from a list of seeds, explicit maps as given."""
     return model.noise_maps(noise, batch, batch_constant=True)
 
 
 @torch.no_grad()
-def render(model: "StyleALAE", w_plus: torch.Tensor, noise: NoiseLike = None, batch_size: int = 8) -> list[Image.Image]:
+def render(model: ALAEModel, w_plus: torch.Tensor, noise: NoiseSpec = None, batch_size: int = 8) -> list[Image.Image]:
     """Synthesize w [N, Z], w+ [N, 2L, Z] or a stack of w+ [A, N, 2L, Z] (`sweep`'s output,
     frame-major) into PIL images, `batch_size` at a time. Noise: see the module docstring."""
     if w_plus.ndim == 4:
@@ -242,7 +229,7 @@ def render(model: "StyleALAE", w_plus: torch.Tensor, noise: NoiseLike = None, ba
 
 
 @torch.no_grad()
-def encode_images(model: "StyleALAE", images: ImageLike | Sequence[ImageLike] | torch.Tensor,
+def encode_images(model: ALAEModel, images: ImageLike | Sequence[ImageLike] | torch.Tensor,
                   batch_size: int = 16) -> torch.Tensor:
     """Encode images (paths, bytes, PIL images of any mode/size, or a tensor [N, C, r, r] in
     [-1, 1]) to w [N, Z]. Images are centre-cropped and resized to the model's resolution."""
@@ -270,8 +257,8 @@ class EditResult:
 
 
 @torch.no_grad()
-def edit_image(model: "StyleALAE", image: ImageLike, directions: Directions | None = None,
-               alphas: Alphas | None = None, layers: LayerSpec | None = None, noise: NoiseLike = None,
+def edit_image(model: ALAEModel, image: ImageLike, directions: Directions | None = None,
+               alphas: Alphas | None = None, layers: LayerSpec | None = None, noise: NoiseSpec = None,
                units: str = "sigma") -> EditResult:
     """Encode a real image, reconstruct it, and apply slider edits (no truncation).
 

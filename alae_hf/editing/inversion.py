@@ -11,9 +11,8 @@ The practice follows two papers:
   domain regulariser ‖w − E(G(w))‖² (`domain_weight`).
 
 StyleALAE has an encoder trained jointly with G, so E(x) is a natural starting point
-(`shared/reference/editing.md` §4.4: rosinality's projector instead starts at the mean latent and
-needs ~1000 steps). The feature loss uses the shipped attribute network
-(`alae_hf.evaluation.attributes`), which plays LPIPS's role for the synthetic faces; real LPIPS-VGG
+(rosinality's `projector.py` instead starts at the mean latent and needs ~1000 steps). The feature loss uses the shipped attribute network
+(`alae_hf.attributes`), which plays LPIPS's role for the synthetic faces; real LPIPS-VGG
 is added only if the `lpips` package and its VGG weights are already on disk (never downloaded).
 """
 
@@ -25,12 +24,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import torch
 
+from ..attributes import load_attribute_net
+from ..imaging import psnr
+
 if TYPE_CHECKING:
-    from ..model import NoiseSpec, StyleALAE
+    from ..base import ALAEModel
+from ..model import NoiseSpec
 
 __all__ = ["InversionResult", "MAX_STEPS", "invert"]
 
@@ -66,10 +69,10 @@ class InversionResult:
     steps: int = 0
 
 
-def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str = "w+", lr: float = 0.5,
+def invert(model: ALAEModel, images: torch.Tensor, steps: int = 50, space: str = "w+", lr: float = 0.5,
            pixel_weight: float = 1.0, feature_weight: float = 0.01, lpips_weight: float = 0.0,
-           domain_weight: float = 0.0, noise: "NoiseSpec" = None, feature_net: torch.nn.Module | None = None,
-           progress: Optional[Callable[[int, int], None]] = None) -> InversionResult:
+           domain_weight: float = 0.0, noise: NoiseSpec = None, feature_net: torch.nn.Module | None = None,
+           progress: Callable[[int, int], None] | None = None) -> InversionResult:
     """Invert images into the model's latent space, starting from the encoder's code.
 
     Starts at w₀ = E(x) (In-Domain GAN Inversion) and runs `steps` Adam steps on
@@ -103,7 +106,7 @@ def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str
             noise, deterministic; the default), a `torch.Generator` (one draw, kept fixed), or
             explicit maps (see `StyleALAE.make_noise`).
         feature_net: a module with `features(images) -> [N, D]` for the feature loss (default:
-            the shipped attribute net, `alae_hf.evaluation.attributes.load_attribute_net`).
+            the shipped attribute net, `alae_hf.attributes.load_attribute_net`).
         progress: called as `progress(step, steps)` after every Adam step (e.g. for gr.Progress).
 
     Returns:
@@ -136,7 +139,7 @@ def invert(model: "StyleALAE", images: torch.Tensor, steps: int = 50, space: str
 Objective = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-def _objective(model: "StyleALAE", x: torch.Tensor, space: str, noise: list[torch.Tensor] | None,
+def _objective(model: ALAEModel, x: torch.Tensor, space: str, noise: list[torch.Tensor] | None,
                pixel_weight: float, feature_weight: float, lpips_weight: float, domain_weight: float,
                feature_net: torch.nn.Module | None) -> tuple[Objective, dict[str, float]]:
     """w -> (per-image loss [N], G(w)), and the terms in use with their weights."""
@@ -166,7 +169,7 @@ def _objective(model: "StyleALAE", x: torch.Tensor, space: str, noise: list[torc
 
 
 def _optimise(objective: Objective, w0: torch.Tensor, steps: int, lr: float,
-              progress: Optional[Callable[[int, int], None]]) -> tuple[torch.Tensor, list[float], torch.Tensor]:
+              progress: Callable[[int, int], None] | None) -> tuple[torch.Tensor, list[float], torch.Tensor]:
     """Adam from w0 for `steps` steps: (best code per image, mean loss per evaluation, G(w0))."""
     w = w0.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([w], lr=lr)
@@ -197,13 +200,13 @@ def _keep_best(loss: torch.Tensor, w: torch.Tensor, best_loss: torch.Tensor | No
 
 
 def _psnr(a: torch.Tensor, b: torch.Tensor) -> list[float]:
-    """PSNR in dB of images in [-1, 1], on the [0, 1] scale (as `evaluation.metrics`), per image."""
+    """PSNR in dB (`alae_hf.imaging.psnr`) of images in [-1, 1], on the [0, 1] scale, per image."""
     mse = ((a.clamp(-1, 1) - b.clamp(-1, 1)) / 2).float().pow(2).flatten(1).mean(1)
-    return [float(-10 * math.log10(max(m, 1e-12))) for m in mse.tolist()]
+    return psnr(mse.double().cpu().numpy()).tolist()
 
 
 # ---- validation ---------------------------------------------------------------------------------
-def _check(model: "StyleALAE", images: torch.Tensor, steps: int, space: str, lr: float, *weights: float
+def _check(model: ALAEModel, images: torch.Tensor, steps: int, space: str, lr: float, *weights: float
            ) -> tuple[torch.Tensor, int, str]:
     c, r = model.arch.channels, model.arch.resolution
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[0] < 1 \
@@ -231,7 +234,7 @@ def _check(model: "StyleALAE", images: torch.Tensor, steps: int, space: str, lr:
     return x, steps, space
 
 
-def _fixed_noise(model: "StyleALAE", noise: "NoiseSpec", batch: int) -> list[torch.Tensor] | None:
+def _fixed_noise(model: ALAEModel, noise: NoiseSpec, batch: int) -> list[torch.Tensor] | None:
     """One draw from a generator, kept for every step (a moving target would make the loss noisy)."""
     if isinstance(noise, torch.Generator):
         return model.make_noise(batch, noise)
@@ -241,12 +244,10 @@ def _fixed_noise(model: "StyleALAE", noise: "NoiseSpec", batch: int) -> list[tor
 # ---- feature losses ------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
 def _attribute_net(device: str, dtype: torch.dtype):
-    from ..evaluation.attributes import load_attribute_net  # lazy: editing needs it only here
-
     return load_attribute_net(device=device, dtype=dtype)
 
 
-def _feature_fn(model: "StyleALAE", weight: float, net: torch.nn.Module | None
+def _feature_fn(model: ALAEModel, weight: float, net: torch.nn.Module | None
                 ) -> Callable[[torch.Tensor], torch.Tensor] | None:
     if weight == 0:
         return None
@@ -260,7 +261,7 @@ def _feature_fn(model: "StyleALAE", weight: float, net: torch.nn.Module | None
     return features
 
 
-def _lpips_fn(model: "StyleALAE", weight: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
+def _lpips_fn(model: ALAEModel, weight: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
     """LPIPS-VGG if `lpips` is installed and its VGG weights are cached; never downloads."""
     if weight == 0 or importlib.util.find_spec("lpips") is None:
         return None

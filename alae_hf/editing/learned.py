@@ -2,7 +2,7 @@
 
 "Unsupervised Discovery of Interpretable Directions in the GAN Latent Space"
 (anvoynov/GANLatentDiscovery `latent_deformator.py`, `latent_shift_predictor.py`,
-`trainer.py`; shared/reference/editing.md §3). A direction matrix A (K unit-norm columns, or
+`trainer.py`; Voynov & Babenko, ICML 2020). A direction matrix A (K unit-norm columns, or
 orthonormal columns through a QR parametrisation) and a reconstructor R are trained jointly on
 a frozen StyleALAE: for w = F(z), a direction k and a shift ε, R sees the pair
 (G(w+), G(w+ + ε·s·A_k on the chosen styles)) and must predict k (cross-entropy) and ε
@@ -31,11 +31,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .directions import (Directions, LayerSpec, Progress, canonical_signs, latent_moments, layer_range,
-                         model_fingerprint, projection_sigma)
+from .directions import (
+    Directions,
+    Progress,
+    canonical_signs,
+    latent_moments,
+    model_fingerprint,
+    projection_sigma,
+)
+from .styles import LayerSpec, layer_range
 
 if TYPE_CHECKING:
-    from ..model import StyleALAE
+    from ..base import ALAEModel
 
 SHIFT_LOSS_WEIGHT = 0.25  # upstream `label_weight` 1.0, `shift_weight` 0.25
 
@@ -89,7 +96,7 @@ class Reconstructor(nn.Module):
 class _Pairs:
     """Draws training pairs from the frozen model: (x, x_shifted, k, ε)."""
 
-    def __init__(self, model: "StyleALAE", layers: list[int], w_scale: float, image_size: int,
+    def __init__(self, model: ALAEModel, layers: list[int], w_scale: float, image_size: int,
                  shift_range: tuple[float, float]) -> None:
         self.model, self.w_scale, self.shift_range = model, w_scale, shift_range
         self.mask = torch.zeros(model.num_styles, 1, device=model.device, dtype=model.dtype)
@@ -130,7 +137,7 @@ def _evaluate(pairs: _Pairs, a: torch.Tensor, r: Reconstructor, batch: int, seed
         return sum(_loss(r, pairs.draw(a, batch, gen))[1] for _ in range(batches)) / batches
 
 
-def _init_networks(model: "StyleALAE", num_directions: int, parametrization: str, size: int,
+def _init_networks(model: ALAEModel, num_directions: int, parametrization: str, size: int,
                    seed: int) -> tuple[DirectionMatrix, Reconstructor]:
     """A and R initialised from `seed` without touching the global RNG state."""
     with torch.random.fork_rng(devices=[]):
@@ -140,7 +147,7 @@ def _init_networks(model: "StyleALAE", num_directions: int, parametrization: str
     return deformer.to(model.device), r.to(model.device)
 
 
-def train_voynov(model: "StyleALAE", num_directions: int = 32, steps: int = 10_000, batch_size: int = 32,
+def train_voynov(model: ALAEModel, num_directions: int = 32, steps: int = 10_000, batch_size: int = 32,
                  layers: LayerSpec = "all", lr: float = 1e-4, seed: int = 0, device: str | torch.device | None = None,
                  progress: Progress | None = None, parametrization: str = "ortho", image_size: int = 64,
                  shift_range: tuple[float, float] = (0.5, 6.0), n_sigma_samples: int = 10_000) -> Directions:

@@ -1,53 +1,51 @@
 """Style indices of w+: which styles a layer spec ("coarse", "0-3", ...) selects.
 
 A StyleALAE has two styles per resolution block (official `net.py`: each block's two AdaIN
-layers); the named ranges follow StyleGAN's coarse (4-8 px), middle (16-32 px) and fine
-(>= 64 px) split (Karras et al. 2019 §3.1). The MLP ALAE has one w: its only spec is "all".
+layers); its named groups follow StyleGAN's coarse (4-8 px), middle (16-32 px) and fine
+(>= 64 px) split (Karras et al. 2019 §3.1). The groups are the model's to say
+(`ALAEModel.style_groups`): the MLP ALAE has one w and none, so its only spec is "all".
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Union
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ..config import ALAEConfig
-    from ..mlp import MLPALAE
-    from ..model import StyleALAE
+from ..config import STYLE_GROUP_RESOLUTIONS, named_style_groups
 
-NAMED_RANGES = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, None)}  # px a style drives, inclusive
-LayerSpec = Union[str, int, range, Sequence[int]]
+LayerSpec = str | int | range | Sequence[int]
+# What a layer spec is resolved against: a model, its architecture config, or a bare count of styles.
+StyleSource = Any
 
 
 # ---- style indices -------------------------------------------------------------------------
-def _num_styles(model: "StyleALAE | MLPALAE | ALAEConfig | int") -> int:
-    arch = model if isinstance(model, int) else getattr(model, "arch", model)
+def _styles(source: StyleSource) -> tuple[int, dict[str, list[int]]]:
+    """(number of styles, named groups) of a model, its config, or a count of styles. A bare count
+    cannot say which model it is: an even count is read as StyleALAE's w+ (two styles per block);
+    a single style has no named groups."""
+    arch = source if isinstance(source, int) else getattr(source, "arch", source)
     n = arch if isinstance(arch, int) else getattr(arch, "num_styles", None)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1 or (n > 1 and n % 2):
         raise TypeError(f"expected a StyleALAE, an MLPALAE, their config, or 1 or an even number of styles, "
-                        f"got {model!r}")
-    return n
+                        f"got {source!r}")
+    if not isinstance(arch, int):
+        return n, arch.style_groups
+    return n, (named_style_groups(n) if n % 2 == 0 else {})
 
 
-def _named(num_styles: int, name: str) -> list[int]:
-    if name == "all":
-        return list(range(num_styles))
-    if num_styles == 1:
-        return []
-    low, high = NAMED_RANGES[name]
-    res = [4 * 2 ** (k // 2) for k in range(num_styles)]
-    return [k for k in range(num_styles) if low <= res[k] and (high is None or res[k] <= high)]
+def _named(n: int, groups: dict[str, list[int]], name: str) -> list[int]:
+    return list(range(n)) if name == "all" else groups.get(name, [])
 
 
-def describe_styles(model: "StyleALAE | ALAEConfig | int") -> str:
+def describe_styles(source: StyleSource) -> str:
     """One line naming a model's style indices, e.g. '16 px, 6 styles 0-5: coarse 0-3, middle 4-5, fine none'."""
-    n = _num_styles(model)
-    if n == 1:
+    n, groups = _styles(source)
+    if not groups:  # the MLP ALAE's one w
         return "one w for the whole generator (style 0): the only layer spec is 'all' (or 0)"
-    parts = [f"{name} {i[0]}-{i[-1]}" if i else f"{name} none" for name, i in ((k, _named(n, k)) for k in NAMED_RANGES)]
+    parts = [f"{name} {i[0]}-{i[-1]}" if i else f"{name} none" for name, i in groups.items()]
     return f"{2 ** (n // 2 + 1)} px, {n} styles 0-{n - 1}: " + ", ".join(parts)
 
 
@@ -71,30 +69,31 @@ def _parse_indices(spec: str, limit: int = 4096) -> list[int]:
     try:
         ranges = parse_ranges(spec)
     except ValueError as err:
-        raise ValueError(f"could not parse layer spec {spec!r} ({err}): use one of {['all', *NAMED_RANGES]} or "
+        raise ValueError(f"could not parse layer spec {spec!r} ({err}): use one of {['all', *STYLE_GROUP_RESOLUTIONS]} or "
                          "inclusive ranges and commas such as '0-3' or '4,5,8-11'") from None
     if any(last > limit for _, last in ranges):  # refuse before expanding: '0-999999999' is no style index
         raise ValueError(f"layer spec {spec!r} names styles beyond {limit}")
     return [i for first, last in ranges for i in range(first, last + 1)]
 
 
-def layer_range(model: "StyleALAE | ALAEConfig | int", spec: LayerSpec) -> list[int]:
+def layer_range(model: StyleSource, spec: LayerSpec) -> list[int]:
     """Resolve a layer spec to sorted, distinct style indices of w+.
 
     Args:
-        model: a `StyleALAE`, its `ALAEConfig`, or the number of styles 2L.
-        spec: "all", "coarse" (4-8 px styles), "middle" (16-32 px), "fine" (>= 64 px), a string
+        model: a model (`alae_hf.base.ALAEModel`), its config, or the number of styles.
+        spec: "all", a named group of the model ("coarse" for 4-8 px styles, "middle" for 16-32
+            px, "fine" for >= 64 px in a StyleALAE), a string
             of inclusive ranges ("0-3", "4,5,8-11"), an int, a `range`, or a sequence of ints.
 
     Raises:
         ValueError: an unparsable spec, an empty selection (e.g. "fine" below 64 px), or an
             index outside the model's styles; the message lists the valid indices.
     """
-    n, key = _num_styles(model), spec.strip().lower() if isinstance(spec, str) else None
-    if key == "all" or key in NAMED_RANGES:
-        if not _named(n, key):
-            raise ValueError(f"{key!r} selects no styles in this model ({describe_styles(n)})")
-        return _named(n, key)
+    (n, groups), key = _styles(model), spec.strip().lower() if isinstance(spec, str) else None
+    if key == "all" or key in STYLE_GROUP_RESOLUTIONS or key in groups:
+        if not _named(n, groups, key):
+            raise ValueError(f"{key!r} selects no styles in this model ({describe_styles(model)})")
+        return _named(n, groups, key)
     if key is not None:
         indices = _parse_indices(key)
     else:
@@ -106,7 +105,7 @@ def layer_range(model: "StyleALAE | ALAEConfig | int", spec: LayerSpec) -> list[
     if bad or not indices:
         problem = f"indices {bad} out of range" if bad else "an empty selection"
         raise ValueError(f"layer spec {spec!r} gives {problem}; valid style indices are 0-{n - 1} "
-                         f"({describe_styles(n)})")
+                         f"({describe_styles(model)})")
     return sorted({int(i) for i in indices})
 
 

@@ -29,14 +29,32 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from ..attributes import load_attribute_metrics, load_attribute_net
+from ..datasets.synthetic_faces import (
+    FACTOR_NAMES,
+    FACTORS,
+    SyntheticFaces,
+    is_synthetic_spec,
+    parse_spec,
+)
 from . import report as rep
-from .attributes import load_attribute_metrics, load_attribute_net
-from ..datasets.synthetic_faces import FACTOR_NAMES, FACTORS, SyntheticFaces, is_synthetic_spec, parse_spec
-from .metrics import encode_reconstruct, fd_report, generated_samples, latent_reciprocity, reconstruction_metrics
-from .latent_metrics import best_per_factor, direction_response, isolation, linear_separability, path_length
+from .latent_metrics import (
+    best_per_factor,
+    direction_response,
+    isolation,
+    linear_separability,
+    path_length,
+)
+from .metrics import (
+    encode_reconstruct,
+    fd_report,
+    generated_samples,
+    latent_reciprocity,
+    reconstruction_metrics,
+)
 
 if TYPE_CHECKING:
-    from ..model import StyleALAE
+    from ..base import ALAEModel
 
 TRAVERSAL_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 
@@ -119,7 +137,7 @@ def lpips_distance(device: str | torch.device):
 
 
 # ---- the synthetic-faces evaluation -----------------------------------------------------------
-def _generation_and_reconstruction(model: "StyleALAE", net, spec: str, sz: EvalSizes, out: Path, m: dict,
+def _generation_and_reconstruction(model: ALAEModel, net, spec: str, sz: EvalSizes, out: Path, m: dict,
                                    progress: bool) -> tuple[dict, np.ndarray, dict]:
     res, n = model.arch.resolution, sz.num_samples
     start = parse_spec(spec).get("length", 70_000)
@@ -155,7 +173,7 @@ def _separability(gen: dict, w_real: np.ndarray, labels: dict, seed: int) -> dic
             "w_generated": linear_separability(gen["w"], gen["predictions"], FACTORS, seed=seed)}
 
 
-def _directions(model: "StyleALAE", net, sz: EvalSizes, out: Path, m: dict, progress: bool) -> dict:
+def _directions(model: ALAEModel, net, sz: EvalSizes, out: Path, m: dict, progress: bool) -> dict:
     """SeFa and GANSpace on all styles: response matrices, heatmaps, isolation."""
     from ..editing.directions import ganspace, sefa
 
@@ -191,7 +209,7 @@ def _best_per_factor(m: dict) -> dict:
     return best
 
 
-def _traversals(model: "StyleALAE", sets: dict, best: dict, seed: int, out: Path, m: dict) -> None:
+def _traversals(model: ALAEModel, sets: dict, best: dict, seed: int, out: Path, m: dict) -> None:
     from ..editing.edits import render, sweep
 
     w_plus = model.to_w_plus(model.map(model.seed_latents(1, seed)))
@@ -206,14 +224,14 @@ def _traversals(model: "StyleALAE", sets: dict, best: dict, seed: int, out: Path
     m["figures"]["traversals.png"] = "traversal of the best direction per factor (-3σ .. +3σ)"
 
 
-def _ppl(model: "StyleALAE", net, sz: EvalSizes, progress: bool) -> dict:
+def _ppl(model: ALAEModel, net, sz: EvalSizes, progress: bool) -> dict:
     distance = lpips_distance(model.device)
     return {f"{space}_{sampling}": path_length(model, net, sz.num_ppl, space, sampling, seed=sz.seed,
                                                batch_size=sz.batch_size, progress=progress, distance=distance)
             for space in ("z", "w") for sampling in ("full", "end")}
 
 
-def evaluate_synthetic(model: "StyleALAE", spec: str, sz: EvalSizes, out: Path, m: dict,
+def evaluate_synthetic(model: ALAEModel, spec: str, sz: EvalSizes, out: Path, m: dict,
                        attribute_net: str | None = None, progress: bool = True) -> None:
     """Every metric, on held-out faces of `spec` (see the module docstring)."""
     if model.arch.channels != 3:
@@ -239,7 +257,7 @@ def _timed(m: dict, name: str) -> Iterator[None]:
     m.setdefault("timings_s", {})[name] = round(time.time() - start, 1)
 
 
-def evaluate_folder(model: "StyleALAE", folder: str, sz: EvalSizes, out: Path, m: dict, progress: bool = True) -> None:
+def evaluate_folder(model: ALAEModel, folder: str, sz: EvalSizes, out: Path, m: dict, progress: bool = True) -> None:
     """Reconstruction MSE/PSNR on images from `folder` and latent reciprocity only."""
     real = folder_images(folder, model.arch.resolution, model.arch.channels, sz.num_real)
     _, recon = encode_reconstruct(model, real, sz.batch_size, sz.seed, progress)

@@ -179,13 +179,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--k", type=int, default=DEFAULT_K)
     p.add_argument("--out", default=None, help="folder for latent_classification.{md,json}")
     args = p.parse_args(argv)
-    from ..loading import load
     from ..mlp import MLPALAE
 
     try:
-        model = load(args.model)
-        if not isinstance(model, MLPALAE):
-            raise ValueError(f"{args.model} holds a {type(model).__name__}; this evaluation needs an MLPALAE")
+        model = MLPALAE.from_pretrained(args.model)  # another class's folder: a ValueError naming it
         rows, details = evaluate(model, args.baseline_steps, args.batch_size, args.learning_rate, args.k)
     except (OSError, ValueError) as err:
         sys.exit(f"error: {err}")

@@ -8,9 +8,9 @@ keep modules small; sources:
   latents, H(Y|X) in bits between the SVM's prediction X and the label Y, score 2^Σ H. The
   NVlabs code fits and scores on the same 100k samples in 512 dimensions; with the ~10³ samples
   used here a linear SVM would also fit noise, so predictions are cross-fitted (2 folds).
-- Direction response: attribute re-scoring of ±σ edits (InterFaceGAN; SeFa §4;
-  `shared/reference/editing.md` §7.1) on the known factors of `alae_hf.datasets.synthetic_faces`.
-- PPL: Karras et al. 2019 §4.1 and ALAE `metrics/ppl.py` (`official_alae.md` §5): ε = 1e-4,
+- Direction response: attribute re-scoring of ±σ edits (InterFaceGAN, Shen et al. CVPR 2020;
+  SeFa §4) on the known factors of `alae_hf.datasets.synthetic_faces`.
+- PPL: Karras et al. 2019 §4.1 and ALAE `metrics/ppl.py`: ε = 1e-4,
   slerp in Z / lerp in W, t ~ U[0, 1] ("full") or t = 0 ("end"), noise shared by the pair
   (batch-constant), distance / ε², mean over the 1st-99th percentile. The distance is the
   squared L2 distance of attribute-net features (VGG-LPIPS weights are not available offline),
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .attributes import AttributeNet
+from ..attributes import AttributeNet
 from .metrics import Predictions, chunk_noise, describe_images, progress_bar
 
 if TYPE_CHECKING:
-    from ..editing.directions import Directions
+    from ..base import ALAEModel
     from ..datasets.synthetic_faces import Factor
-    from ..model import StyleALAE
+    from ..editing.directions import Directions
 
 
 # ---- linear separability -----------------------------------------------------------------------
@@ -73,7 +73,7 @@ def svm_predictions(latents: np.ndarray, targets: np.ndarray, folds: int = 2, se
     return out
 
 
-def binary_tasks(labels: dict[str, np.ndarray], factors: Sequence["Factor"]) -> dict[str, list[tuple[np.ndarray, np.ndarray | None]]]:
+def binary_tasks(labels: dict[str, np.ndarray], factors: Sequence[Factor]) -> dict[str, list[tuple[np.ndarray, np.ndarray | None]]]:
     """Per factor, the binary tasks (target [N], confidence [N] or None) of the separability test.
 
     Labels are exact values (int classes / floats) or attribute-net predictions (class
@@ -99,7 +99,7 @@ def binary_tasks(labels: dict[str, np.ndarray], factors: Sequence["Factor"]) -> 
     return tasks
 
 
-def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], factors: Sequence["Factor"],
+def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], factors: Sequence[Factor],
                         keep: float = 0.5, folds: int = 2, seed: int = 0) -> dict:
     """Linear separability of every factor in a latent space (Karras et al. 2019 §4.2).
 
@@ -136,7 +136,7 @@ def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], fact
 
 
 # ---- direction ↔ factor response ---------------------------------------------------------------
-def factor_scalars(predictions: Predictions, factors: Sequence["Factor"]) -> dict[str, np.ndarray]:
+def factor_scalars(predictions: Predictions, factors: Sequence[Factor]) -> dict[str, np.ndarray]:
     """Predictions on a common scale: continuous factors / (high − low), binary p(class 1),
     categorical class probabilities [N, C] (compared by total variation)."""
     out = {}
@@ -146,7 +146,7 @@ def factor_scalars(predictions: Predictions, factors: Sequence["Factor"]) -> dic
     return out
 
 
-def _half_change(plus: Predictions, minus: Predictions, factors: Sequence["Factor"]) -> np.ndarray:
+def _half_change(plus: Predictions, minus: Predictions, factors: Sequence[Factor]) -> np.ndarray:
     """[N, F] change per σ: (s(+α) − s(−α)) / 2, or half the total variation for categorical."""
     a, b = factor_scalars(plus, factors), factor_scalars(minus, factors)
     cols = [0.25 * np.abs(a[n] - b[n]).sum(1) if a[n].ndim == 2 else (a[n] - b[n]) / 2 for n in a]
@@ -154,7 +154,7 @@ def _half_change(plus: Predictions, minus: Predictions, factors: Sequence["Facto
 
 
 @torch.no_grad()
-def direction_response(model: "StyleALAE", net: AttributeNet, directions: "Directions",
+def direction_response(model: ALAEModel, net: AttributeNet, directions: Directions,
                        indices: Sequence[int] | None = None, n: int = 32, seed: int = 0, alpha: float = 1.0,
                        batch_size: int = 32, progress: bool = False) -> dict:
     """Mean change of every factor (attribute-net predictions) for a ±`alpha`σ move along each
@@ -180,7 +180,7 @@ def direction_response(model: "StyleALAE", net: AttributeNet, directions: "Direc
             "factors": [f.name for f in net.factors], "alpha": alpha, "num_samples": n, "method": directions.method}
 
 
-def _predict(model: "StyleALAE", net: AttributeNet, w_plus: torch.Tensor, noise: list[torch.Tensor],
+def _predict(model: ALAEModel, net: AttributeNet, w_plus: torch.Tensor, noise: list[torch.Tensor],
              batch_size: int) -> Predictions:
     parts = []
     for i in range(0, w_plus.shape[0], batch_size):
@@ -213,7 +213,7 @@ def percentile_mean(values: np.ndarray, low: float = 1.0, high: float = 99.0) ->
 
 
 @torch.no_grad()
-def path_length(model: "StyleALAE", net: AttributeNet, n: int = 500, space: str = "w", sampling: str = "full",
+def path_length(model: ALAEModel, net: AttributeNet, n: int = 500, space: str = "w", sampling: str = "full",
                 epsilon: float = 1e-4, seed: int = 0, batch_size: int = 32, progress: bool = False,
                 distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> dict:
     """Perceptual path length in attribute-net feature space (Karras et al. 2019 §4.1).

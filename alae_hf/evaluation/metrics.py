@@ -1,6 +1,6 @@
-"""Evaluation metrics for StyleALAE, measured in the feature space of `alae_hf.evaluation.attributes`.
+"""Evaluation metrics for StyleALAE, measured in the feature space of `alae_hf.attributes`.
 
-Sources, per family (see also `shared/reference/official_alae.md` §5 and `editing.md` §7):
+Sources, per family (official ALAE `metrics/` holds the FID, PPL and LPIPS scripts):
 
 - Fréchet distance: Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a
   Local Nash Equilibrium", NeurIPS 2017 (FID), with the official ALAE `metrics/fid.py` formula
@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from ..imaging import model_to_uint8, uint8_to_model
-from .attributes import AttributeNet, denormalise, factor_scores
+from ..attributes import AttributeNet, denormalise, factor_scores
+from ..imaging import model_to_uint8, psnr, uint8_to_model
 
 if TYPE_CHECKING:
+    from ..base import ALAEModel
     from ..datasets.synthetic_faces import Factor
-    from ..model import StyleALAE
 
 # Images: uint8 [N, H, W, C] (rendered or loaded) or float [N, C, H, W] in [-1, 1] (model space).
-Images = Union[np.ndarray, torch.Tensor]
+Images = np.ndarray | torch.Tensor
 Predictions = dict[str, np.ndarray]
 
 
@@ -130,7 +130,7 @@ def fd_report(generated: np.ndarray, real: np.ndarray, real_other: np.ndarray) -
             "num_generated": len(generated), "num_real": len(real)}
 
 
-def fd_attr(model: "StyleALAE", net: AttributeNet, real: Images, real_other: Images, n: int = 2_000,
+def fd_attr(model: ALAEModel, net: AttributeNet, real: Images, real_other: Images, n: int = 2_000,
             seed: int = 0, batch_size: int = 32, progress: bool = False) -> dict[str, float]:
     """FD-attr: `n` untruncated samples (per-sample noise) vs `real`, and the real-vs-real floor."""
     gen = generated_samples(model, net, n, seed, batch_size, progress=progress)
@@ -139,7 +139,7 @@ def fd_attr(model: "StyleALAE", net: AttributeNet, real: Images, real_other: Ima
 
 # ---- sampling, reconstruction, reciprocity -----------------------------------------------------
 @torch.no_grad()
-def generated_samples(model: "StyleALAE", net: AttributeNet | None, n: int, seed: int = 0, batch_size: int = 32,
+def generated_samples(model: ALAEModel, net: AttributeNet | None, n: int, seed: int = 0, batch_size: int = 32,
                       encode_first: int = 0, keep_images: int = 0, progress: bool = False) -> dict:
     """Generate `n` untruncated samples from `seed` and score them.
 
@@ -177,7 +177,7 @@ def generated_samples(model: "StyleALAE", net: AttributeNet | None, n: int, seed
 
 
 @torch.no_grad()
-def encode_reconstruct(model: "StyleALAE", images: Images, batch_size: int = 32, seed: int = 0,
+def encode_reconstruct(model: ALAEModel, images: Images, batch_size: int = 32, seed: int = 0,
                        progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """w = E(x) [N, Z] (float64) and G(w) as uint8 [N, H, W, C], untruncated, with noise from a
     generator seeded with `seed` (official demos decode encoded images with noise on)."""
@@ -210,8 +210,8 @@ def reconstruction_metrics(net: AttributeNet | None, originals: np.ndarray, reco
         raise ValueError(f"originals {originals.shape} and reconstructions {reconstructions.shape} differ")
     err = (originals.astype(np.float64) - reconstructions.astype(np.float64)) / 255.0
     mse_each = (err ** 2).reshape(len(err), -1).mean(1)
-    out = {"mse": float(mse_each.mean()), "psnr": float(-10 * np.log10(max(mse_each.mean(), 1e-12))),
-           "psnr_per_image_mean": float(np.mean(-10 * np.log10(np.maximum(mse_each, 1e-12)))),
+    out = {"mse": float(mse_each.mean()), "psnr": float(psnr(mse_each.mean())),
+           "psnr_per_image_mean": float(np.mean(psnr(mse_each))),
            "num_images": len(err)}
     if net is None:
         return out

@@ -125,7 +125,12 @@ class SyntheticFacesDataset(RobustImageDataset):
     """`alae_hf.datasets.synthetic_faces.SyntheticFaces` from a spec like `synthetic:faces:seed=1,length=5000`."""
 
     def __init__(self, spec: str, resolution: int, channels: int = 3) -> None:
-        from ..datasets.synthetic_faces import MAX_RESOLUTION, MIN_RESOLUTION, SyntheticFaces, parse_spec
+        from ..datasets.synthetic_faces import (
+            MAX_RESOLUTION,
+            MIN_RESOLUTION,
+            SyntheticFaces,
+            parse_spec,
+        )
 
         render = min(max(resolution, MIN_RESOLUTION), MAX_RESOLUTION)
         self.faces = SyntheticFaces(resolution=render, **parse_spec(spec))

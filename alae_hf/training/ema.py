@@ -3,7 +3,7 @@
 Matches the official `Model.lerp` as called in `train_alae.py`: after every iteration each
 parameter of the averaged copy moves toward the trained one with decay
 beta = 0.5 ** (batch / 10_000), i.e. a half-life of 10k images whatever the batch size
-(shared/reference/official_alae.md §4, step 4). Buffers (`w_avg`) are copied from the trained
+(official `train_alae.py`: `model_s.lerp(model, betta)`). Buffers (`w_avg`) are copied from the trained
 model, not averaged, as the official checkpoint stores the trained model's `dlatent_avg`.
 One deliberate difference: the copy starts from the trained model's initial weights (the
 official code initialises it independently); after a few half-lives this no longer matters.

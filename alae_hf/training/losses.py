@@ -1,7 +1,7 @@
 """The three ALAE training phases as pure functions returning (loss, stats).
 
 Matches the official `model.Model.forward` (its `d_train`/`ae` branches), `Model.generate`
-and `losses.py` (podgorskiy/ALAE; shared/reference/official_alae.md §4):
+and `losses.py` (podgorskiy/ALAE):
 
 1. `encoder_discriminator_loss`: softplus(D(E(fake))) + softplus(-D(E(real))) + R1 (gamma 10)
    on the (fade-in blended) reals. Trains E and D; fakes come in detached. Two opt-in departures
@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from ..model import NoiseSpec, StyleALAE
+from ..base import ALAEModel
+from ..model import NoiseSpec
 
 R1_GAMMA = 10.0
 Stats = dict[str, torch.Tensor]
@@ -63,10 +64,10 @@ def draw_mixing_cutoff(prob: float, lod: int, generator: torch.Generator) -> int
     return int(torch.randint(1, 2 * (lod + 1) + 1, (), generator=generator))
 
 
-def draw_latents(model: StyleALAE, batch: int, lod: int, mixing_prob: float, generator: torch.Generator,
+def draw_latents(model: ALAEModel, batch: int, lod: int, mixing_prob: float, generator: torch.Generator,
                  host_generator: torch.Generator) -> LatentDraw:
     """z ~ N(0, I) on the model's device (from `generator`), plus a mixing draw (from `host_generator`)."""
-    device, dtype = model.device, model.dtype  # any model class (StyleALAE, MLPALAE)
+    device, dtype = model.device, model.dtype
     shape = (batch, model.arch.latent_size)
     z = torch.randn(shape, generator=generator, device=device, dtype=dtype)
     cutoff = draw_mixing_cutoff(mixing_prob, lod, host_generator)
@@ -82,7 +83,7 @@ def mix_styles(w: torch.Tensor, w_mix: torch.Tensor, cutoff: int, num_styles: in
     return torch.where(layer < cutoff, w[:, None, :], w_mix[:, None, :])
 
 
-def generate(model: StyleALAE, latents: LatentDraw, lod: int, blend: float,
+def generate(model: ALAEModel, latents: LatentDraw, lod: int, blend: float,
              noise: NoiseSpec) -> tuple[torch.Tensor, torch.Tensor]:
     """G(F(z)) with optional style mixing (official `Model.generate`, no truncation).
 
@@ -123,7 +124,7 @@ def frozen(module: torch.nn.Module) -> Iterator[None]:
             p.requires_grad_(True)
 
 
-def real_reconstruction_error(model: StyleALAE, w_real: torch.Tensor, reals: torch.Tensor, lod: int, blend: float,
+def real_reconstruction_error(model: ALAEModel, w_real: torch.Tensor, reals: torch.Tensor, lod: int, blend: float,
                               noise: NoiseSpec) -> torch.Tensor:
     """Per-image mean squared error ||G(E(x)) - x||^2 / (C H W) [N] on the [-1, 1] scale, G frozen.
 
@@ -139,7 +140,7 @@ def real_reconstruction_error(model: StyleALAE, w_real: torch.Tensor, reals: tor
     return (reconstruction.float() - reals.detach().float()).pow(2).mean(dim=[1, 2, 3])
 
 
-def encoder_discriminator_loss(model: StyleALAE, reals: torch.Tensor, fakes: torch.Tensor, blend: float,
+def encoder_discriminator_loss(model: ALAEModel, reals: torch.Tensor, fakes: torch.Tensor, blend: float,
                                r1_gamma: float = R1_GAMMA, grad_scale: float = 1.0,
                                w: torch.Tensor | None = None, recon_weight: float = 0.0,
                                noise: NoiseSpec = None) -> tuple[torch.Tensor, Stats]:
@@ -180,7 +181,7 @@ def encoder_discriminator_loss(model: StyleALAE, reals: torch.Tensor, fakes: tor
     return loss, stats
 
 
-def _frozen_critic(model: StyleALAE, images: torch.Tensor, blend: float) -> torch.Tensor:
+def _frozen_critic(model: ALAEModel, images: torch.Tensor, blend: float) -> torch.Tensor:
     """D(E(images)) with E's and D's parameters detached: gradients reach the images only."""
     lod = int(math.log2(images.shape[-1])) - 2
     encoder = {k: v.detach() for k, v in model.encoder.named_parameters()}
@@ -189,7 +190,7 @@ def _frozen_critic(model: StyleALAE, images: torch.Tensor, blend: float) -> torc
     return functional_call(model.discriminator, discriminator, (w,))
 
 
-def generator_loss(model: StyleALAE, latents: LatentDraw, lod: int, blend: float,
+def generator_loss(model: ALAEModel, latents: LatentDraw, lod: int, blend: float,
                    noise: NoiseSpec) -> tuple[torch.Tensor, Stats]:
     """Phase 2 (official `d_train=False, ae=False`): softplus(-D(E(G(F(z))))), mean over the batch.
 
@@ -204,7 +205,7 @@ def generator_loss(model: StyleALAE, latents: LatentDraw, lod: int, blend: float
     return loss, {"loss_g": loss.detach(), "w_mean": w.detach().float().mean(0)}
 
 
-def latent_reciprocity_loss(model: StyleALAE, z: torch.Tensor, lod: int, blend: float,
+def latent_reciprocity_loss(model: ALAEModel, z: torch.Tensor, lod: int, blend: float,
                             noise: NoiseSpec) -> tuple[torch.Tensor, Stats]:
     """Phase 3 (official `d_train=True, ae=True`): mean (E(G(w)) - w.detach())^2 with w = F(z).
 

@@ -10,20 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-from ..card import model_card
 from ..hub import push_folder
 from ..imaging import make_grid, tensor_to_pil
-from ..mlp import mlp_model_card
-from ..mlp_networks import MLPConfig
 from .data import prepare_reals
+from .run import Run
 from .schedule import TrainingState
-
-if TYPE_CHECKING:  # the run is built by trainer.py, which imports this module
-    from .trainer import Run
 
 SAMPLE_SEED = 3456  # official train_alae.py: RandomState(3456) latents for the sample sheets
 
@@ -87,8 +82,7 @@ def card(run: Run, info: dict[str, Any]) -> str:
              f"mixed precision `{run.accelerator.mixed_precision}`, optimizer `{config.optimizer}`; "
              f"{info['skipped_files']} unreadable files skipped.\n")
     datasets = (config.dataset_name,) if config.dataset_name else ()
-    write = mlp_model_card if isinstance(run.model.arch, MLPConfig) else model_card
-    return write(run.model.arch, title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra)
+    return run.model.card(title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra)
 
 
 def push(run: Run, out: Path) -> None:

@@ -12,17 +12,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from accelerate.utils import gather_object
 
 from . import checkpoints as ckpt
 from .optim import make_optimizers
+from .run import Run
 from .step import OPTIMIZER_GROUPS
-
-if TYPE_CHECKING:  # the run is built by trainer.py, which imports this module
-    from .trainer import Run
 
 
 def generators(seed: int, rank: int, device: torch.device) -> tuple[torch.Generator, torch.Generator]:

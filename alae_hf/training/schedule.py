@@ -1,7 +1,7 @@
 """Progressive growing as a pure function of the number of training images seen.
 
 Matches the official `lod_driver.py` (`LODDriver`), `scheduler.py` and the `TRAIN` section of
-`configs/*.yaml` (shared/reference/official_alae.md §3, §4), re-expressed in images so that any
+`configs/*.yaml` (podgorskiy/ALAE), re-expressed in images so that any
 data set size works. The official driver counts epochs of `DATASET.SIZE` images; with
 `E = EPOCHS_PER_LOD` and `S = DATASET.SIZE` it maps to images as
 
@@ -54,7 +54,7 @@ _BIG_BATCH = {8: (512, 256, 128, 64, 32, 32, 32, 32, 32), 4: (512, 256, 128, 64,
 _SMALL_BATCH = {8: (512, 256, 128, 64, 32, 32, 32, 32, 32), 4: (512, 256, 128, 64, 32, 32, 32, 32, 16),
                 2: (128, 128, 128, 64, 32, 32, 16), 1: (128, 128, 128, 64, 32, 16)}
 
-# configs/{ffhq,celeba-hq256,bedroom,celeba,mnist}.yaml (official_alae.md §3, checked against the files).
+# official configs/{ffhq,celeba-hq256,bedroom,celeba,mnist}.yaml (checked against the files).
 OFFICIAL_TRAINING: dict[str, OfficialTraining] = {
     "ffhq": OfficialTraining(60_000, 16, 300, _FACES_LR, _BIG_BATCH),
     "celeba-hq256": OfficialTraining(
@@ -119,7 +119,7 @@ class ScheduleConfig:
     def growing(self) -> bool:
         return self.progressive and self.lod_kimg > 0 and self.max_lod > 0
 
-    def replace(self, **overrides: Any) -> "ScheduleConfig":
+    def replace(self, **overrides: Any) -> ScheduleConfig:
         unknown = set(overrides) - {f.name for f in fields(self)}
         if unknown:
             raise ValueError(f"unknown schedule keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
@@ -133,7 +133,7 @@ class ScheduleConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ScheduleConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ScheduleConfig:
         data = dict(data)
         data["batch_tables"] = {int(k): tuple(v) for k, v in data["batch_tables"].items()}
         data["learning_rates"] = tuple(data["learning_rates"])

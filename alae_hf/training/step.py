@@ -1,7 +1,7 @@
 """The one ALAE training iteration: three phases, each forward, backward, averaged over processes, stepped.
 
 Official counterpart: the loop body of podgorskiy/ALAE `train_alae.py`
-(shared/reference/official_alae.md §4): `encoder_optimizer` (E + D) steps on the discriminator loss
+(and `model.py`, `losses.py`): `encoder_optimizer` (E + D) steps on the discriminator loss
 with R1, `decoder_optimizer` (G + F) on the generator loss, then both on the latent reciprocity
 loss; `dlatent_avg` follows the mean w of every generated batch. Both `train_accelerate.py` and
 `bench/train_throughput.py` run exactly these functions.
@@ -24,11 +24,17 @@ from typing import Any, NamedTuple
 import torch
 from torch.optim import Optimizer
 
+from ..base import ALAEModel
 from ..layers import scaled_kernels
-from ..model import StyleALAE
-from .losses import (R1_GAMMA, Stats, draw_latents, encoder_discriminator_loss, generate, generator_loss,
-                     latent_reciprocity_loss)
-from .optim import make_optimizers  # noqa: F401 - re-exported: the one optimizer construction, for the benchmark
+from .losses import (
+    R1_GAMMA,
+    Stats,
+    draw_latents,
+    encoder_discriminator_loss,
+    generate,
+    generator_loss,
+    latent_reciprocity_loss,
+)
 
 OPTIMIZER_GROUPS = ("encoder_discriminator", "mapping_generator")  # names in optimizers.pt
 
@@ -83,7 +89,7 @@ class StepContext:
 
     Args:
         model: the trained model (updated in place, `w_avg` included).
-        optimizers: (E + D, G + F), see `make_optimizers`.
+        optimizers: (E + D, G + F), see `optim.make_optimizers`.
         rng: generator for latents and noise, on the model's device.
         host_rng: CPU generator for the style-mixing draws.
         scaler: gradient scaler (enabled under fp16 only).
@@ -100,7 +106,7 @@ class StepContext:
             in the E+D phase (`losses.real_reconstruction_error`); 0 (default) is the official loss.
     """
 
-    model: StyleALAE
+    model: ALAEModel
     optimizers: tuple[Optimizer, Optimizer]
     rng: torch.Generator
     host_rng: torch.Generator

@@ -1,6 +1,6 @@
 """A training run with Accelerate: set-up, the loop over `step.iteration`, checkpoints, the end.
 
-The loop of podgorskiy/ALAE `train_alae.py` (shared/reference/official_alae.md §4) with the
+The loop of podgorskiy/ALAE `train_alae.py` with the
 progressive schedule of `schedule.py` (official `LODDriver`: fresh optimizers at every lod
 change), an EMA copy, atomic resumable checkpoints (`run_state.py`), a wall-time budget
 (`budget.py`) and any number of processes. `train_accelerate.py` parses the command line into a
@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,43 +21,19 @@ from accelerate.utils import ProjectConfiguration, broadcast, set_seed
 from tqdm.auto import tqdm
 
 from ..loading import model_class_for
-from ..model import StyleALAE
 from . import budget as time_budget
 from . import checkpoints as ckpt
 from . import run_state
 from .data import make_dataset, make_loader, prepare_reals
 from .ema import EMA
-from .options import TrainConfig, arch_and_schedule
+from .optim import make_optimizers
+from .options import TrainConfig, arch_and_schedule, parse_config
 from .outputs import sample_grid, summary, write_outputs
-from .schedule import ScheduleConfig, TrainingState, schedule_at
-from .step import StepContext, iteration, make_optimizers
+from .run import Run
+from .schedule import TrainingState, schedule_at
+from .step import StepContext, iteration
 
 LOGGED = ("lod", "blend", "loss_d", "loss_g", "loss_ae", "recon_mse")
-
-
-@dataclass
-class Run:
-    """Everything one training process holds; passed explicitly instead of globals."""
-
-    config: TrainConfig
-    accelerator: Accelerator
-    sched: ScheduleConfig
-    ctx: StepContext  # model, optimizers, scaler, random streams: what `step.iteration` needs
-    ema: EMA
-    dataset: Any
-    budget: time_budget.TimeBudget
-    step: int = 0
-    images: int = 0
-    lod: int | None = None
-    loader: Any = None
-    loader_batch: int | None = None
-    nonfinite_total: int = 0
-    nonfinite_run: int = 0
-    saved_step: int | None = None
-
-    @property
-    def model(self) -> StyleALAE:
-        return self.ctx.model
 
 
 def cpu_has_native_bf16() -> bool:
@@ -256,3 +231,10 @@ def train(config: TrainConfig, on_finish: Callable[[Run, dict[str, Any]], None] 
     finally:
         run.budget.restore_signals()
     return run
+
+
+def main(argv: list[str] | None = None, start: float | None = None) -> None:
+    """`alae-train` (the same options as `accelerate launch train_accelerate.py`): parse the command
+    line into a `TrainConfig` and train. `start` is when --max_train_minutes starts counting
+    (default: the start of set-up; `train_accelerate.py` passes its first line's time)."""
+    train(parse_config(argv), start=start)

@@ -3,9 +3,10 @@
 
 It plays the role that Inception-v3 (FID, Heusel et al. 2017), VGG16-LPIPS (PPL, Karras et al.
 2019 §4.1) and the 40 CelebA-HQ attribute classifiers (linear separability, Karras et al. 2019
-§4.2; `shared/reference/official_alae.md` §5) play for real faces: none of those weights can be
-downloaded here, and on `alae_hf.datasets.synthetic_faces` the true factors are known, so a
-network trained on them measures exactly the properties the metrics are about.
+§4.2; official ALAE `metrics/`) play for real faces: none of those weights can be downloaded
+here, and on `alae_hf.datasets.synthetic_faces` the true factors are known, so a network trained
+on them measures exactly the properties the metrics are about. It is shipped with the package
+(`alae_hf/assets/`) and used by evaluation (metrics), editing (inversion's feature loss) and the app.
 
 Input: images [N, 3, R, R] in [-1, 1] at any R; they are resized to 64 px (area filter when
 shrinking, bilinear when enlarging). Training augments a quarter of each batch with a
@@ -26,13 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..imaging import uint8_to_model
-from ..datasets.synthetic_faces import FACTORS, Factor, SyntheticFaces
+from .datasets.synthetic_faces import FACTORS, Factor, SyntheticFaces
+from .imaging import uint8_to_model
 
 INPUT_RESOLUTION = 64
 FEATURE_DIM = 128
 WIDTHS = (16, 32, 64, 128)
-ASSETS = Path(__file__).resolve().parents[1] / "assets"  # alae_hf/assets (package data)
+ASSETS = Path(__file__).resolve().parent / "assets"  # alae_hf/assets (package data)
 DEFAULT_WEIGHTS = ASSETS / "attribute_net.safetensors"
 # Data-set seeds of the shipped net: training and held-out images never share a (seed, index).
 TRAIN_SEED, HELDOUT_SEED = 1, 2
@@ -247,7 +248,7 @@ def load_attribute_net(path: str | Path | None = None, device: str | torch.devic
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
     if not path.is_file():
         raise FileNotFoundError(f"no attribute-net weights at {path}; train them with "
-                                f"`python -m alae_hf.evaluation.attributes --out {path}`")
+                                f"`python -m alae_hf.attributes --out {path}`")
     with safe_open(str(path), framework="pt") as handle:
         meta = handle.metadata() or {}
     net = AttributeNet(json.loads(meta.get("widths", json.dumps(WIDTHS))), int(meta.get("feature_dim", FEATURE_DIM)))
@@ -262,7 +263,7 @@ def load_attribute_metrics(path: str | Path | None = None) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """CLI: `python -m alae_hf.evaluation.attributes --out alae_hf/assets/attribute_net.safetensors`."""
+    """CLI: `python -m alae_hf.attributes --out alae_hf/assets/attribute_net.safetensors`."""
     p = argparse.ArgumentParser(description="Train the synthetic-faces attribute network on CPU.")
     p.add_argument("--out", default=str(DEFAULT_WEIGHTS))
     p.add_argument("--num-images", type=int, default=40_000)
