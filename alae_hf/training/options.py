@@ -26,6 +26,7 @@ from .schedule import ScheduleConfig, schedule_preset
 ARCH_OVERRIDES = ("resolution", "latent_size", "start_channels", "max_channels", "mapping_layers")
 SECRET_FIELDS = ("hub_token",)  # never written to disk
 RESUME_FIELDS = ("train_batch_size", "learning_rate")  # changing them on resume needs --allow_config_change
+DEFAULT_PRESETS = {"style": "celeba-hq256", "mlp": "mnist-fc"}  # --preset when only --architecture is given
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
@@ -42,8 +43,9 @@ class TrainConfig:
     train_data_dir: str | None = _opt(None, "image folder (any nesting), synthetic:faces[:seed=..,length=..] or "
                                             "sklearn:digits[:train|test|all]")
     dataset_name: str | None = _opt(None, "Hub/local data set for datasets.load_dataset (needs `datasets`)")
-    preset: str = _opt("celeba-hq256", "model config and training schedule (mnist-fc: the MLP ALAE)",
-                       choices=sorted(PRESETS) + sorted(MLP_PRESETS))
+    preset: str | None = _opt(None, "model config and training schedule (mnist-fc: the MLP ALAE); default: "
+                                    "mnist-fc with --architecture mlp, else celeba-hq256",
+                              choices=sorted(PRESETS) + sorted(MLP_PRESETS))
     architecture: str | None = _opt(None, "style (StyleALAE) or mlp (the paper's MLP ALAE); default: the preset's",
                                     choices=["style", "mlp"])
     resolution: int | None = _opt(None, "override the preset's resolution")
@@ -89,6 +91,8 @@ class TrainConfig:
     max_nonfinite_steps: int = _opt(20, "abort after this many non-finite steps in a row")
 
     def __post_init__(self) -> None:
+        if self.preset is None:  # the preset follows the architecture (frozen: set once, here)
+            object.__setattr__(self, "preset", DEFAULT_PRESETS.get(self.architecture or "style", DEFAULT_PRESETS["style"]))
         problems = [p for p in (_check(self, f.name) for f in fields(self)) if p]
         if problems:
             raise ValueError(problems[0])
