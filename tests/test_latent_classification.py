@@ -105,9 +105,13 @@ def test_reconstruction_scores_measure_whether_the_label_survives():
     x = lc.to_model_input(images, 16)
     labels = np.arange(60) % 3
     data = lc.Split(x[:45], labels[:45], x[45:], labels[45:], CLASSES)
-    classifier = lc.fit_probe(lc.pixels(data.x_train), data.y_train)
+    classifier = lc.fit_pixel_classifier(data, k=3)
     exact = lc.reconstruction_scores(lambda t: t, data, classifier)
     assert exact == {"mse": 0.0, "label_kept": 1.0}
+    border = torch.zeros_like(data.x_test)
+    border[..., :2, :] = torch.randn_like(border[..., :2, :]) * 0.3  # faint noise where the train images are blank
+    noisy = lc.reconstruction_scores(lambda t: t + border, data, classifier)
+    assert noisy["label_kept"] == 1.0  # the digit still decides, not the border
     blank = lc.reconstruction_scores(lambda t: torch.full_like(t, -1.0), data, classifier)
     assert blank["label_kept"] <= 0.4 and blank["mse"] > 0.1  # one class for all: chance
 

@@ -348,7 +348,25 @@ def test_bundled_digits_model_is_a_trained_mlp_alae():
     assert samples.shape == (16, 1, 32, 32) and samples.std(0).mean() > 0.05  # diverse, not collapsed
     report = json.loads((BUNDLED / "report" / "latent_classification.json").read_text())
     assert {r["name"].split(" ")[0] for r in report["rows"]} >= {"raw", "ALAE", "plain"}
-    assert (BUNDLED / "report" / "samples.png").is_file() and (BUNDLED / "report" / "reconstructions.png").is_file()
+    for name in ("samples.png", "reconstructions.png", "interpolations.png", "learning_curve.json"):
+        assert (BUNDLED / "report" / name).is_file(), name
+
+
+def test_bundled_digits_report_is_of_the_shipped_weights():
+    """The card's w row and reconstruction error are what these weights give (not an earlier model's)."""
+    from alae_hf.evaluation import latent_classification as lc
+
+    model = alae_hf.load(BUNDLED)
+    data = lc.load_split("sklearn:digits", model.arch.resolution, model.arch.channels)
+    report = json.loads((BUNDLED / "report" / "latent_classification.json").read_text())
+    row = next(r for r in report["rows"] if r["name"].startswith("ALAE"))
+    w = [lc.encode_all(model.encode, x) for x in (data.x_train, data.x_test)]
+    assert lc.knn_accuracy(w[0], data.y_train, w[1], data.y_test, report["k"]) == pytest.approx(row["knn"])
+    with torch.no_grad():
+        mse = float((model.reconstruct(data.x_test) - data.x_test).pow(2).mean())
+    assert mse == pytest.approx(report["reconstruction"]["alae"]["mse"], rel=1e-4)
+    summary = json.loads((BUNDLED / "training_summary.json").read_text())
+    assert report["baseline"]["images"] >= summary["images_seen"]  # the plain AE had at least the same budget
 
 
 # ---- the app -----------------------------------------------------------------------------------

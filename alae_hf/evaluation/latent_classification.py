@@ -127,10 +127,20 @@ def markdown_table(rows: list[Row], k: int = DEFAULT_K) -> str:
     return "\n".join(lines)
 
 
+def fit_pixel_classifier(data: Split, k: int = DEFAULT_K):
+    """The digit classifier that judges reconstructions: the table's k-NN on the train pixels.
+
+    Not the linear probe: its standardisation divides each pixel by its spread over the train
+    images, so faint noise in the near-constant border of a reconstruction swamps the digit."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(n_neighbors=k).fit(pixels(data.x_train), data.y_train)
+
+
 @torch.no_grad()
 def reconstruction_scores(reconstruct, data: Split, pixel_classifier) -> dict[str, float]:
     """Held-out reconstruction MSE (in [-1, 1]) and the share of G(E(x)) that a classifier fitted on
-    the train pixels labels as x (`label_kept`)."""
+    the train pixels (`fit_pixel_classifier`) labels as x (`label_kept`)."""
     rec = torch.cat([reconstruct(data.x_test[i:i + 256]) for i in range(0, len(data.x_test), 256)])
     return {"mse": float((rec - data.x_test).pow(2).mean()),
             "label_kept": float(pixel_classifier.score(pixels(rec), data.y_test))}
@@ -165,7 +175,7 @@ def evaluate(model, data: Split, baseline_run: BaselineRun, baseline_x: torch.Te
             classify("plain autoencoder z = E(x) (MSE, same E/G, same budget)", z[0], data.y_train, z[1],
                      data.y_test, k),
             classify("untrained E (random init), control", u[0], data.y_train, u[1], data.y_test, k)]
-    pixel_classifier = fit_probe(pixels(data.x_train), data.y_train)
+    pixel_classifier = fit_pixel_classifier(data, k)
     details = dict(k=k, classes=list(data.classes), train_images=len(data.y_train), test_images=len(data.y_test),
                    reconstruction={"alae": reconstruction_scores(model.reconstruct, data, pixel_classifier),
                                    "plain_autoencoder": reconstruction_scores(ae, data, pixel_classifier)},
@@ -211,7 +221,7 @@ def learning_curve(run_dir: str | Path, data: Split, k: int = DEFAULT_K, every: 
     if not models:
         raise ValueError(f"{run_dir} holds no complete checkpoint-* folders or final model")
     chosen = models[::every] + ([models[-1]] if (len(models) - 1) % every else [])
-    pixel_classifier = fit_probe(pixels(data.x_train), data.y_train)
+    pixel_classifier = fit_pixel_classifier(data, k)
     return [{"images_seen": images, **w_scores(load(path), data, pixel_classifier, k)} for images, path in chosen]
 
 
