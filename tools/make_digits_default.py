@@ -9,7 +9,8 @@ and the library's evaluation: a thin driver, no training loop or metric of its o
     python tools/make_digits_default.py assemble --run runs/digits --baseline_folder runs/digits-ae \\
         --out checkpoints/alae-digits-mlp
 
-`assemble` ships the run's final EMA model, or the checkpoint `--step` names.
+`assemble` ships the run's final EMA model, or the checkpoint `--step` names; `card --notes FILE`
+rewrites the card of an assembled folder (the findings are written by a person, from the report).
 """
 
 from __future__ import annotations
@@ -91,17 +92,25 @@ def assemble(args: argparse.Namespace) -> None:
     report.mkdir()
     figures(alae_hf.load(out).eval(), report)  # what ships is what is measured: the fp16 weights
     evaluate(out, run, report, args.baseline_folder)
-    notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else ""
-    card = alae_hf.mlp.mlp_model_card(model.arch, title=TITLE, extra_sections=card_sections(out, images, args, notes))
-    (out / "README.md").write_text(card, encoding="utf-8")
+    write_card(out, args.notes)
     print(f"assembled {out} from {source} ({images:,} images)")
 
 
-def card_sections(out: Path, images: int, args: argparse.Namespace, notes: str) -> str:
+def write_card(out: Path, notes_file: str | None) -> None:
+    """README.md from the folder's weights, training_summary.json and report/, plus the notes."""
+    notes = Path(notes_file).read_text(encoding="utf-8") if notes_file else ""
+    arch = alae_hf.load(out).arch
+    card = alae_hf.mlp.mlp_model_card(arch, title=TITLE, extra_sections=card_sections(out, notes))
+    (out / "README.md").write_text(card, encoding="utf-8")
+
+
+def card_sections(out: Path, notes: str) -> str:
     """The card's training recipe, figures, table, learning curve and the notes on the paper's claim."""
     table = json.loads((out / "report" / "latent_classification.json").read_text())
+    summary = json.loads((out / "training_summary.json").read_text())
+    images, cpu_minutes = summary["images_seen"], summary.get("cpu_minutes")
     rec = table["reconstruction"]
-    cpu = f", {args.cpu_minutes:.0f} CPU-minutes on one thread" if args.cpu_minutes else ""
+    cpu = f", about {cpu_minutes:.0f} CPU-minutes of one thread" if cpu_minutes else ""
     kept = "; ".join(f"{name.replace('_', ' ')}: MSE {r['mse']:.3f}, label kept {100 * r['label_kept']:.1f}%"
                      for name, r in rec.items())
     md = (out / "report" / "latent_classification.md").read_text().strip()
@@ -116,11 +125,12 @@ python train_accelerate.py {" ".join(RECIPE)} --output_dir runs/digits
 ```
 
 ({images:,} images seen, {images / table["train_images"]:.0f} epochs of the {table["train_images"]:,} train
-digits{cpu}; `tools/make_digits_default.py` runs exactly this and assembles this folder.) The data are
+digits{cpu}; `tools/make_digits_default.py train` runs exactly this, `assemble` makes this folder.) The data are
 scikit-learn's 8x8 handwritten digits upscaled into MNIST's 28x28 layout (`alae_hf.datasets.digits`),
 not MNIST. Architecture and optimizer: official `configs/mnist_fc.yaml`, except the learning rate
 (0.004 instead of 0.002) and `resize_mode="{alae_hf.load(out).arch.resize_mode}"` (see `alae_hf.mlp_networks`).
-Weights are stored in fp16 (they load into fp32); every figure and number below is of these weights.
+Weights are stored in fp16 (they load into fp32); the figures and the table are of these weights,
+the learning curve of the run's fp32 checkpoints.
 
 ![samples](report/samples.png)
 
@@ -165,11 +175,16 @@ def main() -> None:
     a.add_argument("--baseline_folder", default=None, help="where the plain autoencoder is saved or reused")
     a.add_argument("--cpu_minutes", type=float, default=None, help="the run's CPU time, for the record")
     a.add_argument("--notes", default=None, help="a markdown file: the card's findings (what holds, what not)")
+    c = sub.add_parser("card", help="rewrite README.md of an assembled folder (e.g. with new notes)")
+    c.add_argument("--out", default="checkpoints/alae-digits-mlp")
+    c.add_argument("--notes", default=None, help="a markdown file: the card's findings")
     args, extra = p.parse_known_args()
     if args.command == "train":
         return run_training(extra)
     if extra:
         p.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "card":
+        return write_card(Path(args.out), args.notes)
     assemble(args)
 
 
