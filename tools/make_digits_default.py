@@ -84,7 +84,7 @@ def assemble(args: argparse.Namespace) -> None:
     images = lc.images_seen(source)
     out.mkdir(parents=True, exist_ok=True)
     copy.deepcopy(model).half().save_pretrained(out)  # fp16 file: half the size; loads into fp32
-    (out / "training_summary.json").write_text(json.dumps(dict(images_seen=images, source=source.name,
+    (out / "training_summary.json").write_text(json.dumps(dict(images_seen=images, source=source.relative_to(run).as_posix(),
                                                                cpu_minutes=args.cpu_minutes), indent=1))
     report = out / "report"
     if report.exists():
