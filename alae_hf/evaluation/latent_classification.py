@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..datasets.labelled import LabelledImages, labelled_split, read_labelled
+from ..datasets.labelled import labelled_split, read_labelled
 from ..imaging import fit_square, pil_to_tensor
 from ..mlp_networks import FCEncoder
 from .plain_autoencoder import BaselineRun, PlainAutoencoder, baseline, train_plain_autoencoder  # noqa: F401
