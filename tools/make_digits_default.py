@@ -84,6 +84,9 @@ def assemble(args: argparse.Namespace) -> None:
     images = lc.images_seen(source)
     out.mkdir(parents=True, exist_ok=True)
     copy.deepcopy(model).half().save_pretrained(out)  # fp16 file: half the size; loads into fp32
+    config = json.loads((out / "config.json").read_text())
+    config.pop("_name_or_path", None)  # where it was loaded from on this machine: nothing a user can open
+    (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     (out / "training_summary.json").write_text(json.dumps(dict(images_seen=images, source=source.relative_to(run).as_posix(),
                                                                cpu_minutes=args.cpu_minutes), indent=1))
     report = out / "report"
