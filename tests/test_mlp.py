@@ -261,11 +261,11 @@ def test_plain_autoencoder_baseline_learns():
 
 # ---- the shared trainer ----------------------------------------------------------------------
 def _train_mlp(out, *extra):
-    """`train_accelerate.py --architecture mlp --preset mnist-fc` in this process, tiny and short."""
+    """`train_accelerate.py --architecture mlp` (the preset follows: mnist-fc) in this process, tiny and short."""
     from alae_hf.training.options import parse_config
     from alae_hf.training.trainer import train
 
-    args = ["--architecture", "mlp", "--preset", "mnist-fc", "--train_data_dir", "sklearn:digits:test",
+    args = ["--architecture", "mlp", "--train_data_dir", "sklearn:digits:test",
             "--resolution", "16", "--latent_size", "6", "--mapping_layers", "2", "--train_batch_size", "4",
             "--report_to", "none", "--output_dir", out, *extra]
     return train(parse_config([str(a) for a in args]))
@@ -300,11 +300,31 @@ def test_trainer_trains_and_resumes_an_mlp_bit_identically(fresh_accelerate, tmp
         assert all(torch.equal(sa[k], sb[k]) for k in sa), name
 
 
-def test_trainer_refuses_a_style_preset_for_mlp(fresh_accelerate, tmp_path):
+def test_the_preset_follows_the_architecture_and_a_contradiction_is_one_line(fresh_accelerate, tmp_path, capsys):
+    from alae_hf.config import ALAEConfig
     from alae_hf.training.options import arch_and_schedule, parse_config
+    from alae_hf.training.trainer import setup
+
+    def resolved(*args):
+        config = parse_config([*args, "--train_data_dir", "x"])
+        return config.preset, type(arch_and_schedule(config)[0])
+
+    assert resolved("--architecture", "mlp") == ("mnist-fc", MLPConfig)
+    assert resolved("--preset", "mnist-fc") == ("mnist-fc", MLPConfig)  # the architecture follows the preset
+    assert resolved("--architecture", "mlp", "--preset", "mnist-fc") == ("mnist-fc", MLPConfig)
+    assert resolved("--architecture", "style") == ("celeba-hq256", ALAEConfig)
+    assert resolved() == ("celeba-hq256", ALAEConfig)  # the default run is unchanged
+    assert arch_and_schedule(parse_config(["--architecture", "mlp"]))[1].learning_rates[-1] == 0.002  # mnist_fc.yaml
 
     with pytest.raises(ValueError, match="--architecture mlp takes the presets mnist-fc, got --preset ffhq"):
         arch_and_schedule(parse_config(["--architecture", "mlp", "--preset", "ffhq", "--train_data_dir", "x"]))
+    config = parse_config(["--architecture", "style", "--preset", "mnist-fc", "--train_data_dir", "sklearn:digits",
+                           "--output_dir", str(tmp_path / "out"), "--report_to", "none"])
+    with pytest.raises(SystemExit) as exit_info:  # the trainer's start-up: one line, no traceback, no folder
+        setup(config)
+    message = str(exit_info.value.code)
+    assert message.startswith("error: --architecture style takes the presets ") and "\n" not in message
+    assert "got --preset mnist-fc" in message and not (tmp_path / "out").exists()
 
 
 # ---- the bundled digits model ------------------------------------------------------------------
@@ -328,7 +348,25 @@ def test_bundled_digits_model_is_a_trained_mlp_alae():
     assert samples.shape == (16, 1, 32, 32) and samples.std(0).mean() > 0.05  # diverse, not collapsed
     report = json.loads((BUNDLED / "report" / "latent_classification.json").read_text())
     assert {r["name"].split(" ")[0] for r in report["rows"]} >= {"raw", "ALAE", "plain"}
-    assert (BUNDLED / "report" / "samples.png").is_file() and (BUNDLED / "report" / "reconstructions.png").is_file()
+    for name in ("samples.png", "reconstructions.png", "interpolations.png", "learning_curve.json"):
+        assert (BUNDLED / "report" / name).is_file(), name
+
+
+def test_bundled_digits_report_is_of_the_shipped_weights():
+    """The card's w row and reconstruction error are what these weights give (not an earlier model's)."""
+    from alae_hf.evaluation import latent_classification as lc
+
+    model = alae_hf.load(BUNDLED)
+    data = lc.load_split("sklearn:digits", model.arch.resolution, model.arch.channels)
+    report = json.loads((BUNDLED / "report" / "latent_classification.json").read_text())
+    row = next(r for r in report["rows"] if r["name"].startswith("ALAE"))
+    w = [lc.encode_all(model.encode, x) for x in (data.x_train, data.x_test)]
+    assert lc.knn_accuracy(w[0], data.y_train, w[1], data.y_test, report["k"]) == pytest.approx(row["knn"])
+    with torch.no_grad():
+        mse = float((model.reconstruct(data.x_test) - data.x_test).pow(2).mean())
+    assert mse == pytest.approx(report["reconstruction"]["alae"]["mse"], rel=1e-4)
+    summary = json.loads((BUNDLED / "training_summary.json").read_text())
+    assert report["baseline"]["images"] >= summary["images_seen"]  # the plain AE had at least the same budget
 
 
 # ---- the app -----------------------------------------------------------------------------------

@@ -1,20 +1,23 @@
-"""How useful is the latent space? Digit classification from w vs raw pixels vs a plain autoencoder.
+"""How useful is the latent space? Label classification from w vs raw pixels vs a plain autoencoder.
 
-The ALAE paper's MNIST experiment (the MLP ALAE, official `configs/mnist_fc.yaml`) argues that
-E's w is a better representation than other autoencoders' codes, measured by classifying digit
-labels from the codes. Here: encode the labelled train and held-out test split, fit on train,
-report test accuracy of
+The ALAE paper's MNIST experiment (arXiv 2004.04467, Sec. 5; the MLP ALAE of the official
+`configs/mnist_fc.yaml`) argues that E's w is a better representation than other autoencoders'
+codes, measured by classifying digit labels from the codes. Here, on labelled images (a folder
+with one sub-folder per class, or scikit-learn's digits; `alae_hf.datasets.labelled`): encode
+the train and held-out images, fit on train, report held-out accuracy of
 
 * k-NN (Euclidean, `k` neighbours) and
 * a linear probe (multinomial logistic regression on standardised features),
 
-for raw pixels, w = E(x) of the ALAE, and z = E(x) of a plain
-autoencoder with the same E and G (`PlainAutoencoder`: same layers and sizes, pixel MSE only,
-no F, no D) trained with the same budget (steps x batch, optimizer); plus, as a control, an
-untrained E (random projections already separate easy digits).
+for raw pixels (the model's input), w = E(x) of the ALAE, z = E(x) of a plain autoencoder with
+the same E and G trained on pixel MSE with the same budget and optimizer
+(`alae_hf.evaluation.plain_autoencoder`), and, as a control, an untrained E (random
+projections already separate easy digits). Besides the table: held-out reconstruction MSE, and
+how often a classifier fitted on pixels reads G(E(x)) as x's label (reconstructions that keep
+the class). `learning_curve` scores every checkpoint of a training run the same way.
 
-    python -m alae_hf.evaluation.latent_classification --model checkpoints/alae-digits-mlp \\
-        --baseline_steps 1000 --out report/
+    python -m alae_hf.evaluation.latent_classification --model checkpoints/alae-digits-mlp
+    python -m alae_hf.evaluation.latent_classification --model MODEL --data mnist_png/ --out report/
 """
 
 from __future__ import annotations
@@ -22,73 +25,62 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
-from ..imaging import fit_square, uint8_to_model
-from ..mlp_networks import FCEncoder, FCGenerator, MLPConfig
+from ..datasets.labelled import labelled_split, read_labelled
+from ..imaging import fit_square, pil_to_tensor
+from ..mlp_networks import FCEncoder
+from .plain_autoencoder import BaselineRun, PlainAutoencoder, baseline, train_plain_autoencoder  # noqa: F401
 
 DEFAULT_K = 5
+DEFAULT_SOURCE = "sklearn:digits"
 
 
-def to_model_input(images: np.ndarray, resolution: int, channels: int = 1) -> torch.Tensor:
-    """uint8 images [N, H, W] (grey) -> [N, C, R, R] in [-1, 1], resized as the trainer's image
-    folder loader does (`alae_hf.imaging.fit_square`)."""
+def to_model_input(images: np.ndarray | list, resolution: int, channels: int = 1) -> torch.Tensor:
+    """uint8 images [N, H, W] (grey) or PIL images -> [N, C, R, R] in [-1, 1], fitted to a square
+    as the trainer's image-folder loader does (`alae_hf.imaging.fit_square`)."""
     from PIL import Image
 
-    if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"expected uint8 images [N, H, W], got {images.dtype} {images.shape}")
-    fitted = np.stack([np.asarray(fit_square(Image.fromarray(x, mode="L"), resolution)) for x in images])
-    x = uint8_to_model(torch.from_numpy(fitted))[:, None]
-    return x.expand(-1, channels, -1, -1).contiguous()
+    if isinstance(images, np.ndarray):
+        if images.ndim != 3 or images.dtype != np.uint8:
+            raise ValueError(f"expected uint8 images [N, H, W], got {images.dtype} {images.shape}")
+        images = [Image.fromarray(x, mode="L") for x in images]
+    mode = "RGB" if channels == 3 else "L"
+    return torch.stack([pil_to_tensor(fit_square(im.convert(mode), resolution)) for im in images])
 
 
-class PlainAutoencoder(nn.Module):
-    """The baseline: the MLP ALAE's E and G (same layers, sizes, init), trained on pixel MSE only."""
+@dataclass(frozen=True)
+class Split:
+    """Train and held-out images in the model's input range [N, C, R, R], with labels."""
 
-    def __init__(self, config: MLPConfig) -> None:
-        super().__init__()
-        self.arch = config
-        self.encoder = FCEncoder(config)
-        self.generator = FCGenerator(config)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.generator(self.encoder(x), x.shape[-1])
+    x_train: torch.Tensor
+    y_train: np.ndarray
+    x_test: torch.Tensor
+    y_test: np.ndarray
+    classes: tuple[str, ...]
 
 
-def train_plain_autoencoder(x: torch.Tensor, config: MLPConfig, steps: int, batch_size: int = 128,
-                            learning_rate: float = 0.002, seed: int = 0) -> tuple[PlainAutoencoder, list[float]]:
-    """Train the baseline on images `x` [N, C, R, R] in [-1, 1] with the ALAE trainer's Adam
-    (betas 0, 0.99); returns it (eval mode) and the loss per step."""
-    if steps < 1 or batch_size < 1:
-        raise ValueError(f"steps and batch_size must be >= 1, got {steps} and {batch_size}")
-    torch.manual_seed(seed)
-    model = PlainAutoencoder(config).to(x.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, betas=(0.0, 0.99), eps=1e-8)
-    rng = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(steps):
-        batch = x[torch.randint(len(x), (batch_size,), generator=rng)]
-        loss = (model(batch) - batch).pow(2).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    return model.eval(), losses
+def load_split(source: str, resolution: int, channels: int, test_source: str | None = None) -> Split:
+    """`labelled_split` of a source as model inputs."""
+    mode = "RGB" if channels == 3 else "L"
+    train, test = labelled_split(source, test_source, mode)
+    return Split(to_model_input(train.images, resolution, channels), train.labels,
+                 to_model_input(test.images, resolution, channels), test.labels, train.classes)
 
 
 @torch.no_grad()
 def encode_all(encode, x: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     """Codes of `x` by `encode` (a model's E), in batches, as float64 numpy [N, Z]."""
     return torch.cat([encode(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).double().cpu().numpy()
+
+
+def pixels(x: torch.Tensor) -> np.ndarray:
+    return x.flatten(1).double().cpu().numpy()
 
 
 def knn_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
@@ -99,14 +91,18 @@ def knn_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_tes
     return float(KNeighborsClassifier(n_neighbors=k).fit(train, y_train).score(test, y_test))
 
 
-def probe_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray) -> float:
-    """Test accuracy of a linear probe: logistic regression on features standardised on train."""
+def fit_probe(train: np.ndarray, y_train: np.ndarray):
+    """A linear probe: logistic regression on features standardised on train (fitted)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
-    return float(probe.fit(train, y_train).score(test, y_test))
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(train, y_train)
+
+
+def probe_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray) -> float:
+    """Test accuracy of the linear probe fitted on the train codes."""
+    return float(fit_probe(train, y_train).score(test, y_test))
 
 
 @dataclass(frozen=True)
@@ -131,69 +127,193 @@ def markdown_table(rows: list[Row], k: int = DEFAULT_K) -> str:
     return "\n".join(lines)
 
 
-def evaluate(model, steps: int, batch_size: int = 128, learning_rate: float = 0.002, k: int = DEFAULT_K,
-             seed: int = 0, baseline: tuple[PlainAutoencoder, list[float], float] | None = None
-             ) -> tuple[list[Row], dict]:
-    """The table for an MLPALAE on the digits split (train codes fit, test codes scored), training
-    the plain autoencoder baseline for `steps` x `batch_size` unless `baseline` (the model, its
-    losses and its training seconds, trained alike) is given. Returns rows and details."""
-    from ..datasets.digits import digits
+def fit_pixel_classifier(data: Split, k: int = DEFAULT_K):
+    """The digit classifier that judges reconstructions: the table's k-NN on the train pixels.
 
-    (train_u8, y_train), (test_u8, y_test) = digits("train"), digits("test")
-    res, ch = model.arch.resolution, model.arch.channels
-    x_train, x_test = to_model_input(train_u8, res, ch), to_model_input(test_u8, res, ch)
-    if baseline is None:
-        start = time.perf_counter()
-        baseline, losses = train_plain_autoencoder(x_train, model.arch, steps, batch_size, learning_rate, seed)
-        seconds = time.perf_counter() - start
-    else:
-        baseline, losses, seconds = baseline
-    pixels = (train_u8.reshape(len(train_u8), -1) / 255.0, test_u8.reshape(len(test_u8), -1) / 255.0)
+    Not the linear probe: its standardisation divides each pixel by its spread over the train
+    images, so faint noise in the near-constant border of a reconstruction swamps the digit."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(n_neighbors=k).fit(pixels(data.x_train), data.y_train)
+
+
+@torch.no_grad()
+def reconstruction_scores(reconstruct, data: Split, pixel_classifier) -> dict[str, float]:
+    """Held-out reconstruction MSE (in [-1, 1]) and the share of G(E(x)) that a classifier fitted on
+    the train pixels (`fit_pixel_classifier`) labels as x (`label_kept`)."""
+    rec = torch.cat([reconstruct(data.x_test[i:i + 256]) for i in range(0, len(data.x_test), 256)])
+    return {"mse": float((rec - data.x_test).pow(2).mean()),
+            "label_kept": float(pixel_classifier.score(pixels(rec), data.y_test))}
+
+
+def w_scores(model, data: Split, pixel_classifier, k: int = DEFAULT_K) -> dict[str, float]:
+    """One learning-curve point: k-NN and probe accuracy on w, reconstruction MSE and label kept."""
     model = model.eval()
-    rows = [
-        classify("raw pixels (28x28)", pixels[0], y_train, pixels[1], y_test, k),
-        classify("ALAE w = E(x)", encode_all(model.encode, x_train), y_train, encode_all(model.encode, x_test),
-                 y_test, k),
-        classify("plain autoencoder z = E(x) (MSE, same E/G, same budget)", encode_all(baseline.encode, x_train),
-                 y_train, encode_all(baseline.encode, x_test), y_test, k),
-    ]
-    torch.manual_seed(seed)
-    untrained = FCEncoder(model.arch).to(x_train.device)  # control: what E's architecture gives before training
-    rows.append(classify("untrained E (random init), control", encode_all(untrained, x_train), y_train,
-                         encode_all(untrained, x_test), y_test, k))
-    with torch.no_grad():
-        mse = {"alae": float((model.reconstruct(x_test) - x_test).pow(2).mean()),
-               "plain_autoencoder": float((baseline(x_test) - x_test).pow(2).mean())}
-    details = dict(k=k, train_images=len(y_train), test_images=len(y_test), baseline_steps=steps,
-                   baseline_batch=batch_size, baseline_seconds=round(seconds, 1),
-                   baseline_final_loss=float(np.mean(losses[-50:])), test_reconstruction_mse=mse)
+    w_train, w_test = encode_all(model.encode, data.x_train), encode_all(model.encode, data.x_test)
+    return {"knn": knn_accuracy(w_train, data.y_train, w_test, data.y_test, k),
+            "probe": probe_accuracy(w_train, data.y_train, w_test, data.y_test),
+            **{f"reconstruction_{key}": v for key, v in reconstruction_scores(model.reconstruct, data,
+                                                                              pixel_classifier).items()}}
+
+
+def evaluate(model, data: Split, baseline_run: BaselineRun, baseline_x: torch.Tensor | None = None,
+             baseline_folder: str | Path | None = None, k: int = DEFAULT_K) -> tuple[list[Row], dict[str, Any]]:
+    """The table for an MLPALAE: raw pixels, ALAE w, the plain autoencoder (trained as `baseline_run`
+    says on `baseline_x`, default the train images, or reused from `baseline_folder`), untrained E.
+    Returns the rows and the details (sizes, reconstruction scores of both models, the baseline run)."""
+    model = model.eval()
+    ae, done = baseline(data.x_train if baseline_x is None else baseline_x, model.arch, baseline_run, baseline_folder)
+    w = [encode_all(model.encode, x) for x in (data.x_train, data.x_test)]
+    z = [encode_all(ae.encode, x) for x in (data.x_train, data.x_test)]
+    torch.manual_seed(baseline_run.seed)
+    untrained = FCEncoder(model.arch).to(data.x_train.device)  # control: E's architecture before training
+    u = [encode_all(untrained, x) for x in (data.x_train, data.x_test)]
+    side = model.arch.resolution
+    rows = [classify(f"raw pixels ({side}x{side})", pixels(data.x_train), data.y_train, pixels(data.x_test),
+                     data.y_test, k),
+            classify("ALAE w = E(x)", w[0], data.y_train, w[1], data.y_test, k),
+            classify("plain autoencoder z = E(x) (MSE, same E/G, same budget)", z[0], data.y_train, z[1],
+                     data.y_test, k),
+            classify("untrained E (random init), control", u[0], data.y_train, u[1], data.y_test, k)]
+    pixel_classifier = fit_pixel_classifier(data, k)
+    details = dict(k=k, classes=list(data.classes), train_images=len(data.y_train), test_images=len(data.y_test),
+                   reconstruction={"alae": reconstruction_scores(model.reconstruct, data, pixel_classifier),
+                                   "plain_autoencoder": reconstruction_scores(ae, data, pixel_classifier)},
+                   baseline=dict(images=done.images, steps=done.steps, batch_size=done.batch_size,
+                                 learning_rate=done.learning_rate, seconds=done.seconds,
+                                 final_loss=float(np.mean(done.losses[-50:])) if done.losses else None))
     return rows, details
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Digit classification from an MLP ALAE's w vs pixels vs a plain AE.")
-    p.add_argument("--model", required=True, help="MLPALAE folder or Hub repo id")
-    p.add_argument("--baseline_steps", type=int, default=1000, help="plain AE steps (match the ALAE's)")
-    p.add_argument("--batch_size", type=int, default=128)
-    p.add_argument("--learning_rate", type=float, default=0.002)
+def images_seen(model_folder: str | Path) -> int | None:
+    """`images_seen` of a trainer's final output folder (training_summary.json) or of a checkpoint's
+    (training_state.json), None for another folder or a Hub id."""
+    folder = Path(model_folder)
+    candidates = [folder / "training_summary.json", folder / "training_state.json"]
+    if folder.name in ("ema", "model"):  # a checkpoint's copy of the model: the state is beside it
+        candidates.append(folder.parent / "training_state.json")
+    for state in candidates:
+        if state.is_file():
+            return json.loads(state.read_text(encoding="utf-8")).get("images_seen")
+    return None
+
+
+def checkpoint_models(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """(images seen, EMA model folder) of every complete checkpoint of a `train_accelerate.py` run,
+    oldest first, plus the run's final model if it was written."""
+    run_dir = Path(run_dir)
+    found = []
+    for folder in run_dir.glob("checkpoint-*"):
+        state = folder / "training_state.json"
+        if (folder / "COMPLETE").is_file() and state.is_file():
+            found.append((json.loads(state.read_text())["images_seen"], folder / "ema"))
+    images = images_seen(run_dir) if (run_dir / "config.json").is_file() else None
+    if images is not None and images not in {i for i, _ in found}:
+        found.append((images, run_dir))
+    return sorted(found)
+
+
+def learning_curve(run_dir: str | Path, data: Split, k: int = DEFAULT_K, every: int = 1) -> list[dict[str, Any]]:
+    """`w_scores` of every `every`-th checkpoint of a run (and its last), against images seen."""
+    from ..loading import load
+
+    models = checkpoint_models(run_dir)
+    if not models:
+        raise ValueError(f"{run_dir} holds no complete checkpoint-* folders or final model")
+    chosen = models[::every] + ([models[-1]] if (len(models) - 1) % every else [])
+    pixel_classifier = fit_pixel_classifier(data, k)
+    return [{"images_seen": images, **w_scores(load(path), data, pixel_classifier, k)} for images, path in chosen]
+
+
+def curve_table(points: list[dict[str, Any]], k: int = DEFAULT_K) -> str:
+    lines = [f"| images seen | {k}-NN on w | probe on w | reconstruction MSE | G(E(x)) keeps the label |",
+             "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {p['images_seen']:,} | {100 * p['knn']:.1f}% | {100 * p['probe']:.1f}% | "
+              f"{p['reconstruction_mse']:.3f} | {100 * p['reconstruction_label_kept']:.1f}% |" for p in points]
+    return "\n".join(lines)
+
+
+# ---- the command line --------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Label classification from an MLP ALAE's w vs pixels vs a plain "
+                                            "autoencoder, on held-out labelled images.")
+    p.add_argument("--model", help="MLPALAE folder or Hub repo id (the table)")
+    p.add_argument("--curve", metavar="RUN_DIR", help="a train_accelerate.py output folder: score w and "
+                   "reconstructions of each checkpoint's EMA model against images seen (no baseline)")
+    p.add_argument("--every", type=int, default=1, help="with --curve: every N-th checkpoint (and the last)")
+    p.add_argument("--data", default=DEFAULT_SOURCE, help="a folder with one sub-folder of images per class "
+                   "(split 80/20, stratified, fixed seed) or sklearn:digits (its fixed split)")
+    p.add_argument("--test_data", default=None, help="a labelled folder held out whole (then all of --data trains)")
+    p.add_argument("--baseline_images", type=int, default=None, help="images the plain autoencoder trains on "
+                   "(default: the model's own images_seen from its training_state.json, else 128000)")
+    p.add_argument("--baseline_data", default=None, help="the plain autoencoder's training images, a folder or "
+                   "a data spec such as sklearn:digits:train (default: the --data train split); give the ALAE's")
+    p.add_argument("--baseline_folder", default=None, help="reuse the plain autoencoder saved here, or save it here")
+    p.add_argument("--batch_size", type=int, default=128, help="the plain autoencoder's batch")
+    p.add_argument("--learning_rate", type=float, default=0.002, help="the plain autoencoder's (LREQAdam)")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--k", type=int, default=DEFAULT_K)
-    p.add_argument("--out", default=None, help="folder for latent_classification.{md,json}")
-    args = p.parse_args(argv)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--out", default=None, help="folder for latent_classification.{md,json} (or learning_curve.*)")
+    return p
+
+
+def baseline_images_x(spec: str | None, resolution: int, channels: int) -> torch.Tensor | None:
+    """The plain autoencoder's training images from a folder or data spec (None: the train split)."""
+    if spec is None:
+        return None
+    from ..datasets.digits import digits_spec_images, is_digits_spec
+
+    images = digits_spec_images(spec) if is_digits_spec(spec) else read_labelled(spec).images
+    return to_model_input(images, resolution, channels)
+
+
+def _write(out: str | None, stem: str, markdown: str, payload: Any) -> None:
+    if out:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{stem}.md").write_text(markdown + "\n", encoding="utf-8")
+        (folder / f"{stem}.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+
+
+def _run(args: argparse.Namespace) -> tuple[str, str, Any]:
+    """The table or the learning curve the arguments ask for: (file stem, markdown, JSON payload)."""
     from ..mlp import MLPALAE
 
+    if (args.model is None) == (args.curve is None):
+        raise ValueError("give --model (the table) or --curve RUN_DIR (the learning curve), one of them")
+    if args.k < 1 or args.every < 1 or args.batch_size < 1:
+        raise ValueError("--k, --every and --batch_size must be >= 1")
+    models = checkpoint_models(args.curve) if args.curve else [(None, args.model)]
+    if not models:
+        raise ValueError(f"{args.curve} holds no complete checkpoint-* folders or final model")
+    model = MLPALAE.from_pretrained(models[-1][1])  # another class's folder: a ValueError naming it
+    res, ch = model.arch.resolution, model.arch.channels
+    data = load_split(args.data, res, ch, args.test_data)
+    if args.curve:
+        points = learning_curve(args.curve, data, args.k, args.every)
+        return "learning_curve", curve_table(points, args.k), dict(k=args.k, data=args.data, points=points)
+    total = args.baseline_images or images_seen(args.model) or 128_000
+    run = BaselineRun(-(-total // args.batch_size), args.batch_size, args.learning_rate, args.seed)
+    rows, details = evaluate(model, data, run, baseline_images_x(args.baseline_data, res, ch),
+                             args.baseline_folder, args.k)
+    return "latent_classification", markdown_table(rows, args.k), dict(rows=[r.__dict__ for r in rows], **details)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
-        model = MLPALAE.from_pretrained(args.model)  # another class's folder: a ValueError naming it
-        rows, details = evaluate(model, args.baseline_steps, args.batch_size, args.learning_rate, args.k)
+        stem, markdown, payload = _run(args)
     except (OSError, ValueError) as err:
         sys.exit(f"error: {err}")
-    table = markdown_table(rows, args.k)
-    print(table)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "latent_classification.md").write_text(table + "\n", encoding="utf-8")
-        payload = dict(rows=[r.__dict__ for r in rows], **details)
-        (out / "latent_classification.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    print(markdown)
+    if stem == "latent_classification":
+        rec = payload["reconstruction"]
+        print("\nheld-out reconstruction (MSE in [-1, 1]; label kept by a pixel classifier): " + "; ".join(
+            f"{name} {r['mse']:.3f}, {100 * r['label_kept']:.1f}%" for name, r in rec.items()))
+    _write(args.out, stem, markdown, payload)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ ARCH_OVERRIDES = ("resolution", "latent_size", "start_channels", "max_channels",
                   "style_mixing_prob")
 SECRET_FIELDS = ("hub_token",)  # never written to disk
 RESUME_FIELDS = ("train_batch_size", "learning_rate")  # changing them on resume needs --allow_config_change
+DEFAULT_PRESETS = {"style": "celeba-hq256", "mlp": "mnist-fc"}  # --preset when only --architecture is given
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
@@ -43,8 +44,9 @@ class TrainConfig:
     train_data_dir: str | None = _opt(None, "image folder (any nesting), synthetic:faces[:seed=..,length=..] or "
                                             "sklearn:digits[:train|test|all]")
     dataset_name: str | None = _opt(None, "Hub/local data set for datasets.load_dataset (needs `datasets`)")
-    preset: str = _opt("celeba-hq256", "model config and training schedule (mnist-fc: the MLP ALAE)",
-                       choices=sorted(PRESETS) + sorted(MLP_PRESETS))
+    preset: str | None = _opt(None, "model config and training schedule (mnist-fc: the MLP ALAE); default: "
+                                    "mnist-fc with --architecture mlp, else celeba-hq256",
+                              choices=sorted(PRESETS) + sorted(MLP_PRESETS))
     architecture: str | None = _opt(None, "style (StyleALAE) or mlp (the paper's MLP ALAE); default: the preset's",
                                     choices=["style", "mlp"])
     resolution: int | None = _opt(None, "override the preset's resolution")
@@ -96,6 +98,8 @@ class TrainConfig:
     max_nonfinite_steps: int = _opt(20, "abort after this many non-finite steps in a row")
 
     def __post_init__(self) -> None:
+        if self.preset is None:  # the preset follows the architecture (frozen: set once, here)
+            object.__setattr__(self, "preset", DEFAULT_PRESETS.get(self.architecture or "style", DEFAULT_PRESETS["style"]))
         problems = [p for p in (_check(self, f.name) for f in fields(self)) if p]
         if problems:
             raise ValueError(problems[0])
@@ -157,16 +161,17 @@ def arch_and_schedule(config: TrainConfig) -> tuple[ALAEConfig | MLPConfig, Sche
     Raises:
         ValueError: an override the model config or the schedule refuses.
     """
-    mlp = config.preset in MLP_PRESETS
+    name = config.preset or DEFAULT_PRESETS["style"]  # set in __post_init__; `or` only narrows the type
+    mlp = name in MLP_PRESETS
     if config.architecture is not None and (config.architecture == "mlp") != mlp:
         names = ", ".join(sorted(MLP_PRESETS if config.architecture == "mlp" else PRESETS))
         raise ValueError(f"--architecture {config.architecture} takes the presets {names}, got --preset {config.preset}")
     changed = {k: getattr(config, k) for k in ARCH_OVERRIDES if getattr(config, k) is not None}
-    arch = mlp_preset(config.preset, **changed) if mlp else preset(config.preset, **changed)
+    arch = mlp_preset(name, **changed) if mlp else preset(name, **changed)
     fade = config.lod_kimg / 2 if config.fade_kimg is None and config.lod_kimg is not None else config.fade_kimg
     overrides = dict(lod_kimg=config.lod_kimg, fade_kimg=fade, batch_size=config.train_batch_size,
                      learning_rate=config.learning_rate)
-    sched = schedule_preset(config.preset, arch.max_lod, progressive=config.progressive,
+    sched = schedule_preset(name, arch.max_lod, progressive=config.progressive,
                             **{k: v for k, v in overrides.items() if v is not None})
     return arch, sched
 
