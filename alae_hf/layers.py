@@ -341,23 +341,6 @@ def channel_stats_and_norm(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, t
     return stats, centred * torch.rsqrt(var + eps)
 
 
-def instance_norm_style_mod(x: torch.Tensor, style: torch.Tensor, eps: float) -> torch.Tensor:
-    """`style_mod(instance_norm(x, eps), style)` as one batch norm with a scale and shift per
-    (image, channel): its normalising pass applies the style too (official `DecodeBlock`: IN then
-    AdaIN). One pass over G's maps fewer, forward and backward (`bench/NOTES.md`, v12).
-
-    `x` may have batch 1 (G's constant) while `style` has batch N: the result has batch N.
-    """
-    n, c = style.shape[0], x.shape[1]
-    style = style.view(n, 2, c)
-    if x.shape[0] != n:
-        x = x.expand(n, *x.shape[1:])
-    flat = x.reshape(1, n * c, *x.shape[2:])
-    out = F.batch_norm(flat, None, None, (style[:, 0] + 1).reshape(-1), style[:, 1].reshape(-1), training=True,
-                       eps=eps)
-    return out.view(x.shape)
-
-
 def leaky_relu(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu(x, LEAKY_SLOPE)
 

@@ -25,9 +25,10 @@ from .layers import (
     channel_stats_and_norm,
     downscale2d,
     fade_in,
-    instance_norm_style_mod,
+    instance_norm,
     leaky_relu,
     pixel_norm,
+    style_mod,
     upscale2d,
 )
 
@@ -116,12 +117,12 @@ class DecodeBlock(nn.Module):
     @staticmethod
     def _epilogue(x: torch.Tensor, noise_weight: torch.Tensor, noise: torch.Tensor | None,
                   bias: torch.Tensor | None, style: torch.Tensor) -> torch.Tensor:
-        """noise, bias (None: added by the conv), LReLU, IN and AdaIN (`instance_norm_style_mod`)."""
+        """noise, bias (None: added by the conv), LReLU, IN and AdaIN."""
         if noise is not None:
             x = torch.addcmul(x, noise_weight, noise)
         if bias is not None:
             x = x + bias
-        return instance_norm_style_mod(leaky_relu(x), style, G_NORM_EPS)
+        return style_mod(instance_norm(leaky_relu(x), G_NORM_EPS), style)
 
     def forward(self, x: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor,
                 noise: tuple[torch.Tensor | None, torch.Tensor | None]) -> torch.Tensor:
