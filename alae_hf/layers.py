@@ -149,11 +149,13 @@ class EqualConv2d(_ScaledKernel):
     def effective_weight(self) -> torch.Tensor:
         return self.weight * self.weight_scale
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        """Args: bias: added by the conv when the layer has none of its own (a block's bias)."""
+        bias = self.bias if bias is None else bias
         if self.full_precision:
             with _full_precision(x):
-                return F.conv2d(x.to(self.weight.dtype), self.kernel(), self.bias, padding=self.padding)
-        return F.conv2d(x, self.kernel(), self.bias, padding=self.padding)
+                return F.conv2d(x.to(self.weight.dtype), self.kernel(), bias, padding=self.padding)
+        return F.conv2d(x, self.kernel(), bias, padding=self.padding)
 
 
 def _sum_shifted_windows(w: torch.Tensor) -> torch.Tensor:
@@ -168,9 +170,12 @@ def _sum_shifted_windows(w: torch.Tensor) -> torch.Tensor:
 
 
 class FusedDownConv2d(EqualConv2d):
-    """3x3 conv followed by 2x2 average pooling, as one 4x4 stride-2 conv (E at >= 128 px).
+    """3x3 conv followed by 2x2 average pooling, as one 4x4 stride-2 conv.
 
-    Weight layout `[out, in, 3, 3]`; the summed kernel is scaled by 0.25 (the pooling).
+    Weight layout `[out, in, 3, 3]`, the same as the unfused conv the official E uses below
+    128 px (`lreq.Conv2d` then `downscale2d`), so E uses this layer at every resolution: the same
+    function (exactly, up to float rounding) with 2.25x fewer multiply-adds and no pooling pass.
+    The summed kernel is scaled by 0.25 (the pooling).
     """
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
@@ -181,6 +186,27 @@ class FusedDownConv2d(EqualConv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, self.kernel(), stride=2, padding=1)
+
+
+class UpConv2d(EqualConv2d):
+    """2x nearest upsampling followed by a 3x3 conv (G below 128 px, official `upscale2d` then
+    `lreq.Conv2d`), computed as one 4x4 stride-2 transposed conv.
+
+    The same function as upsampling then convolving (exactly, up to float rounding: the
+    transposed conv's kernel is the 3x3 kernel flipped, transposed and summed over the four
+    shifted windows), with 2.25x fewer multiply-adds and no upsampled copy of the input. Weight
+    layout `[out, in, 3, 3]` and fan-in `9 * in`, as the official conv, so checkpoints are
+    unchanged; `FusedUpConv2d` is the official fused layer with its own layout.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(in_channels, out_channels, 3, bias=False)
+
+    def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
+        return _sum_shifted_windows(scaled.transpose(0, 1).flip(2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv_transpose2d(x, self.kernel(), stride=2, padding=1)
 
 
 class FusedUpConv2d(_ScaledKernel):
@@ -206,13 +232,11 @@ class FusedUpConv2d(_ScaledKernel):
         return F.conv_transpose2d(x, self.kernel(), stride=2, padding=1)
 
 
-def blur(x: torch.Tensor) -> torch.Tensor:
-    """[1, 2, 1] ⊗ [1, 2, 1] / 16 low-pass filter with zero padding (official `net.Blur`).
+def blur_reference(x: torch.Tensor) -> torch.Tensor:
+    """[1, 2, 1] ⊗ [1, 2, 1] / 16 low-pass filter with zero padding, as sums of shifted views.
 
-    Written as sums of shifted views instead of the official depthwise convolution: the same
-    numbers, but R1's double backward through a grouped conv is ~77x slower on cuDNN
-    (the official code measured on an H100, see bench/NOTES.md), and shifted sums fuse under
-    `torch.compile`.
+    The same numbers as the official depthwise convolution (`net.Blur`); `blur`'s reference in
+    the tests (and its implementation before bench/NOTES.md, v10).
     """
     x = F.pad(x, (1, 1, 1, 1))
     x = x[:, :, :, :-2] + 2.0 * x[:, :, :, 1:-1] + x[:, :, :, 2:]
@@ -220,9 +244,51 @@ def blur(x: torch.Tensor) -> torch.Tensor:
     return x * (1.0 / 16.0)
 
 
+def _depthwise_blur(x: torch.Tensor) -> torch.Tensor:
+    taps = torch.tensor([0.25, 0.5, 0.25], dtype=x.dtype, device=x.device)
+    kernel = (taps[:, None] * taps[None, :]).expand(x.shape[1], 1, 3, 3).contiguous()
+    with _full_precision(x):  # in the input's dtype, as the shifted sums
+        return F.conv2d(x, kernel, padding=1, groups=x.shape[1])
+
+
+# The blur as an operator of its own (`torch.ops.alae_hf.blur`): it is self-adjoint (a symmetric
+# kernel with zero padding), so its backward is itself applied to the gradient, differentiable to
+# any order (R1's double backward) at the cost of one forward each time, with no kernel gradient.
+# An operator, not an autograd.Function: Dynamo treats it as one opaque node whose registered
+# backward AOTAutograd differentiates again, so compiled R1 gradients are eager's to the bit.
+@torch.library.custom_op("alae_hf::blur", mutates_args=())
+def _blur_op(x: torch.Tensor) -> torch.Tensor:
+    return _depthwise_blur(x)
+
+
+@_blur_op.register_fake
+def _(x: torch.Tensor) -> torch.Tensor:
+    return torch.empty_like(x)
+
+
+_blur_op.register_autograd(lambda ctx, grad: _blur_op(grad))
+
+
+def blur(x: torch.Tensor) -> torch.Tensor:
+    """[1, 2, 1] ⊗ [1, 2, 1] / 16 low-pass filter with zero padding (official `net.Blur`).
+
+    Forward: the official depthwise convolution. Backward: the same filter applied to the
+    gradient (`_blur_op`), not the convolution's backward: R1's double backward through a grouped
+    conv is ~77x slower on cuDNN (bench/NOTES.md, v1), and autograd of shifted sums
+    (`blur_reference`) allocates and fills a padded zero map for every slice on the CPU: ~10% of
+    a 64 px training iteration (v10).
+    """
+    return _blur_op(x)
+
+
 def upscale2d(x: torch.Tensor) -> torch.Tensor:
-    """Nearest-neighbour 2x upsampling (official `net.upscale2d`)."""
-    return F.interpolate(x, scale_factor=2.0, mode="nearest")
+    """Nearest-neighbour 2x upsampling (official `net.upscale2d`).
+
+    A broadcast view copied once: 3-4x faster on the CPU than `F.interpolate(mode="nearest")`
+    at batch 32 (bench/NOTES.md, v9), the same numbers.
+    """
+    n, c, h, w = x.shape
+    return x[:, :, :, None, :, None].expand(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w)
 
 
 def downscale2d(x: torch.Tensor) -> torch.Tensor:
@@ -260,16 +326,19 @@ def channel_stats(x: torch.Tensor) -> torch.Tensor:
 
 
 def channel_stats_and_norm(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """`(channel_stats(x), instance_norm(x, eps))` from one pass of statistics.
+    """`(channel_stats(x), instance_norm(x, eps))` from one set of statistics.
 
-    E takes both of a map (official `EncodeBlock.forward`); computing the mean and variance
-    once saves two passes over the activations and, in R1's double backward, a fifth of the
-    kernels (`bench/NOTES.md`, v4). `channel_stats` and `instance_norm` stay the reference
-    (`tests/test_speed_paths.py`).
+    E takes both of a map (official `EncodeBlock.forward`); computing the mean and the centred
+    map once saves passes over the activations, forward and in R1's double backward
+    (`bench/NOTES.md`, v4). Two passes (mean, then mean of squares of the centred map), not
+    `torch.var_mean`: its one-pass Welford reduction is 3-10x slower on the CPU (v11).
+    `channel_stats` and `instance_norm` stay the reference (`tests/test_speed_paths.py`).
     """
-    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    centred = x - mean
+    var = centred.pow(2).mean(dim=(2, 3), keepdim=True)
     stats = torch.cat((mean, var.sqrt()), dim=1).flatten(1)
-    return stats, (x - mean) * torch.rsqrt(var + eps)
+    return stats, centred * torch.rsqrt(var + eps)
 
 
 def leaky_relu(x: torch.Tensor) -> torch.Tensor:

@@ -20,6 +20,7 @@ from .layers import (
     EqualLinear,
     FusedDownConv2d,
     FusedUpConv2d,
+    UpConv2d,
     blur,
     channel_stats_and_norm,
     downscale2d,
@@ -102,7 +103,9 @@ class DecodeBlock(nn.Module):
         if self.has_first_conv:
             cin = config.channels_at(resolution // 2)
             self.fused = resolution >= FUSED_MIN_RESOLUTION
-            self.conv_1 = FusedUpConv2d(cin, cout) if self.fused else EqualConv2d(cin, cout, 3)
+            # Below 128 px the official G upsamples then convolves; UpConv2d computes the same
+            # as one transposed conv (2.25x fewer multiply-adds) with the official weight layout.
+            self.conv_1 = FusedUpConv2d(cin, cout) if self.fused else UpConv2d(cin, cout)
         self.noise_weight_1 = nn.Parameter(torch.zeros(1, cout, 1, 1))
         self.bias_1 = nn.Parameter(torch.zeros(1, cout, 1, 1))
         self.style_1 = EqualLinear(config.latent_size, 2 * cout, gain=1.0)
@@ -113,20 +116,24 @@ class DecodeBlock(nn.Module):
 
     @staticmethod
     def _epilogue(x: torch.Tensor, noise_weight: torch.Tensor, noise: torch.Tensor | None,
-                  bias: torch.Tensor) -> torch.Tensor:
+                  bias: torch.Tensor | None, style: torch.Tensor) -> torch.Tensor:
+        """noise, bias (None: added by the conv), LReLU, IN and AdaIN."""
         if noise is not None:
             x = torch.addcmul(x, noise_weight, noise)
-        return instance_norm(leaky_relu(x + bias), G_NORM_EPS)
+        if bias is not None:
+            x = x + bias
+        return style_mod(instance_norm(leaky_relu(x), G_NORM_EPS), style)
 
     def forward(self, x: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor,
                 noise: tuple[torch.Tensor | None, torch.Tensor | None]) -> torch.Tensor:
         if self.has_first_conv:
-            x = self.conv_1(x if self.fused else upscale2d(x))
+            x = self.conv_1(x)
             x = blur(x)
-        x = style_mod(self._epilogue(x, self.noise_weight_1, noise[0], self.bias_1), self.style_1(w1))
-        x = self.conv_2(x)
-        x = style_mod(self._epilogue(x, self.noise_weight_2, noise[1], self.bias_2), self.style_2(w2))
-        return x
+        x = self._epilogue(x, self.noise_weight_1, noise[0], self.bias_1, self.style_1(w1))
+        # bias_2 is added by conv_2 (free in the conv's output pass) instead of after the noise: the
+        # same sum in another order (official: conv, noise, bias).
+        x = self.conv_2(x, self.bias_2.flatten())
+        return self._epilogue(x, self.noise_weight_2, noise[1], None, self.style_2(w2))
 
 
 class EncodeBlock(nn.Module):
@@ -139,10 +146,11 @@ class EncodeBlock(nn.Module):
     def __init__(self, config: ALAEConfig, resolution: int) -> None:
         super().__init__()
         cin, cout = config.channels_at(resolution), config.channels_at(resolution // 2)
-        self.fused = resolution >= FUSED_MIN_RESOLUTION
         self.conv_1 = EqualConv2d(cin, cin, 3)
         self.bias_1 = nn.Parameter(torch.zeros(1, cin, 1, 1))
-        self.conv_2 = FusedDownConv2d(cin, cout) if self.fused else EqualConv2d(cin, cout, 3)
+        # Official: a fused 4x4 stride-2 conv from 128 px up, a 3x3 conv then 2x2 average pooling
+        # below. Both are this layer's function with the same weight layout, so it serves both.
+        self.conv_2 = FusedDownConv2d(cin, cout)
         self.bias_2 = nn.Parameter(torch.zeros(1, cout, 1, 1))
         self.style_1 = EqualLinear(2 * cin, config.latent_size)
         self.style_2 = EqualLinear(2 * cout, config.latent_size)
@@ -154,8 +162,6 @@ class EncodeBlock(nn.Module):
         x = self.conv_1(x)
         stats_1, x = channel_stats_and_norm(leaky_relu(x + self.bias_1.to(x.dtype)), E_NORM_EPS)
         x = self.conv_2(blur(x))
-        if not self.fused:
-            x = downscale2d(x)
         stats_2, x = channel_stats_and_norm(leaky_relu(x + self.bias_2.to(x.dtype)), E_NORM_EPS)
         return x, self.style_1(stats_1), self.style_2(stats_2)
 
