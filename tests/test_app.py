@@ -552,3 +552,29 @@ def test_space_entry_point_and_upload(models, tmp_path, monkeypatch):
     assert (out / "app.py").read_text() == (ROOT / "app.py").read_text()
     assert (out / "alae_hf" / "app" / "ui.py").is_file() and (out / "alae_hf" / "editing" / "edits.py").is_file()
     assert not list(out.rglob("__pycache__"))
+
+
+def test_mlp_app_endpoints_are_named_typed_and_described():
+    """The MLP ALAE's app: no `/lambda_N` endpoints or `param_N` names; sliders are slider_1..5."""
+    from gradio_client.utils import sanitize_parameter_names
+
+    from alae_hf.app.api import DESCRIPTIONS
+
+    model = ROOT / "checkpoints" / "alae-digits-mlp"
+    if not (model / "config.json").is_file():
+        pytest.skip("the bundled MLP checkpoint is missing")
+    demo, url = launch(model)
+    try:
+        api = Client(url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
+    finally:
+        demo.close()
+    assert {e: [p["parameter_name"] for p in info["parameters"]] for e, info in api.items()} == {
+        "/mlp_sample": ["seed", "n", "psi"], "/mlp_reconstruct": ["files"],
+        "/mlp_edit": ["seed", "method", "psi", *[f"slider_{i}" for i in range(1, 6)]],
+        "/mlp_interpolate": ["seed_a", "seed_b", "steps", "psi"]}
+    assert {e: [sanitize_parameter_names(r["label"]) for r in info["returns"]] for e, info in api.items()} == {
+        "/mlp_sample": ["samples"], "/mlp_reconstruct": ["reconstructions"], "/mlp_edit": ["sample_and_edit"],
+        "/mlp_interpolate": ["interpolation"]}
+    assert all(info["description"] == DESCRIPTIONS[e[1:]] for e, info in api.items())
+    types = {p["parameter_name"]: p["python_type"]["type"] for info in api.values() for p in info["parameters"]}
+    assert types["n"] == types["steps"] == types["seed"] == "int"

@@ -118,8 +118,8 @@ def guard_range(slider: gr.Slider, bounds: tuple[float, float] | Callable[..., t
     slider.release(check, [*(state or []), slider], slider, preprocess=False, **UI_ONLY)
 
 
-def named_sliders(fn: Callable) -> Callable:
-    """`fn(..., *alphas)` with the API signature `fn(..., slider_1, ..., slider_K)`, so that
+def named_sliders(fn: Callable, count: int = MAX_K) -> Callable:
+    """`fn(..., *alphas)` with the API signature `fn(..., slider_1, ..., slider_<count>)`, so that
     clients see named parameters instead of gradio's `param_4` ... `param_13`."""
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
@@ -127,7 +127,7 @@ def named_sliders(fn: Callable) -> Callable:
     signature = inspect.signature(fn)
     params = [p for p in signature.parameters.values() if p.kind is not p.VAR_POSITIONAL]
     params += [inspect.Parameter(f"slider_{i + 1}", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.0,
-                                 annotation=float) for i in range(MAX_K)]
+                                 annotation=float) for i in range(count)]
     wrapper.__signature__ = signature.replace(parameters=params)
     del wrapper.__wrapped__   # inspect.signature would follow it back to *alphas
     return wrapper
