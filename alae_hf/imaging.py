@@ -109,7 +109,9 @@ def uint8_to_model(pixels: torch.Tensor | np.ndarray, dtype: torch.dtype = torch
     """uint8 [0, 255] -> float [-1, 1] (official `x / 127.5 - 1`, `dataloader.py`).
 
     `channels_last=True` reads [N, H, W, C] (numpy/PIL layout) and returns [N, C, H, W]."""
-    x = torch.from_numpy(np.ascontiguousarray(pixels)) if isinstance(pixels, np.ndarray) else pixels
+    # `np.asarray(pil_image)` is read-only, which torch.from_numpy warns about; the copy costs one
+    # uint8 image and the float result below is a new tensor anyway.
+    x = torch.from_numpy(np.require(pixels, requirements=["C", "W"])) if isinstance(pixels, np.ndarray) else pixels
     if channels_last:
         x = x.permute(0, 3, 1, 2)
     return x.to(dtype) / 127.5 - 1.0

@@ -151,3 +151,115 @@ def test_layout_holds(page, images):
     page.get_by_text("Still using").first.wait_for(timeout=15_000)
     page.wait_for_timeout(500)
     assert page.evaluate(BADGES_JS, ["model-status", "model-info", "model-card"]) == []
+
+
+# Cross-tab behaviour and typed values (issue 22): run in the page, geometry in CSS pixels.
+CAPTIONS_CLEAR_JS = """(sel) => [...document.querySelectorAll(sel + ' .gallery-item')].map(it => {
+  const i = it.querySelector('img').getBoundingClientRect(), c = it.querySelector('.caption-label');
+  const r = c.getBoundingClientRect(), b = it.getBoundingClientRect();
+  return r.top >= i.bottom - 0.5 && r.bottom <= b.bottom + 0.5; })"""
+BADGE_OVER_JS = """(sel) => { const s = document.querySelector(sel).getBoundingClientRect();
+  return [...document.querySelectorAll('.error')].filter(e => !e.closest('.toast-wrap, [class*=toast]'))
+    .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && !(r.right <= s.left || r.left >= s.right ||
+      r.bottom <= s.top || r.top >= s.bottom)).length; }"""
+
+
+def _type(page, selector: str, value: str) -> None:
+    box = page.locator(f"{selector} input[type=number]")
+    box.fill(value)
+    box.press("Tab")                     # the browser clamps a slider's typed value on blur
+
+
+def test_tabs_keep_their_own_settings_and_say_what_they_did(page, images, tmp_path):
+    """Each tab encodes uploads with its own refinement; Send to Edit sets Edit's seed; a typed
+    value past a slider's range is taken (direction sliders) or refused aloud; bad and repeated
+    uploads; captions under the thumbnails; a failed load badges no field; only openable models listed."""
+    page.reload(wait_until="load")
+    page.wait_for_selector("#sample-go", timeout=30_000)
+    _type(page, "#sample-n", "20")
+    page.get_by_text("Number of images: 20 is outside [1, 16]; using 16.").first.wait_for(timeout=15_000)
+    assert page.locator("#sample-n input[type=number]").input_value() == "16"
+    _type(page, "#sample-n", "6")
+    page.locator("#sample-seed input").fill("40")
+    page.locator("#sample-go").click()
+    page.wait_for_function(LOADED_JS, arg=["#sample-gallery", 6], timeout=60_000)
+    page.wait_for_timeout(300)
+    assert all(page.evaluate(CAPTIONS_CLEAR_JS, "#sample-gallery"))
+    page.locator("#sample-gallery .gallery-item img").nth(3).click()
+    before = image_src(page, "#edit-out")
+    page.locator("#sample-send").click()
+    wait_for_image(page, "#edit-out", before)
+    page.wait_for_function("() => document.querySelector('#edit-seed input').value === '43'", timeout=15_000)
+    assert "seed 43 from the Sample tab" in page.locator("#edit-base-line").inner_text()
+
+    # A direction slider takes a typed value past its measured range (the range widens); past the
+    # server's ±5σ it says so and uses 5.
+    limit = float(page.locator("#edit-slider-0 input[type=range]").get_attribute("max"))
+    shown = image_src(page, "#edit-out")
+    wanted = round(min(limit + 0.5, 4.9), 1)
+    _type(page, "#edit-slider-0", str(wanted))
+    page.wait_for_function(f"() => document.querySelector('#edit-slider-0 input[type=range]').max >= {wanted}",
+                           timeout=15_000)
+    page.wait_for_timeout(500)
+    assert float(page.locator("#edit-slider-0 input[type=number]").input_value()) == wanted
+    wait_for_image(page, "#edit-out", shown)
+    _type(page, "#edit-slider-0", "9")
+    page.get_by_text("Slider 1: 9σ is past ±5σ").first.wait_for(timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#edit-slider-0 input[type=number]').value === '5'",
+                           timeout=15_000)
+
+    # The Edit tab's uploads follow its own Refine steps, not the Encode tab's.
+    page.get_by_role("tab", name="Encode & reconstruct").click()
+    _type(page, "#encode-steps", "0")
+    page.get_by_role("tab", name="Edit").click()
+    base = image_src(page, "#edit-base")
+    page.locator("#edit-upload input[type=file]").set_input_files(str(images["rgb"]))
+    wait_for_image(page, "#edit-base", base, timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#edit-base-line').innerText.includes('gradient.png')",
+                           timeout=15_000)
+    assert "E(x) refined 25 steps in w+" in page.locator("#edit-base-line").inner_text()
+    assert page.locator("#edit-seed input").input_value() == ""        # an encoded photo has no seed
+
+    # Encode: a repeated upload is listed once; an unreadable file is named and the others encoded.
+    page.get_by_role("tab", name="Encode & reconstruct").click()
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    upload = page.locator("#encode-files input[type=file]")
+    upload.set_input_files([str(images["rgb"]), str(broken), str(images["gray"])])
+    page.wait_for_timeout(800)
+    upload.set_input_files([str(images["rgb"])])
+    page.wait_for_timeout(1500)
+    listed = page.locator("#encode-files").inner_text()
+    assert listed.count("gradient") == 1 and "broken" in listed and "gray" in listed, listed
+    page.locator("#encode-go").click()
+    page.wait_for_function(LOADED_JS, arg=["#encode-gallery", 2], timeout=60_000)
+    table = page.locator("#encode-table").inner_text()
+    assert "Skipped 1 file(s)" in table and "broken.png is not an image" in table and "PSNR (dB)" in table
+    page.wait_for_timeout(300)
+    assert all(page.evaluate(CAPTIONS_CLEAR_JS, "#encode-gallery"))
+    page.locator("#encode-gallery .gallery-item img").nth(1).click()
+    page.locator("#encode-send").click()
+    page.wait_for_function("() => document.querySelector('#edit-base-line').innerText.includes('gray.jpg')",
+                           timeout=30_000)
+    assert "from the Encode tab (the encoder alone)" in page.locator("#edit-base-line").inner_text()
+
+    # Style mixing: uploads are encoded with the tab's own refinement, and the grid says how.
+    page.get_by_role("tab", name="Style mixing").click()
+    page.locator("#mix-src-files input[type=file]").set_input_files([str(images["rgb"])])
+    page.wait_for_timeout(800)
+    _type(page, "#mix-steps", "10")
+    page.locator("#mix-go").click()
+    page.wait_for_function("() => document.querySelector('#mix-info').innerText.includes('refined 10 steps')",
+                           timeout=60_000)
+
+    # Model: a failed load badges its own line, not the source box; the MLP model is not offered.
+    page.get_by_role("tab", name="Model").click()
+    source = page.locator("#model-source input, #model-source textarea").first
+    assert "alae-digits-mlp" not in page.locator("#model-source").inner_text()
+    source.fill("/no/such/model")
+    page.locator("#model-load").click()
+    page.get_by_text("Still using").first.wait_for(timeout=15_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate(BADGE_OVER_JS, "#model-source") == 0
+    assert page.locator("#model-progress .error").count() >= 1      # the failure shows, on its own line
+    page.screenshot(path=str(tmp_path / "model.png"), full_page=True)

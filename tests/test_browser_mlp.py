@@ -53,6 +53,15 @@ def test_mlp_app_tabs_generate(page, tmp_path):
     slider.fill(str(slider.get_attribute("max")))
     slider.dispatch_event("pointerup")      # the handler runs on release, as after a drag
     moved = wait_for_image(page, "#mlp-edit-out", first)
+    # A value typed past the slider's range widens it and is used (the browser used to clamp it silently).
+    limit = float(slider.get_attribute("max"))
+    box = page.locator("#mlp-edit-slider-0 input[type=number]")
+    box.fill(f"{limit + 0.5:g}")
+    box.press("Tab")
+    page.wait_for_function(f"() => document.querySelector('#mlp-edit-slider-0 input[type=range]').max >= {limit + 0.5}",
+                           timeout=15_000)
+    moved = wait_for_image(page, "#mlp-edit-out", moved)
+    assert float(box.input_value()) == float(f"{limit + 0.5:g}")
     page.get_by_role("radio", name="SeFa").check()
     page.wait_for_function("() => document.querySelector('#mlp-edit-slider-0').innerText.includes('SeFa 1')",
                            timeout=30_000)

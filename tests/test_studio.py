@@ -122,7 +122,7 @@ def test_seed_to_w_plus_is_reproducible(tiny_model):
 def test_traversal_writes_a_strip_and_a_looping_gif(studio):
     actions = Actions(studio)
     session, base, edited, *sliders = actions.edit_base_from_seed(None, 3, 0.7)
-    assert base.endswith("base.png") and sliders == [0.0] * 10 and session["base"]["label"] == "seed 3, ψ 0.7"
+    assert base.endswith("base.png") and sliders == [0.0] * 10 and session["base"]["label"] == "the sample of seed 3 (ψ 0.7 on styles 0–5)"
     strip, gif = actions.traversal(session, "SeFa", "all", "", "2", 2.0, 5, *[0.0] * 10)
     assert Image.open(strip).size[0] > 5 * 16
     with Image.open(gif) as frames:
@@ -270,3 +270,34 @@ def test_sliders_are_labelled_and_sorted_from_the_report(tiny_model, tmp_path):
     entry["sigma"] = [s * 1.5 for s in entry["sigma"]]                     # another set of the same method
     (tmp_path / "report" / "metrics.json").write_text(json.dumps(metrics))
     assert not slider_set(tiny_model, tmp_path, d, "SeFa", 5, 5.0, n_samples=500).measured
+
+
+def test_sets_the_report_did_not_measure_are_measured_here(tiny_model, tmp_path):
+    """The report measures the sets on all styles; a coarse / middle / fine set of a model it
+    evaluated on synthetic faces gets the same measurement here instead of ten "effect not
+    measured" sliders. Without such a report the sliders say they are not measured."""
+    import json
+
+    import numpy as np
+
+    from alae_hf.app.sliders import slider_set
+    from alae_hf.editing.directions import sefa
+    from alae_hf.evaluation.attributes import load_attribute_net
+    from alae_hf.evaluation.latent_metrics import direction_response
+
+    coarse = sefa(tiny_model, "coarse", n_sigma_samples=500)
+    (tmp_path / "report").mkdir()
+    report = {"data": "synthetic:faces", "directions": {"sefa": {"layers": list(range(tiny_model.num_styles)),
+                                                                 "indices": [], "sigma": []}}}
+    (tmp_path / "report" / "metrics.json").write_text(json.dumps(report))
+    steps = []
+    sliders = slider_set(tiny_model, tmp_path, coarse, "SeFa", 3, 5.0, n_samples=500,
+                         progress=lambda fraction, message: steps.append(message))
+    assert sliders.measured and "measured here" in sliders.source and len(steps) == 3
+    assert not [label for label in sliders.labels if "not measured" in label or "per σ" not in label]
+    r = direction_response(tiny_model, load_attribute_net(), coarse, indices=[0, 1, 2], n=32)
+    totals = np.abs(r["mean_abs"]).sum(1)
+    assert sliders.order == sorted(range(3), key=lambda k: -totals[k])       # strongest measured effect first
+    (tmp_path / "report" / "metrics.json").write_text(json.dumps({**report, "data": "my-photos/"}))
+    plain = slider_set(tiny_model, tmp_path, coarse, "SeFa", 3, 5.0, n_samples=500)
+    assert not plain.measured and all("effect not measured" in label for label in plain.labels)

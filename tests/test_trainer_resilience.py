@@ -160,7 +160,7 @@ def test_a_new_run_in_an_old_folder_moves_the_old_checkpoints_aside(image_folder
     args = ["--train_data_dir", image_folder, "--output_dir", out, "--checkpointing_steps", 1, "--no-progressive"]
     train_in_process(args + ["--max_train_steps", 2])
     assert (out / "checkpoint-2").is_dir()
-    train_in_process(args + ["--max_train_steps", 1, "--seed", 5])  # a new run, not a resume
+    train_in_process(args + ["--max_train_steps", 1, "--seed", 5, "--overwrite_output_dir"])  # a new run, not a resume
     abandoned = list(out.glob("abandoned-*"))
     assert len(abandoned) == 1 and (abandoned[0] / "checkpoint-2").is_dir()  # kept, not deleted
     assert (out / "checkpoint-1").is_dir() and not (out / "checkpoint-2").exists()

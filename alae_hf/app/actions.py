@@ -26,8 +26,9 @@ from PIL import Image
 
 from .. import editing
 from ..editing.styles import describe_styles, layer_range
-from ..imaging import make_grid, psnr, tensor_to_pil
+from ..imaging import make_grid, tensor_to_pil
 from .cards import card_body, model_markdown
+from .encoding import Encoded, check_refinement, encode_uploads, psnr, psnr_table
 from .figures import alpha_caption, caption_grid, grid_cells
 from .sliders import SliderSet
 from .state import (
@@ -50,18 +51,9 @@ from .state import (
     check_choice,
     check_layers,
     check_number,
-    image_tensor,
     new_session,
     parse_seeds,
-    upload_path,
 )
-
-MAX_REFINE_STEPS = 200         # inversion steps per request (~50 ms per step and image on 2 CPU cores, 64 px)
-
-
-def image_psnr(a: Image.Image, b: Image.Image) -> float:
-    """PSNR in dB of one reconstruction (`alae_hf.imaging.psnr`, on the [0, 1] scale)."""
-    return float(psnr(np.mean(((np.asarray(a, np.float64) - np.asarray(b, np.float64)) / 255.0) ** 2)))
 
 
 def write_gif(frames: Sequence[Image.Image], path: Path, min_size: int = 256, duration_ms: int = 90) -> Path:
@@ -72,19 +64,10 @@ def write_gif(frames: Sequence[Image.Image], path: Path, min_size: int = 256, du
     return path
 
 
-def _psnr_table(named: list[tuple[str, str]], before: list[float], after: list[float] | None, steps: int, space: str,
-                loaded: LoadedModel, took_ms: float) -> str:
-    """The Encode tab's PSNR table: encoder only, and after refinement when there was one."""
-    if after is None:
-        rows = "\n".join(f"| {i} | {name} | {p:.2f} |" for i, ((_, name), p) in enumerate(zip(named, before)))
-        head, mean = "| # | image | PSNR (dB) |\n| --- | --- | --- |", f"Mean PSNR {np.mean(before):.2f} dB"
-    else:
-        rows = "\n".join(f"| {i} | {name} | {a:.2f} | {b:.2f} |"
-                         for i, ((_, name), a, b) in enumerate(zip(named, before, after)))
-        head = f"| # | image | PSNR E(x) (dB) | PSNR refined, {steps} steps in {space} (dB) |\n| --- | --- | --- | --- |"
-        mean = f"Mean PSNR {np.mean(before):.2f} → {np.mean(after):.2f} dB"
-    return (f"{head}\n{rows}\n\n{mean} over {len(before)} image(s) at {loaded.model.arch.resolution}² px, "
-            f"{took_ms:.0f} ms.")
+def truncation_text(loaded: LoadedModel, psi: float, cutoff: int) -> str:
+    """'ψ 0.7 on styles 0–7' (the styles the model has), or 'no truncation'."""
+    cutoff = min(cutoff, loaded.model.num_styles)
+    return f"ψ {psi:g} on styles 0–{cutoff - 1}" if cutoff and psi != 1 else "no truncation"
 
 
 def mix_choices(layer_choices: Sequence[str]) -> list[str]:
@@ -113,7 +96,8 @@ class Actions:
         if base is None or base.get("model") != loaded.key:
             arch = loaded.model.arch
             w = editing.seed_to_w_plus(loaded.model, 1, 0, arch.truncation_psi, arch.truncation_cutoff)
-            base = {"model": loaded.key, "w": w, "noise": 0, "label": "seed 0"}
+            label = f"the sample of seed 0 ({truncation_text(loaded, arch.truncation_psi, arch.truncation_cutoff)})"
+            base = {"model": loaded.key, "w": w, "noise": 0, "label": label, "seed": 0, "psi": arch.truncation_psi}
         return base
 
     def _edited_w(self, session: dict | None, method: Any, layers: Any, custom: Any,
@@ -131,13 +115,22 @@ class Actions:
         return self.png(editing.render(loaded.model, w, noise)[0], name)
 
     def set_base(self, session: dict | None, loaded: LoadedModel, w: torch.Tensor, noise: int | None,
-                 label: str) -> tuple:
-        """New edit base: (session, base image, edited image, *sliders reset to 0)."""
+                 label: str, seed: int | None = None, psi: float | None = None) -> tuple:
+        """New edit base: (session, base image, edited image, *sliders reset to 0). `seed` and `psi`
+        say which seed it is the sample of (None for an encoded upload): `base_fields` shows them."""
         session = dict(session or new_session(loaded.key))
         session["base"] = {"model": loaded.key, "w": loaded.model.to_w_plus(w).clone(), "noise": noise,
-                           "label": label}
+                           "label": label, "seed": seed, "psi": psi}
         image = self._render(loaded, session["base"]["w"], noise, "base")
         return (session, image, image, *[0.0] * MAX_K)
+
+    def base_fields(self, session: dict | None) -> tuple[int | None, float, str]:
+        """What the Edit tab's base fields show for the session's base: (seed, or None when the base
+        is not a seed's sample; ψ; a line saying what the base is)."""
+        loaded = self.model(session)
+        base = self.base(session, loaded)
+        psi = base.get("psi", loaded.model.arch.truncation_psi)
+        return base.get("seed", 0), loaded.model.arch.truncation_psi if psi is None else psi, f"Base: {base['label']}"
 
     # Sample tab
     def sample(self, session: dict, seed: Any, n: Any, psi: Any, cutoff: Any, noise_mode: Any,
@@ -159,7 +152,7 @@ class Actions:
         images = editing.render(loaded.model, w, noise)
         took = (time.perf_counter() - start) * 1000
         session = dict(session or new_session(loaded.key))
-        session["samples"] = {"model": loaded.key, "w": w, "noise": noise, "seeds": seeds}
+        session["samples"] = {"model": loaded.key, "w": w, "noise": noise, "seeds": seeds, "psi": psi, "cutoff": cutoff}
         gallery = [(self.png(image, f"seed{s}"), f"seed {s}") for s, image in zip(seeds, images)]
         noise_text = {"image seed": "noise from each image's seed", "off": "no noise"}.get(
             noise_mode, f"noise seed {noise}")
@@ -179,62 +172,49 @@ class Actions:
         loaded = self.model(session)
         samples, index = _stored_result(session, "samples", loaded.key, index, "Generate some samples first.")
         noise = samples["noise"][index] if isinstance(samples["noise"], list) else samples["noise"]
-        label = f"sample of seed {samples['seeds'][index]}"
-        return self.set_base(session, loaded, samples["w"][index:index + 1], noise, label)
+        seed, psi = samples["seeds"][index], samples.get("psi")
+        label = f"the sample of seed {seed} from the Sample tab ({truncation_text(loaded, psi, samples['cutoff'])})"
+        return self.set_base(session, loaded, samples["w"][index:index + 1], noise, label, seed, psi)
 
     # Encode tab
     def encode(self, session: dict, files: Any, refine_steps: Any = 0, space: Any = "w+",
                progress: Progress | None = None) -> tuple:
-        """Encode uploads, optionally refine the codes (`alae_hf.editing.inversion.invert`: E(x) then
-        Adam steps on pixel + feature loss), and reconstruct them: (gallery of original |
-        reconstruction, table, session). The stored codes (sent to Edit) are the refined ones."""
+        """Encode uploads, optionally refine the codes (`alae_hf.app.encoding`), and reconstruct
+        them: (gallery of original | reconstruction, table, session). Files that cannot be read are
+        skipped and named in the table. The stored codes (sent to Edit) are the refined ones."""
         loaded = self.model(session)
-        steps = check_number("Refine steps", refine_steps, 0, MAX_REFINE_STEPS, integer=True)
-        space = check_choice("Refine in", space, ["w+", "w"])
         files = as_list(files)
         if not files:
             raise InputError("Upload one or more images first.")
         if len(files) > MAX_IMAGES:
             raise InputError(f"At most {MAX_IMAGES} images at once, got {len(files)}.")
-        named = [upload_path(f) for f in files]
-        x = torch.cat([image_tensor(path, name, loaded.model) for path, name in named])
         start = time.perf_counter()
-        w = editing.encode_images(loaded.model, x)
-        before = [image_psnr(a, b) for a, b in zip(tensor_to_pil(x), editing.render(loaded.model, w, 0))]
-        if steps:
-            w = self._refine(loaded, x, steps, space, progress)
-        recon = editing.render(loaded.model, w, 0)
+        encoded = encode_uploads(loaded, files, refine_steps, space, progress, keep_going=True)
+        originals = tensor_to_pil(encoded.x)
+        before = [psnr(a, b) for a, b in zip(originals, editing.render(loaded.model, encoded.initial, 0))]
+        recon = editing.render(loaded.model, encoded.w, 0)
         took = (time.perf_counter() - start) * 1000
-        originals = tensor_to_pil(x)
-        scores = [image_psnr(a, b) for a, b in zip(originals, recon)]
+        scores = [psnr(a, b) for a, b in zip(originals, recon)]
         gallery = [(self.png(make_grid([a, b], columns=2), f"{Path(name).stem}_reconstruction"),
-                    f"{name} · PSNR {p:.1f} dB") for (_, name), a, b, p in zip(named, originals, recon, scores)]
+                    f"{name} · PSNR {p:.1f} dB") for name, a, b, p in zip(encoded.names, originals, recon, scores)]
         session = dict(session or new_session(loaded.key))
-        session["encoded"] = {"model": loaded.key, "w": w, "names": [name for _, name in named]}
-        return gallery, _psnr_table(named, before, scores if steps else None, steps, space, loaded, took), session
-
-    def _refine(self, loaded: LoadedModel, x: torch.Tensor, steps: int, space: str,
-                progress: Progress | None) -> torch.Tensor:
-        """Refined codes of `x` (w+ [N, 2L, Z] or w [N, Z]) with the app's reconstruction noise."""
-        from ..editing.inversion import invert
-
-        report = progress or (lambda fraction, message: None)
-        maps = loaded.model.noise_maps(0, x.shape[0], batch_constant=True)
-        result = invert(loaded.model, x.to(loaded.model.device, loaded.model.dtype), steps=steps, space=space,
-                        noise=maps, progress=lambda k, n: report(k / n, f"refining: step {k}/{n}"))
-        return result.w
+        session["encoded"] = {"model": loaded.key, "w": encoded.w, "names": encoded.names,
+                              "how": encoded.describe(), "skipped": encoded.skipped}
+        table = psnr_table(encoded, before, scores, loaded.model.arch.resolution, took)
+        return gallery, table, session
 
     def send_encoded_to_edit(self, session: dict, index: Any) -> tuple:
         """Use encoded image #index as the edit base (not truncated): (session, base, edited, *sliders)."""
         loaded = self.model(session)
         encoded, index = _stored_result(session, "encoded", loaded.key, index, "Encode some images first.")
-        return self.set_base(session, loaded, encoded["w"][index:index + 1], 0, f"encoded {encoded['names'][index]}")
+        label = f"{encoded['names'][index]} from the Encode tab ({encoded.get('how', 'the encoder alone')})"
+        return self.set_base(session, loaded, encoded["w"][index:index + 1], 0, label)
 
     # Style mixing tab
-    def _mix_latents(self, loaded: LoadedModel, seeds_text: Any, files: Any, psi: float,
-                     what: str) -> tuple[torch.Tensor, list[str]]:
-        """w+ [N, 2L, Z] of the seeds (truncated) then the uploads (encoded) of one side of the
-        grid, and a caption per row ("seed 3", or the upload's name)."""
+    def _mix_latents(self, loaded: LoadedModel, seeds_text: Any, files: Any, psi: float, what: str,
+                     refinement: tuple[Any, Any], progress: Progress | None) -> tuple[torch.Tensor, list[str]]:
+        """w+ [N, 2L, Z] of the seeds (truncated) then the uploads (encoded, refined as asked) of one
+        side of the grid, and a caption per row ("seed 3", or the upload's name)."""
         model = loaded.model
         seeds = parse_seeds(seeds_text, f"{what.capitalize()} seeds")
         files = as_list(files)
@@ -242,24 +222,27 @@ class Actions:
             raise InputError(f"At most {MAX_MIX} {what}s (seeds + uploads), got {len(seeds) + len(files)}.")
         parts, captions = [editing.seed_to_w_plus(model, 1, s, psi) for s in seeds], [f"seed {s}" for s in seeds]
         if files:
-            named = [upload_path(f) for f in files]
-            x = torch.cat([image_tensor(path, name, model) for path, name in named])
-            parts.append(model.to_w_plus(editing.encode_images(model, x)))
-            captions += [name for _, name in named]
+            encoded = encode_uploads(loaded, files, *refinement, progress)
+            parts.append(model.to_w_plus(encoded.w))
+            captions += encoded.names
         if not parts:
             raise InputError(f"Give at least one {what} (a seed or an upload).")
         return torch.cat(parts), captions
 
     def mix(self, session: dict, source_seeds: Any, source_files: Any, destination_seeds: Any,
-            destination_files: Any, psi: Any, layers: Any, custom: Any, noise_seed: Any) -> tuple:
+            destination_files: Any, psi: Any, layers: Any, custom: Any, noise_seed: Any, refine_steps: Any = 0,
+            space: Any = "w+", progress: Progress | None = None) -> tuple:
         """The style-mixing figure: sources across the top, destinations down the side, each
-        labelled with its seed or file name: (grid, info)."""
+        labelled with its seed or file name; uploads encoded like the Encode tab's (refined when
+        refine_steps > 0): (grid, info)."""
         loaded = self.model(session)
         psi = check_number("Truncation ψ", psi, *PSI_RANGE)
         noise_seed = check_number("Noise seed", noise_seed, 0, SEED_MAX, integer=True)
         layers = check_choice("Styles to copy", layers, MIX_CHOICES)
-        src, src_captions = self._mix_latents(loaded, source_seeds, source_files, psi, "source")
-        dst, dst_captions = self._mix_latents(loaded, destination_seeds, destination_files, psi, "destination")
+        refinement = check_refinement(refine_steps, space)
+        src, src_captions = self._mix_latents(loaded, source_seeds, source_files, psi, "source", refinement, progress)
+        dst, dst_captions = self._mix_latents(loaded, destination_seeds, destination_files, psi, "destination",
+                                              refinement, progress)
         if layers == "paper rows":
             specs = [layer_range(loaded.model, PAPER_ROWS[i % len(PAPER_ROWS)]) for i in range(dst.shape[0])]
             text = "rows: coarse ×3, middle ×2, fine ×1 (repeating)"
@@ -274,8 +257,10 @@ class Actions:
         for name in dst_captions:
             captions += [name] + [""] * src.shape[0]
         labelled = caption_grid(grid_cells(grid, dst.shape[0] + 1, columns), columns, captions)
+        uploads = len(as_list(source_files)) + len(as_list(destination_files))
+        how = f" Uploads encoded with {Encoded.describe_settings(*refinement)}." if uploads else ""
         info = (f"Top row: {src.shape[0]} sources; left column: {dst.shape[0]} destinations; each cell is the "
-                f"destination with the source's {text}. {describe_styles(loaded.model)}. {took:.0f} ms.")
+                f"destination with the source's {text}. {describe_styles(loaded.model)}.{how} {took:.0f} ms.")
         return self.png(labelled, "style_mixing"), info
 
     # Edit tab
@@ -285,19 +270,17 @@ class Actions:
         seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
         psi = check_number("Truncation ψ", psi, *PSI_RANGE)
         w = editing.seed_to_w_plus(loaded.model, 1, seed, psi, loaded.model.arch.truncation_cutoff)
-        return self.set_base(session, loaded, w, seed, f"seed {seed}, ψ {psi:g}")
+        label = f"the sample of seed {seed} ({truncation_text(loaded, psi, loaded.model.arch.truncation_cutoff)})"
+        return self.set_base(session, loaded, w, seed, label, seed, psi)
 
     def edit_base_from_upload(self, session: dict, image: Any, refine_steps: Any = 0, space: Any = "w+",
                               progress: Progress | None = None) -> tuple:
-        """Base = an encoded upload (no truncation), refined like the Encode tab's when steps > 0:
-        (session, base, edited, *sliders)."""
+        """Base = an encoded upload (no truncation), refined when refine_steps > 0 (the Edit tab's
+        own setting): (session, base, edited, *sliders)."""
         loaded = self.model(session)
-        steps = check_number("Refine steps", refine_steps, 0, MAX_REFINE_STEPS, integer=True)
-        space = check_choice("Refine in", space, ["w+", "w"])
-        path, name = upload_path(image)
-        x = image_tensor(path, name, loaded.model)
-        w = self._refine(loaded, x, steps, space, progress) if steps else editing.encode_images(loaded.model, x)
-        return self.set_base(session, loaded, w, 0, f"encoded {name}" + (f", refined {steps} steps" if steps else ""))
+        encoded = encode_uploads(loaded, [image], refine_steps, space, progress)
+        label = f"{encoded.names[0]}, uploaded here ({encoded.describe()})"
+        return self.set_base(session, loaded, encoded.w, 0, label)
 
     def directions(self, session: dict, method: Any, layers: Any, custom: Any, k: Any,
                    progress: Progress | None = None) -> tuple[SliderSet, int, str, str]:
@@ -317,9 +300,9 @@ class Actions:
         """A short description of a direction set as sliders."""
         found = sliders.directions
         source = "shipped with the model" if any(found is d for d in loaded.shipped.values()) else "computed here"
-        effects = ("labelled and sorted by the effect the model's evaluation report measured (attribute net, "
-                   "change per σ)" if sliders.measured else "effects not measured for this set (no evaluation "
-                   "report for it)")
+        effects = (f"labelled and sorted by their effect (attribute-net change per σ; {sliders.source})"
+                   if sliders.measured else "effects not measured: this model has no evaluation report on "
+                   "synthetic faces (python -m alae_hf.evaluation) to measure them with")
         return (f"{label}: {found.num_directions} directions ({source}), applied to styles {indices}; sliders "
                 f"{effects}. Units: σ (1 = one standard deviation of w along the direction); each slider's "
                 f"range is where this model's mapped latents reach along it.")
@@ -332,6 +315,13 @@ class Actions:
         indices = layer_range(loaded.model, "all")
         sliders = self.studio.sliders(loaded, "SeFa", indices)
         return image, sliders, min(k, len(sliders.order)), self.describe_directions(loaded, sliders, "SeFa", indices)
+
+    def slider_limit(self, session: dict, method: Any, layers: Any, custom: Any, index: int) -> float:
+        """How far (±σ) direction slider `index` of the session's set reaches (ALPHA_MAX past the set)."""
+        loaded = self.model(session)
+        sliders = self.studio.sliders(loaded, check_choice("Method", method, loaded.methods()),
+                                      check_layers(loaded.model, layers, custom))
+        return sliders.limits[index] if index < len(sliders.limits) else ALPHA_MAX
 
     def edit(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> str:
         """Render the base with the slider values applied (the hot path: cached base and directions)."""

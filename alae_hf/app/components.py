@@ -1,9 +1,12 @@
-"""Gradio pieces the UI is built from: errors shown as one clear line, a multiple-file input whose
-API also takes one file, and named slider parameters for the API."""
+"""Gradio pieces the UIs are built from: errors shown as one clear line, a multiple-file input whose
+API also takes one file and which lists each file once, the refinement controls of every tab that
+encodes uploads, sliders that say when a typed value is outside their range, and named slider
+parameters for the API."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -13,7 +16,8 @@ import gradio as gr
 from gradio.data_classes import ListFiles
 from pydantic import model_validator
 
-from .state import MAX_K, InputError
+from .api import UI_ONLY
+from .state import MAX_K, MAX_REFINE_STEPS, REFINE_STEPS, InputError
 
 LOG = logging.getLogger("alae_app")
 
@@ -39,10 +43,11 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+# A multiple-file input's payload that also accepts one file: gradio 6.31 validates the payload
+# against a list before any handler runs, so a client's single file failed with a generic error and
+# a server traceback. The docstring is what `view_api()` shows as the parameter's description.
 class OneOrMoreFiles(ListFiles):
-    """A multiple-file input's payload that also accepts one file (gradio 6.31 validates the
-    payload against a list before any handler runs, so a client's single file failed with a
-    generic error and a server traceback)."""
+    """One image file or a list of image files (handle_file(path) for each)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -51,14 +56,70 @@ class OneOrMoreFiles(ListFiles):
 
 
 def files_input(**kwargs: Any) -> gr.File:
-    """gr.File(file_count="multiple", file_types=["image"]) whose API accepts one file or a list."""
+    """gr.File(file_count="multiple", file_types=["image"]) whose API accepts one file or a list,
+    and whose list shows each file once however often it is uploaded (inside a Blocks context)."""
     component = gr.File(file_count="multiple", file_types=["image"], **kwargs)
     component.data_model = OneOrMoreFiles
+    # An upload adds to the list; uploading a file again would list (and encode) it twice.
+    component.upload(unique_uploads, component, component, preprocess=False, **UI_ONLY)
     return component
 
 
-def named_sliders(fn: Callable) -> Callable:
-    """`fn(..., *alphas)` with the API signature `fn(..., slider_1, ..., slider_K)`, so that
+def unique_uploads(files: Any) -> list[str]:
+    """The paths of uploaded files (gradio FileData payloads) without repeats of the same content,
+    in upload order."""
+    seen, paths = set(), []
+    for item in files or []:
+        path = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
+        try:
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            digest = digest.hexdigest()
+        except (OSError, TypeError):
+            digest = str(path)   # unreadable here: the encoder names it when it gets there
+        if digest not in seen:
+            seen.add(digest)
+            paths.append(path)
+    return paths
+
+
+REFINE_INFO = ("How this tab encodes uploads. 0: the encoder alone, E(x). N: E(x), then N inversion steps that bring "
+               "the reconstruction closer to the upload (about 50 ms per step and image).")
+
+
+def refine_controls(elem_prefix: str, default: int = REFINE_STEPS) -> tuple[gr.Slider, gr.Radio]:
+    """A tab's own "Refine steps" slider and "Refine in" (w+ or w) choice for its uploads."""
+    steps = gr.Slider(0, MAX_REFINE_STEPS, default, step=5, precision=0, label="Refine steps", info=REFINE_INFO,
+                      elem_id=f"{elem_prefix}-steps")
+    space = gr.Radio(["w+", "w"], value="w+", label="Refine in", elem_id=f"{elem_prefix}-space",
+                     info="w+: one code per style (closest); w: one code for all styles")
+    guard_range(steps, (0, MAX_REFINE_STEPS))
+    return steps, space
+
+
+def guard_range(slider: gr.Slider, bounds: tuple[float, float] | Callable[..., tuple[float, float]],
+                state: list[Any] | None = None) -> None:
+    """Say so when a value typed into `slider`'s number box is outside `bounds` (the browser clamps
+    it on blur without a word). `bounds` may be a function of the `state` components' values (a
+    range that depends on the session's model)."""
+    name = slider.label
+
+    def check(*args: Any) -> Any:
+        *values, typed = args
+        low, high = bounds(*values) if callable(bounds) else bounds
+        if isinstance(typed, bool) or not isinstance(typed, (int, float)) or low <= typed <= high:
+            return gr.skip()
+        kept = min(max(typed, low), high)
+        gr.Warning(f"{name}: {typed:g} is outside [{low:g}, {high:g}]; using {kept:g}.")
+        return gr.Slider(value=kept)
+
+    slider.release(check, [*(state or []), slider], slider, preprocess=False, **UI_ONLY)
+
+
+def named_sliders(fn: Callable, count: int = MAX_K) -> Callable:
+    """`fn(..., *alphas)` with the API signature `fn(..., slider_1, ..., slider_<count>)`, so that
     clients see named parameters instead of gradio's `param_4` ... `param_13`."""
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
@@ -66,7 +127,7 @@ def named_sliders(fn: Callable) -> Callable:
     signature = inspect.signature(fn)
     params = [p for p in signature.parameters.values() if p.kind is not p.VAR_POSITIONAL]
     params += [inspect.Parameter(f"slider_{i + 1}", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.0,
-                                 annotation=float) for i in range(MAX_K)]
+                                 annotation=float) for i in range(count)]
     wrapper.__signature__ = signature.replace(parameters=params)
     del wrapper.__wrapped__   # inspect.signature would follow it back to *alphas
     return wrapper

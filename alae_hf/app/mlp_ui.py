@@ -10,6 +10,8 @@ once per app. `build_app` hands a one-style default model to `build_mlp_app`.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +22,9 @@ from PIL import Image
 from ..editing.directions import ganspace, sefa
 from ..editing.edits import apply_directions, render
 from ..imaging import make_grid, tensor_to_pil
+from .api import UI_ONLY, endpoint
 from .cards import card_body
-from .components import files_input, user_errors
+from .components import files_input, guard_range, named_sliders, user_errors
 from .sliders import SliderSet, slider_set
 from .state import (
     ALPHA_MAX,
@@ -109,19 +112,36 @@ def edit_sliders(loaded: LoadedModel, method_label: Any, cache: dict[str, Slider
 
 
 def slider_updates(loaded: LoadedModel, method_label: Any, cache: dict[str, SliderSet]) -> list[dict]:
-    """Labels and ranges of the Edit sliders for a method, values back to 0."""
+    """What the Edit sliders say (their `info`) and how far they go for a method, values back to 0."""
     found = edit_sliders(loaded, method_label, cache)
-    return [gr.update(label=found.labels[i], minimum=-found.limits[i], maximum=found.limits[i], value=0,
+    return [gr.update(info=found.labels[i], minimum=-found.limits[i], maximum=found.limits[i], value=0,
                       visible=True) if i < len(found.order) else gr.update(visible=False, value=0)
             for i in range(EDIT_SLIDERS)]
 
 
-def edit(loaded: LoadedModel, cache: dict[str, SliderSet], seed: Any, method_label: Any, psi: Any,
+def widen(loaded: LoadedModel, cache: dict[str, SliderSet], index: int) -> Callable[[Any, Any], Any]:
+    """The handler that lets Edit slider `index` take a typed value past its range (the browser
+    would clamp it without a word): the range grows to include it, up to ±ALPHA_MAX."""
+    def widen_slider(method_label: Any, typed: Any) -> Any:
+        found = cache.get(method_label)
+        if found is None or isinstance(typed, bool) or not isinstance(typed, (int, float)) or not math.isfinite(typed):
+            return gr.skip()
+        if index >= len(found.limits) or abs(typed) <= found.limits[index]:
+            return gr.skip()
+        if abs(typed) > ALPHA_MAX:
+            gr.Warning(f"Slider {index + 1}: {typed:g}σ is past ±{ALPHA_MAX:g}σ, this app's limit; using "
+                       f"{math.copysign(ALPHA_MAX, typed):g}σ.")
+            typed = math.copysign(ALPHA_MAX, typed)
+        return gr.Slider(minimum=-abs(typed), maximum=abs(typed), value=typed)
+    return widen_slider
+
+
+def edit(loaded: LoadedModel, cache: dict[str, SliderSet], seed: Any, method: Any, psi: Any,
          *values: Any) -> Image.Image:
     """[the sample of `seed` | the same w moved by Σ α_k σ_k v_k] (α from the sliders, in σ)."""
     seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
     psi = check_number("Truncation ψ", psi, *PSI_RANGE)
-    found = edit_sliders(loaded, method_label, cache)
+    found = edit_sliders(loaded, method, cache)
     alphas = found.alphas(check_alphas(list(values)))
     model = loaded.model
     with torch.no_grad():
@@ -136,7 +156,8 @@ def _model_markdown(loaded: LoadedModel) -> str:
 
 
 def build_mlp_app(loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lambda fn: fn) -> gr.Blocks:
-    """The Blocks for one MLP ALAE (`loaded`, from `alae_hf.app.state.Studio`)."""
+    """The Blocks for one MLP ALAE (`loaded`, from `alae_hf.app.state.Studio`). Endpoints are named
+    and described as in the StyleALAE app (`alae_hf.app.api`)."""
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     model = loaded.model
     with gr.Blocks(title="MLP ALAE", analytics_enabled=False) as demo:
@@ -147,32 +168,41 @@ def build_mlp_app(loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lam
             with gr.Tab("Sample", id="sample"):
                 with gr.Row():
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX)
-                    n = gr.Slider(1, MAX_IMAGES, 16, step=1, label="Number of images")
+                    n = gr.Slider(1, MAX_IMAGES, 16, step=1, precision=0, label="Number of images")
                     psi = gr.Slider(*PSI_RANGE, model.arch.truncation_psi, step=0.05, label="Truncation ψ",
                                     info="1 = off, 0 = the mean w")
                 go = gr.Button("Generate", variant="primary", elem_id="mlp-sample-go")
                 gallery = gr.Gallery(columns=8, label="Samples", elem_id="mlp-sample-gallery")
-                go.click(run(lambda s, k, p: sample(loaded, s, k, p)), [seed, n, psi], gallery, api_name="mlp_sample")
+                go.click(run(functools.partial(sample, loaded)), [seed, n, psi], gallery, **endpoint("mlp_sample"))
+                guard_range(n, (1, MAX_IMAGES))
+                guard_range(psi, PSI_RANGE)
             _edit_tab(loaded, run)
             with gr.Tab("Encode & reconstruct", id="encode"):
                 files = files_input(label="Images (any size; shown as the model sees them)", elem_id="mlp-encode-files")
                 go = gr.Button("Encode & reconstruct", variant="primary", elem_id="mlp-encode-go")
-                pairs = gr.Gallery(columns=8, label="Input, reconstruction", elem_id="mlp-encode-gallery")
-                go.click(run(lambda f: reconstruct(loaded, f)), [files], pairs, api_name="mlp_reconstruct")
-            with gr.Tab("Interpolate", id="interpolate"):
-                with gr.Row():
-                    seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=SEED_MAX)
-                    seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=SEED_MAX)
-                    steps = gr.Slider(2, MAX_STEPS, 8, step=1, label="Steps")
-                    psi_i = gr.Slider(*PSI_RANGE, model.arch.truncation_psi, step=0.05, label="Truncation ψ")
-                go = gr.Button("Interpolate in W", variant="primary", elem_id="mlp-interpolate-go")
-                strip = gr.Image(label="w_A → w_B", type="pil", elem_id="mlp-interpolate-out")
-                go.click(run(lambda a, b, k, p: interpolate(loaded, a, b, k, p)), [seed_a, seed_b, steps, psi_i], strip,
-                         api_name="mlp_interpolate")
+                pairs = gr.Gallery(columns=8, label="Reconstructions", elem_id="mlp-encode-gallery")
+                go.click(run(functools.partial(reconstruct, loaded)), [files], pairs, **endpoint("mlp_reconstruct"))
+            _interpolate_tab(loaded, run)
             with gr.Tab("Model", id="model"):
                 gr.Markdown(_model_markdown(loaded))
                 gr.Markdown(card_body(loaded.card, loaded.folder))
     return demo
+
+
+def _interpolate_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
+    """Interpolate: G along the straight line between the w of two seeds."""
+    with gr.Tab("Interpolate", id="interpolate"):
+        with gr.Row():
+            seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=SEED_MAX)
+            seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=SEED_MAX)
+            steps = gr.Slider(2, MAX_STEPS, 8, step=1, precision=0, label="Steps")
+            psi = gr.Slider(*PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ")
+        go = gr.Button("Interpolate in W", variant="primary", elem_id="mlp-interpolate-go")
+        strip = gr.Image(label="Interpolation", type="pil", elem_id="mlp-interpolate-out")
+    go.click(run(functools.partial(interpolate, loaded)), [seed_a, seed_b, steps, psi], strip,
+             **endpoint("mlp_interpolate"))
+    guard_range(steps, (2, MAX_STEPS))
+    guard_range(psi, PSI_RANGE)
 
 
 def _edit_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
@@ -188,13 +218,17 @@ def _edit_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
             psi = gr.Slider(*PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ")
         shown = len(first.order)
         sliders = [gr.Slider(-first.limits[min(i, shown - 1)], first.limits[min(i, shown - 1)], 0, step=0.1,
-                             label=first.labels[i] if i < shown else "", visible=i < shown,
+                             label=f"Slider {i + 1}", info=first.labels[i] if i < shown else "", visible=i < shown,
                              elem_id=f"mlp-edit-slider-{i}") for i in range(EDIT_SLIDERS)]
         go = gr.Button("Edit", variant="primary", elem_id="mlp-edit-go")
-        out = gr.Image(label="sample | edit", type="pil", elem_id="mlp-edit-out")
-        inputs = [seed, method, psi, *sliders]
-        handler = run(lambda *args: edit(loaded, cache, *args))
-        go.click(handler, inputs, out, api_name="mlp_edit")
-        for slider in sliders:
-            slider.release(handler, inputs, out)
-        method.change(run(lambda m: slider_updates(loaded, m, cache)), [method], sliders).then(handler, inputs, out)
+        out = gr.Image(label="Sample and edit", type="pil", elem_id="mlp-edit-out")
+    inputs = [seed, method, psi, *sliders]
+    handler = run(named_sliders(functools.partial(edit, loaded, cache), EDIT_SLIDERS))
+    go.click(handler, inputs, out, **endpoint("mlp_edit"))
+    for i, slider in enumerate(sliders):
+        # A typed value past the range widens it first; the edit then runs on the value typed.
+        slider.release(widen(loaded, cache, i), [method, slider], slider, preprocess=False, **UI_ONLY).then(
+            handler, inputs, out, **UI_ONLY)
+    guard_range(psi, PSI_RANGE)
+    method.change(run(functools.partial(slider_updates, loaded, cache=cache)), [method], sliders,
+                  **UI_ONLY).then(handler, inputs, out, **UI_ONLY)

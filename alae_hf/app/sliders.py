@@ -3,10 +3,12 @@
 Labels: the factor a direction mainly moves and by how much per σ, read from the model's
 evaluation report (`report/metrics.json`, written by `python -m alae_hf.evaluate`: its
 `directions.<method>` entry holds the attribute net's response of every direction to every
-factor, and the share of the direction's effect that goes to its dominant factor). A direction
-the report did not measure (another layer range, a direction past the first few, a model without
-report) says "not measured". Sliders are sorted by measured effect, strongest first; unmeasured
-ones follow in their own order.
+factor, and the share of the direction's effect that goes to its dominant factor). The report
+measures the sets on all styles; for a set it did not measure (coarse, middle or fine styles) of a
+model it evaluated on synthetic faces, the same measurement (`direction_response`, 32 samples) is
+made here, once per set. A direction neither measured (one past the report's first few, a model
+without such a report) says "not measured". Sliders are sorted by measured effect, strongest
+first; unmeasured ones follow in their own order.
 
 Range: where the edited latent stays inside what the mapping network produces. For each
 direction, the σ-normalised coordinate ⟨w − mean, v⟩ / σ of mapped samples is measured and the
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +30,12 @@ import torch
 
 from ..editing.directions import Directions, mapped_samples
 
+Progress = Callable[[float, str], None]
+
 QUANTILE = 0.005          # the range covers the central 99 % of mapped latents along the direction
 RANGE_SAMPLES = 10_000    # mapped samples used to measure it (F only: cheap)
 MIN_RANGE = 1.0
+EFFECT_SAMPLES = 32       # samples per direction for effects measured here (the evaluation report's number)
 
 
 @dataclass
@@ -42,6 +48,7 @@ class SliderSet:
     labels: list[str]
     limits: list[float]
     measured: bool
+    source: str = ""      # where the effects come from: the report, or measured here
 
     def alphas(self, values: list[float]) -> dict[int, float]:
         """Slider values -> {direction index: α} for `apply_directions`."""
@@ -71,6 +78,40 @@ def report_effects(folder: Path | None, directions: Directions) -> dict[int, dic
         effects[index] = {"factor": factor, "response": float(entry["response_mean"][row][column]),
                           "signed": kinds.get(factor, "continuous") == "continuous",
                           "share": float(entry["isolation"][row]), "total": float(entry["total_response"][row])}
+    return effects
+
+
+def measurable(folder: Path | None) -> bool:
+    """Whether the model's report evaluated it on synthetic faces, whose factors the shipped
+    attribute net reads (so its directions' effects can be measured here)."""
+    path = None if folder is None else Path(folder) / "report" / "metrics.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")).get("data", "") if path and path.is_file() else ""
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(data, str) and data.startswith("synthetic:faces")
+
+
+def measure_effects(model: Any, directions: Directions, indices: list[int],
+                    progress: Progress | None = None) -> dict[int, dict[str, Any]]:
+    """`report_effects`' entries for `indices`, measured now as the evaluation does
+    (`alae_hf.evaluation.latent_metrics.direction_response`: attribute-net change per ±1σ move of
+    EFFECT_SAMPLES samples; the dominant factor's share of the total as isolation)."""
+    from ..evaluation.attributes import load_attribute_net
+    from ..evaluation.latent_metrics import direction_response, isolation
+
+    net = load_attribute_net(device=model.device)
+    kinds = {f.name: f.kind for f in net.factors}
+    effects = {}
+    for done, index in enumerate(indices):
+        if progress is not None:
+            progress(done / len(indices), f"measuring the effect of {directions.method} {index + 1}")
+        r = direction_response(model, net, directions, indices=[index], n=EFFECT_SAMPLES)
+        share, dominant = isolation(r["mean_abs"])
+        factor = r["factors"][dominant[0]]
+        effects[index] = {"factor": factor, "response": float(r["mean"][0][dominant[0]]),
+                          "signed": kinds.get(factor, "continuous") == "continuous", "share": float(share[0]),
+                          "total": float(r["mean_abs"][0].sum())}
     return effects
 
 
@@ -106,12 +147,18 @@ def latent_limits(model: Any, directions: Directions, indices: list[int], max_al
 
 
 def slider_set(model: Any, folder: Path | None, directions: Directions, method_label: str, count: int,
-               max_alpha: float, n_samples: int = RANGE_SAMPLES) -> SliderSet:
-    """The first `count` sliders of a direction set: sorted by measured effect, labelled, ranged."""
-    effects = report_effects(folder, directions)
+               max_alpha: float, n_samples: int = RANGE_SAMPLES, progress: Progress | None = None) -> SliderSet:
+    """The first `count` sliders of a direction set: sorted by measured effect, labelled, ranged.
+    Effects come from the model's report, else (a model evaluated on synthetic faces) are measured
+    now for the set's first `count` directions."""
+    effects, source = report_effects(folder, directions), "the model's evaluation report"
+    if not effects and measurable(folder) and getattr(model.arch, "channels", 0) == 3:
+        first = list(range(min(count, directions.num_directions)))
+        effects = measure_effects(model, directions, first, progress)
+        source = f"measured here with the shipped attribute net ({EFFECT_SAMPLES} samples per direction)"
     measured = sorted(effects, key=lambda k: -effects[k]["total"])
     rest = [k for k in range(directions.num_directions) if k not in effects]
     order = (measured + rest)[:count]
     limits = latent_limits(model, directions, order, max_alpha, n_samples)
     labels = [label(method_label, k, effects.get(k), limit) for k, limit in zip(order, limits)]
-    return SliderSet(directions, order, labels, limits, bool(effects))
+    return SliderSet(directions, order, labels, limits, bool(effects), source if effects else "")

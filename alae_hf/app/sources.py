@@ -5,6 +5,7 @@ how the UI names them (never by a server path).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -20,6 +21,16 @@ def bundled_models(root: Path = BUNDLED) -> dict[str, Path]:
     if not root.is_dir():
         return {}
     return {p.name: p for p in sorted(root.iterdir()) if (p / "config.json").is_file()}
+
+
+def model_kind(folder: Path) -> str:
+    """The model class a folder's config.json names (`_class_name`; StyleALAE when it names none),
+    read without loading the model; "" when it has no readable config."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(config.get("_class_name") or "StyleALAE") if isinstance(config, dict) else ""
 
 
 def display_name(key: str) -> str:

@@ -136,30 +136,44 @@ def atomic_checkpoint(output_dir: str | os.PathLike, step: int) -> Iterator[Path
         _mark_complete(tmp, step)
     except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        if _is_write_error(err):
-            raise CheckpointWriteError(_write_error_message(out, step, err)) from err
+        if is_write_error(err):
+            raise CheckpointWriteError(write_failure(f"checkpoint-{step}", out, err)) from err
         raise
     _promote(tmp, final)
 
 
-def _is_write_error(err: BaseException) -> bool:
-    # torch.save reports a full disk as RuntimeError("[enforce fail at inline_container.cc] ...
-    # unexpected pos" / "file write failed"), not as OSError(ENOSPC).
+# torch.save reports a full disk as RuntimeError("[enforce fail at inline_container.cc] ... unexpected
+# pos" / "file write failed") and safetensors as SafetensorError("Error while serializing: I/O error:
+# No space left on device (os error 28)"), neither of them an OSError(ENOSPC).
+_TORCH_WRITE_FAILURES = ("inline_container", "file write failed", "unexpected pos")
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def is_write_error(err: BaseException) -> bool:
+    """Whether `err` is a failed file write (full disk, permissions) from the OS, torch or safetensors."""
     text = str(err)
-    return isinstance(err, OSError) or (isinstance(err, RuntimeError) and (
-        "inline_container" in text or "file write failed" in text or "unexpected pos" in text))
+    if isinstance(err, OSError):
+        return True
+    if isinstance(err, RuntimeError) and any(s in text for s in _TORCH_WRITE_FAILURES):
+        return True
+    return type(err).__name__ == "SafetensorError" and ("I/O error" in text or _OS_ERROR.search(text) is not None)
 
 
-def _write_error_message(out: Path, step: int, err: BaseException) -> str:
-    full = getattr(err, "errno", None) == errno.ENOSPC or "unexpected pos" in str(err) or "write failed" in str(err)
+def write_failure(what: str, out: Path, err: BaseException) -> str:
+    """One line for a failed write of `what` in `out`: the reason (the disk is full, ...) and the
+    last good checkpoint to resume from."""
+    text = str(err)
+    code = _OS_ERROR.search(text)
+    full = (getattr(err, "errno", None) == errno.ENOSPC or (code is not None and int(code.group(1)) == errno.ENOSPC)
+            or "write failed" in text or "unexpected pos" in text)
     try:
         full = full or shutil.disk_usage(out).free < 1 << 20
     except OSError:
         pass
     done = complete_checkpoints(out)
     last = f"the last good checkpoint is {done[-1][1]}" if done else "there is no earlier checkpoint"
-    reason = "the disk is full" if full else (getattr(err, "strerror", None) or str(err).splitlines()[0])
-    return f"could not write checkpoint-{step} in {out}: {reason}; {last}"
+    reason = "the disk is full" if full else (getattr(err, "strerror", None) or (text.splitlines() or [""])[0])
+    return f"could not write {what} in {out}: {reason}; {last}"
 
 
 # ---- validation --------------------------------------------------------------------------------

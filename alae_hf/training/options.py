@@ -70,6 +70,8 @@ class TrainConfig:
     random_flip: bool = _opt(False, "mirror images at random (official for every data set but MNIST)")
     dataloader_num_workers: int = _opt(0, "data loading worker processes")
     output_dir: str = _opt("alae-model", "where checkpoints, logs and the final model go")
+    overwrite_output_dir: bool = _opt(False, "start a new run in an --output_dir that holds a finished model "
+                                             "(replaced at the end of the run)")
     train_batch_size: int | None = _opt(None, "per-process batch for every lod (default: the tables)")
     learning_rate: float | None = _opt(None, "for every lod (default: the preset's per-lod rates)")
     optimizer: str = _opt("lreq", "lreq: the official LREQAdam (exact); adam: stock Adam (eps placed differently)",
@@ -79,8 +81,8 @@ class TrainConfig:
     max_train_minutes: float | None = _opt(
         None, "end cleanly, with a checkpoint, before this many minutes of wall time (preemptible machines)")
     mixed_precision: str | None = _opt(None, "default: accelerate config", choices=["no", "fp16", "bf16"])
-    checkpointing_steps: int = _opt(500, "write checkpoint-<step> every this many steps (0: only at the end "
-                                         "of a --max_train_minutes run)")
+    checkpointing_steps: int = _opt(500, "write checkpoint-<step> every this many steps and at the end of the "
+                                         "run (0: only at the end)")
     checkpoints_total_limit: int | None = _opt(None, "keep only the newest N checkpoints")
     max_shard_size: str | None = _opt(None, "write checkpoint weights in safetensors shards of at most this size "
                                             "(e.g. 16MB)")

@@ -68,6 +68,7 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
     except ValueError as err:  # bad data or settings: a message before any model is built, not a traceback
         raise SystemExit(f"error: {err}") from None
     check_writable(config.output_dir)
+    resume_from = find_resume(config, acc)  # before the model: a refused folder costs nothing
     set_seed(config.seed)
     model = model_class_for(arch)(**arch.to_dict()).to(acc.device).train()
     if acc.num_processes > 1:
@@ -86,32 +87,45 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
     budget = time_budget.TimeBudget(None if minutes is None else 60 * minutes,
                                     time_budget.clock() if start is None else start)
     run = Run(config, acc, sched, ctx, EMA(model, rampup=config.ema_rampup), dataset, budget)
-    if acc.is_main_process:
-        ckpt.remove_stale_temporaries(config.output_dir, log=acc.print)
-    acc.wait_for_everyone()  # every process must see the same folder before choosing a checkpoint
-    resume(run)
+    resume(run, resume_from)
     acc.init_trackers("alae_hf", config={k: v if isinstance(v, (int, float, bool)) else str(v)
                                          for k, v in config.to_dict().items()})
     return run
 
 
-def resume(run: Run) -> None:
-    """Load the checkpoint `--resume_from_checkpoint` names (all-or-nothing), if any."""
-    config, acc = run.config, run.accelerator
+def find_resume(config: TrainConfig, acc: Accelerator) -> Path | None:
+    """The checkpoint `--resume_from_checkpoint` names (None: a new run). A new run refuses a
+    folder that holds a finished model unless `--overwrite_output_dir` (the Hugging Face
+    convention): it would replace that model at its end."""
+    if acc.is_main_process:
+        ckpt.remove_stale_temporaries(config.output_dir, log=acc.print)
+    acc.wait_for_everyone()  # every process must see the same folder before choosing a checkpoint
     try:  # a missing RNG file is judged by run_state (refused unless --allow_rng_reset), not skipped here
         path = ckpt.resolve_resume(config.resume_from_checkpoint, config.output_dir, log=acc.print, require_rng=False)
     except ValueError as err:
         raise SystemExit(f"error: {err}") from None
-    if path is None:
-        if config.resume_from_checkpoint == "latest":
-            acc.print(f"no usable checkpoint in {config.output_dir}; starting a new run")
-        if acc.is_main_process:  # a new run in an old folder: the old run's checkpoints must not mix into `latest`
-            ckpt.abandon_newer(config.output_dir, 0, log=acc.print)
-        acc.wait_for_everyone()
-        return
-    run_state.assign(run, run_state.read(run, Path(path)))
-    if acc.is_main_process:  # a resume from an older checkpoint starts a new branch: move the newer ones aside
-        ckpt.abandon_newer(config.output_dir, run.step, log=acc.print)
+    if path is not None:
+        return Path(path)
+    if config.resume_from_checkpoint == "latest":
+        acc.print(f"no usable checkpoint in {config.output_dir}; starting a new run")
+    out = Path(config.output_dir)
+    if (out / "config.json").is_file() and not config.overwrite_output_dir:
+        resumable = config.resume_from_checkpoint is None and ckpt.complete_checkpoints(out)
+        hint = "--resume_from_checkpoint latest to continue it, " if resumable else ""
+        raise SystemExit(f"error: --output_dir {out} holds a finished model (config.json) and this run resumes "
+                         f"no checkpoint of it, so it would replace that model; pass {hint}--overwrite_output_dir "
+                         f"to start a new run there anyway, or choose another --output_dir")
+    return None
+
+
+def resume(run: Run, path: Path | None) -> None:
+    """Load the checkpoint `path` (all-or-nothing), if any; move newer checkpoints aside."""
+    config, acc = run.config, run.accelerator
+    if path is not None:
+        run_state.assign(run, run_state.read(run, path))
+        run.saved_step = run.step  # a run that has nothing left to do need not write this checkpoint again
+    if acc.is_main_process:  # a new run (step 0) or a resume from an older checkpoint starts a new branch:
+        ckpt.abandon_newer(config.output_dir, run.step, log=acc.print)  # newer checkpoints must not mix in
     acc.wait_for_everyone()
 
 
@@ -183,18 +197,44 @@ def one_step(run: Run, state: TrainingState) -> dict[str, float]:
             "blend": state.blend, "lr": state.learning_rate, "nonfinite_steps": run.nonfinite_total}
 
 
+def planned_stop(run: Run) -> tuple[int, str]:
+    """The images seen when `loop` ends without a time limit, and the limit that ends it: the first
+    reached of the schedule's total, `--max_train_kimg` and `--max_train_steps` (converted to
+    images along the schedule, whose batch changes only with the level of detail)."""
+    config, sched, n = run.config, run.sched, run.accelerator.num_processes
+    limits = {"the schedule's total": sched.total_kimg * 1000}
+    if config.max_train_kimg:
+        limits[f"--max_train_kimg {config.max_train_kimg:g}"] = config.max_train_kimg * 1000
+    name, stop = min(limits.items(), key=lambda item: item[1])
+    images, step, max_steps = run.images, run.step, config.max_train_steps
+    lod_images = round(sched.lod_kimg * 1000)
+    while images < stop and (max_steps is None or step < max_steps):
+        state = schedule_at(images, sched, n)
+        next_lod = (state.lod + 1) * lod_images if sched.growing and state.lod < sched.max_lod else math.inf
+        count = math.ceil((min(stop, next_lod) - images) / state.batch_size)
+        count = count if max_steps is None else min(count, max_steps - step)
+        images, step = images + count * state.batch_size, step + count
+    if max_steps is not None and step >= max_steps and images < stop:
+        name = f"--max_train_steps {max_steps}"
+    return images, name
+
+
 def loop(run: Run) -> TrainingState:
-    """Train until the image count, step count or wall-time budget is reached."""
+    """Train until the image count, step count or wall-time budget is reached; end with a checkpoint."""
     config, acc = run.config, run.accelerator
     stop = min(config.max_train_kimg or math.inf, run.sched.total_kimg) * 1000
-    bar = tqdm(total=int(stop), initial=run.images, unit="img", unit_scale=True, disable=not acc.is_main_process)
+    total, limit = planned_stop(run)
+    minutes = config.max_train_minutes
+    until = "" if minutes is None else f", or for --max_train_minutes {minutes:g} if that comes first"
+    acc.print(f"training to {total:,} images ({limit}){until}")
+    bar = tqdm(total=total, initial=run.images, unit="img", unit_scale=True, disable=not acc.is_main_process,
+               desc=None if minutes is None else f"≤ {minutes:g} min")
     state = schedule_at(run.images, run.sched, acc.num_processes)
     while run.images < stop and (config.max_train_steps is None or run.step < config.max_train_steps):
         run.budget.step_started()
         if time_is_up(run):
             why = run.budget.interrupted or f"--max_train_minutes {config.max_train_minutes}"
             acc.print(f"{why}: stopping at step {run.step}; continue with --resume_from_checkpoint latest")
-            checkpoint(run)
             break
         state = schedule_at(run.images, run.sched, acc.num_processes)
         before = run.images
@@ -208,15 +248,23 @@ def loop(run: Run) -> TrainingState:
         if config.checkpointing_steps and run.step % config.checkpointing_steps == 0:
             checkpoint(run)
     bar.close()
+    checkpoint(run)  # every run ends resumable, also one shorter than --checkpointing_steps
     return state
 
 
 def finish(run: Run, state: TrainingState, on_finish: Callable[[Run, dict[str, Any]], None] | None = None) -> None:
+    """Summary, then (process 0) the final model, samples, card and upload; a failed write is one line."""
     info = summary(run, state)
     if on_finish is not None:  # a hook for tests and tools (e.g. per-rank weight hashes)
         on_finish(run, info)
     if run.accelerator.is_main_process:
-        write_outputs(run, state, info)
+        try:
+            write_outputs(run, state, info)
+        except Exception as err:
+            if not ckpt.is_write_error(err):
+                raise
+            what = "the final model"
+            raise SystemExit(f"error: {ckpt.write_failure(what, Path(run.config.output_dir), err)}") from None
     run.accelerator.wait_for_everyone()
     run.accelerator.end_training()
 
