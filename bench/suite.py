@@ -3,6 +3,7 @@
     python bench/suite.py --device cuda                        # the whole table, < 8 minutes
     ALAE_OFFICIAL_SRC=/path/to/ALAE PYTHONPATH=/path/to/ALAE python bench/suite.py ...  # with the official code beside it
     python bench/suite.py --device cpu --quick                 # the same suite on tiny configs
+    python bench/suite.py --device cpu                         # the CPU training table (bench/cpu_rows.py)
 
 Measures (full / --quick):
 - train: one full training iteration of the library's step (`alae_hf.training.step`: D step with
@@ -40,10 +41,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from common import (  # noqa: E402
+    count_ops,
+    official_inference,
+    official_train_step,
+    restore_default_tensor_type,
+    sync,
+    timed,
+)
 
 from alae_hf import StyleALAE, preset  # noqa: E402
-from common import (count_ops, official_inference, official_train_step, restore_default_tensor_type,  # noqa: E402
-                    sync, timed)
 
 APP64 = dict(resolution=64, start_channels=32, max_channels=256, latent_size=256, mapping_layers=8)
 TINY32 = dict(resolution=32, start_channels=16, max_channels=64, latent_size=32, mapping_layers=2)
@@ -384,6 +391,8 @@ def run(args, save: Callable[[list[dict]], None]) -> list[dict]:
     device = torch.device(args.device)
     specs = QUICK if args.quick else FULL
     rows: list[dict] = []
+    if device.type == "cpu" and not args.quick:
+        return cpu_plan(args, save)
     plan = [("train", 0, lambda: train_rows("train", specs["train"], args.precisions, device, args)),
             ("trainer", 0, lambda: train_rows("trainer", specs["trainer"], ("bf16",), device, args)),
             ("gen", 0, lambda: inference_rows(specs["encrec"], ("gen", "enc", "rec"), device, args)),
@@ -398,6 +407,21 @@ def run(args, save: Callable[[list[dict]], None]) -> list[dict]:
             continue
         rows.extend(measure())
         sync(device)
+        save(rows)
+    return rows
+
+
+def cpu_plan(args, save: Callable[[list[dict]], None]) -> list[dict]:
+    """The CPU table (`bench/cpu_rows.py`): the real trainer beside its step, the training
+    iteration and gen/enc/rec beside the official code."""
+    import cpu_rows
+
+    rows: list[dict] = []
+    if "train" in args.measures or "trainer" in args.measures:
+        rows += cpu_rows.train_rows(args, timed, official_train_step, restore_default_tensor_type)
+        save(rows)
+    if "gen" in args.measures and not deadline_passed(args):
+        rows += cpu_rows.inference_rows(args, inference_rows)
         save(rows)
     return rows
 
@@ -449,6 +473,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max_reps", type=int, default=20)
     parser.add_argument("--budget_s", type=float, default=450, help="skip the remaining rows after this many seconds")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    parser.add_argument("--trainer_steps", type=int, default=10, help="CPU table: steps of the real trainer (3 warm-up)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     args.started = time.perf_counter()
@@ -475,6 +500,10 @@ def main(argv: list[str] | None = None) -> None:
     final = head(True)
     out.write_text(json.dumps([final] + rows, indent=1))
     print(table(final, rows))
+    if device.type == "cpu" and not args.quick:
+        import cpu_rows
+
+        print("\n".join(cpu_rows.summary(rows)))
 
 
 if __name__ == "__main__":
