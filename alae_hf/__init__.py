@@ -8,7 +8,14 @@ from importlib import import_module
 from typing import Any
 
 __version__ = "0.1.0"
-_EXPORTS = {"StyleALAE": "model", "MLPALAE": "mlp", "load": "loading", "ALAEConfig": "config", "PRESETS": "config", "preset": "config"}
+_EXPORTS = {
+    "StyleALAE": "model",
+    "MLPALAE": "mlp",
+    "load": "loading",
+    "ALAEConfig": "config",
+    "PRESETS": "config",
+    "preset": "config",
+}
 __all__ = sorted(_EXPORTS)
 
 

@@ -44,7 +44,11 @@ def _head_size(factor: Factor) -> int:
 
 
 def _conv(cin: int, cout: int, stride: int) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+    return [
+        nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    ]
 
 
 def resize_for_attributes(images: torch.Tensor) -> torch.Tensor:
@@ -77,8 +81,14 @@ class AttributeNet(nn.Module):
         # The factors the heads predict, for generic metrics that must not know the data set.
         self.factors: tuple[Factor, ...] = tuple(FACTORS)
         a, b, c, d = self.widths
-        self.body = nn.Sequential(*_conv(3, a, 1), *_conv(a, b, 2), *_conv(b, b, 1), *_conv(b, c, 2),
-                                  *_conv(c, c, 1), *_conv(c, d, 2))
+        self.body = nn.Sequential(
+            *_conv(3, a, 1),
+            *_conv(a, b, 2),
+            *_conv(b, b, 1),
+            *_conv(b, c, 2),
+            *_conv(c, c, 1),
+            *_conv(c, d, 2),
+        )
         self.feature = nn.Linear(4 * d, feature_dim)
         self.heads = nn.Linear(feature_dim, sum(_head_size(f) for f in FACTORS))
 
@@ -93,7 +103,9 @@ class AttributeNet(nn.Module):
         flat = self.heads(features)
         for f in FACTORS:
             size = _head_size(f)
-            out[f.name] = flat[:, start] if f.kind == "continuous" else flat[:, start:start + size]
+            out[f.name] = (
+                flat[:, start] if f.kind == "continuous" else flat[:, start : start + size]
+            )
             start += size
         return out
 
@@ -110,7 +122,9 @@ class AttributeNet(nn.Module):
         out = {}
         for f in FACTORS:
             raw = torch.cat([p[f.name] for p in parts]).double().cpu()
-            out[f.name] = (denormalise(f, raw) if f.kind == "continuous" else raw.softmax(-1)).numpy()
+            out[f.name] = (
+                denormalise(f, raw) if f.kind == "continuous" else raw.softmax(-1)
+            ).numpy()
         return out
 
 
@@ -128,7 +142,9 @@ def uint8_to_tensor(images: np.ndarray) -> torch.Tensor:
     return uint8_to_model(images, channels_last=True)
 
 
-def attribute_loss(net: AttributeNet, images: torch.Tensor, labels: dict[str, torch.Tensor]) -> torch.Tensor:
+def attribute_loss(
+    net: AttributeNet, images: torch.Tensor, labels: dict[str, torch.Tensor]
+) -> torch.Tensor:
     """Sum over factors of MSE (continuous, normalised) and cross-entropy (categorical)."""
     heads, loss = net(images), images.new_zeros(())
     for f in FACTORS:
@@ -142,13 +158,19 @@ def attribute_loss(net: AttributeNet, images: torch.Tensor, labels: dict[str, to
 def _augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """A 32 px round trip plus N(0, 0.03) noise on the first quarter of the batch."""
     k = images.shape[0] // 4
-    low = F.interpolate(F.interpolate(images[:k], size=32, mode="area"), size=64, mode="bilinear",
-                        align_corners=False)
+    low = F.interpolate(
+        F.interpolate(images[:k], size=32, mode="area"),
+        size=64,
+        mode="bilinear",
+        align_corners=False,
+    )
     low = low + 0.03 * torch.randn(low.shape, generator=generator)
     return torch.cat([low, images[k:]])
 
 
-def factor_scores(predictions: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict[str, dict]:
+def factor_scores(
+    predictions: dict[str, np.ndarray], labels: dict[str, np.ndarray]
+) -> dict[str, dict]:
     """Held-out quality per factor: accuracy (and chance = majority-class rate) for categorical
     factors; R², MAE and Pearson r for continuous ones."""
     scores: dict[str, dict] = {}
@@ -157,16 +179,31 @@ def factor_scores(predictions: dict[str, np.ndarray], labels: dict[str, np.ndarr
         if f.kind == "continuous":
             r2 = 1.0 - np.mean((p - y) ** 2) / max(np.var(y), 1e-12)
             corr = float(np.corrcoef(p, y)[0, 1]) if np.std(p) > 0 and np.std(y) > 0 else 0.0
-            scores[f.name] = {"kind": f.kind, "r2": float(r2), "mae": float(np.mean(np.abs(p - y))), "pearson": corr}
+            scores[f.name] = {
+                "kind": f.kind,
+                "r2": float(r2),
+                "mae": float(np.mean(np.abs(p - y))),
+                "pearson": corr,
+            }
         else:
             chance = float(np.bincount(y, minlength=f.num_classes).max() / len(y))
-            scores[f.name] = {"kind": f.kind, "accuracy": float(np.mean(p.argmax(1) == y)), "chance": chance}
+            scores[f.name] = {
+                "kind": f.kind,
+                "accuracy": float(np.mean(p.argmax(1) == y)),
+                "chance": chance,
+            }
     return scores
 
 
-def train_attribute_net(num_images: int = 40_000, steps: int = 2_400, batch_size: int = 64, seed: int = 0,
-                        lr: float = 2e-3, heldout_images: int = 2_000,
-                        progress: bool | Callable[[int, float], None] = False) -> tuple[AttributeNet, dict]:
+def train_attribute_net(
+    num_images: int = 40_000,
+    steps: int = 2_400,
+    batch_size: int = 64,
+    seed: int = 0,
+    lr: float = 2e-3,
+    heldout_images: int = 2_000,
+    progress: bool | Callable[[int, float], None] = False,
+) -> tuple[AttributeNet, dict]:
     """Train an `AttributeNet` on CPU from `SyntheticFaces(TRAIN_SEED)` at 64 px.
 
     Args:
@@ -184,12 +221,16 @@ def train_attribute_net(num_images: int = 40_000, steps: int = 2_400, batch_size
     start = time.time()
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    images, labels = SyntheticFaces(TRAIN_SEED, INPUT_RESOLUTION, num_images).batch(range(num_images))
+    images, labels = SyntheticFaces(TRAIN_SEED, INPUT_RESOLUTION, num_images).batch(
+        range(num_images)
+    )
     images_t = torch.from_numpy(images)
     labels_t = {k: torch.from_numpy(v) for k, v in labels.items()}
     net = AttributeNet().train()
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.15)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=steps, pct_start=0.15
+    )
     for step in _steps(steps, progress):
         index = torch.randint(num_images, (batch_size,), generator=generator)
         batch = _augment(uint8_to_tensor(images_t[index].numpy()), generator)
@@ -202,9 +243,17 @@ def train_attribute_net(num_images: int = 40_000, steps: int = 2_400, batch_size
             progress(step, float(loss))
     net.eval()
     metrics = evaluate_attribute_net(net, heldout_images)
-    metrics["train"] = {"num_images": num_images, "steps": steps, "batch_size": batch_size, "seed": seed, "lr": lr,
-                        "data_seed": TRAIN_SEED, "seconds": round(time.time() - start, 1),
-                        "threads": torch.get_num_threads(), "final_loss": loss.item()}
+    metrics["train"] = {
+        "num_images": num_images,
+        "steps": steps,
+        "batch_size": batch_size,
+        "seed": seed,
+        "lr": lr,
+        "data_seed": TRAIN_SEED,
+        "seconds": round(time.time() - start, 1),
+        "threads": torch.get_num_threads(),
+        "final_loss": loss.item(),
+    }
     return net, metrics
 
 
@@ -216,22 +265,36 @@ def _steps(steps: int, progress: bool | Callable) -> Sequence[int]:
     return range(steps)
 
 
-def evaluate_attribute_net(net: AttributeNet, num_images: int = 2_000, seed: int = HELDOUT_SEED) -> dict:
+def evaluate_attribute_net(
+    net: AttributeNet, num_images: int = 2_000, seed: int = HELDOUT_SEED
+) -> dict:
     """Per-factor scores of `net` on `num_images` faces from `SyntheticFaces(seed)` at 64 px."""
     images, labels = SyntheticFaces(seed, INPUT_RESOLUTION, num_images).batch(range(num_images))
     predictions = net.eval().predict(uint8_to_tensor(images))
-    return {"heldout": {"data_seed": seed, "num_images": num_images, "factors": factor_scores(predictions, labels)},
-            "num_parameters": sum(p.numel() for p in net.parameters()),
-            "input_resolution": INPUT_RESOLUTION, "feature_dim": net.feature_dim}
+    return {
+        "heldout": {
+            "data_seed": seed,
+            "num_images": num_images,
+            "factors": factor_scores(predictions, labels),
+        },
+        "num_parameters": sum(p.numel() for p in net.parameters()),
+        "input_resolution": INPUT_RESOLUTION,
+        "feature_dim": net.feature_dim,
+    }
 
 
-def save_attribute_net(net: AttributeNet, path: str | Path = DEFAULT_WEIGHTS, metrics: dict | None = None) -> Path:
+def save_attribute_net(
+    net: AttributeNet, path: str | Path = DEFAULT_WEIGHTS, metrics: dict | None = None
+) -> Path:
     """Write the weights (fp32 safetensors, architecture in the metadata) and `<stem>.json`."""
     from safetensors.torch import save_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().float().contiguous() if v.is_floating_point() else v for k, v in net.state_dict().items()}
+    state = {
+        k: v.detach().float().contiguous() if v.is_floating_point() else v
+        for k, v in net.state_dict().items()
+    }
     meta = {"widths": json.dumps(list(net.widths)), "feature_dim": str(net.feature_dim)}
     save_file(state, str(path), metadata=meta)
     if metrics is not None:
@@ -239,19 +302,27 @@ def save_attribute_net(net: AttributeNet, path: str | Path = DEFAULT_WEIGHTS, me
     return path
 
 
-def load_attribute_net(path: str | Path | None = None, device: str | torch.device = "cpu",
-                       dtype: torch.dtype = torch.float32) -> AttributeNet:
+def load_attribute_net(
+    path: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> AttributeNet:
     """Load the shipped (or a given) attribute net, strictly, in eval mode."""
     from safetensors import safe_open
     from safetensors.torch import load_file
 
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
     if not path.is_file():
-        raise FileNotFoundError(f"no attribute-net weights at {path}; train them with "
-                                f"`python -m alae_hf.attributes --out {path}`")
+        raise FileNotFoundError(
+            f"no attribute-net weights at {path}; train them with "
+            f"`python -m alae_hf.attributes --out {path}`"
+        )
     with safe_open(str(path), framework="pt") as handle:
         meta = handle.metadata() or {}
-    net = AttributeNet(json.loads(meta.get("widths", json.dumps(WIDTHS))), int(meta.get("feature_dim", FEATURE_DIM)))
+    net = AttributeNet(
+        json.loads(meta.get("widths", json.dumps(WIDTHS))),
+        int(meta.get("feature_dim", FEATURE_DIM)),
+    )
     net.load_state_dict(load_file(str(path)), strict=True)
     return net.to(device=device, dtype=dtype).eval().requires_grad_(False)
 

@@ -74,8 +74,14 @@ class ALAEModel(ModelMixin, ConfigMixin):
         linear layer: SeFa factorises its weight)."""
         raise NotImplementedError
 
-    def card(self, title: str | None = None, description: str = "", datasets: Sequence[str] = (),
-             extra_sections: str = "", base_model: str | None = None) -> str:
+    def card(
+        self,
+        title: str | None = None,
+        description: str = "",
+        datasets: Sequence[str] = (),
+        extra_sections: str = "",
+        base_model: str | None = None,
+    ) -> str:
         """The model card (README.md with Hub metadata): what the model is, how to use it, its config."""
         raise NotImplementedError
 
@@ -84,8 +90,9 @@ class ALAEModel(ModelMixin, ConfigMixin):
         """F: z [N, Z] -> w [N, Z]."""
         raise NotImplementedError
 
-    def synthesize(self, w: torch.Tensor, noise: Any = None, lod: int | None = None,
-                   blend: float = 1.0) -> torch.Tensor:
+    def synthesize(
+        self, w: torch.Tensor, noise: Any = None, lod: int | None = None, blend: float = 1.0
+    ) -> torch.Tensor:
         """G: w [N, Z] or w+ [N, num_styles, Z] -> images [N, C, r, r] at level of detail `lod`."""
         raise NotImplementedError
 
@@ -101,12 +108,20 @@ class ALAEModel(ModelMixin, ConfigMixin):
         """G(E(x))."""
         raise NotImplementedError
 
-    def truncate(self, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
+    def truncate(
+        self, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None
+    ) -> torch.Tensor:
         """The truncation trick toward `w_avg`; returns w+ [N, num_styles, Z]."""
         raise NotImplementedError
 
-    def sample(self, n: int | None = None, seed: int | Sequence[int] = 0, truncation_psi: float | None = None,
-               truncation_cutoff: int | None = None, noise: Any = "seed") -> torch.Tensor:
+    def sample(
+        self,
+        n: int | None = None,
+        seed: int | Sequence[int] = 0,
+        truncation_psi: float | None = None,
+        truncation_cutoff: int | None = None,
+        noise: Any = "seed",
+    ) -> torch.Tensor:
         """Images [n, C, R, R] in [-1, 1] from a seed, or one image per seed."""
         raise NotImplementedError
 
@@ -114,13 +129,19 @@ class ALAEModel(ModelMixin, ConfigMixin):
         """w [N, Z] -> w+ [N, num_styles, Z]; w+ passes through."""
         raise NotImplementedError
 
-    def make_noise(self, batch: int, generator: torch.Generator | None = None, lod: int | None = None,
-                   batch_constant: bool = False) -> list[torch.Tensor]:
+    def make_noise(
+        self,
+        batch: int,
+        generator: torch.Generator | None = None,
+        lod: int | None = None,
+        batch_constant: bool = False,
+    ) -> list[torch.Tensor]:
         """G's noise maps for `batch` images (an empty list for a G without noise inputs)."""
         raise NotImplementedError
 
-    def noise_maps(self, noise: Any, batch: int, lod: int | None = None,
-                   batch_constant: bool = False) -> list[torch.Tensor] | None:
+    def noise_maps(
+        self, noise: Any, batch: int, lod: int | None = None, batch_constant: bool = False
+    ) -> list[torch.Tensor] | None:
         """A noise spec (`alae_hf.model.NoiseSpec`) resolved to the maps of `batch` images, or None."""
         raise NotImplementedError
 
@@ -133,12 +154,23 @@ class ALAEModel(ModelMixin, ConfigMixin):
             raise ValueError(f"lod must be in [0, {self.arch.max_lod}], got {lod}")
         return lod
 
-    def _set_networks(self, arch: Any, mapping: nn.Module, generator: nn.Module,
-                      encoder: nn.Module, discriminator: nn.Module) -> None:
+    def _set_networks(
+        self,
+        arch: Any,
+        mapping: nn.Module,
+        generator: nn.Module,
+        encoder: nn.Module,
+        discriminator: nn.Module,
+    ) -> None:
         """The four ALAE networks under their state-dict names (public API: `mapping.*`,
         `generator.*`, `encoder.*`, `discriminator.*`, `w_avg`), and `w_avg` [num_styles, Z]."""
         self.arch = arch
-        self.mapping, self.generator, self.encoder, self.discriminator = mapping, generator, encoder, discriminator
+        self.mapping, self.generator, self.encoder, self.discriminator = (
+            mapping,
+            generator,
+            encoder,
+            discriminator,
+        )
         self.register_buffer("w_avg", torch.zeros(arch.num_styles, arch.latent_size))
 
     def update_w_avg(self, w: torch.Tensor) -> None:
@@ -154,14 +186,22 @@ class ALAEModel(ModelMixin, ConfigMixin):
         if isinstance(seed, Sequence):
             if len(seed) != n:
                 raise ValueError(f"got {len(seed)} seeds for {n} latents")
-            return torch.cat([self.seed_latents(1, s) for s in seed]) if n else self.seed_latents(0, 0)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+            return (
+                torch.cat([self.seed_latents(1, s) for s in seed]) if n else self.seed_latents(0, 0)
+            )
+        if (
+            isinstance(seed, bool)
+            or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed <= SEED_MAX
+        ):
             raise ValueError(f"seed must be an integer in [0, {SEED_MAX}], got {seed!r}")
         z = np.random.RandomState(seed).randn(n, self.arch.latent_size)
         return torch.from_numpy(z).to(self.device, self.dtype)
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> ALAEModel:
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any
+    ) -> ALAEModel:
         """Load `config.json` + safetensors from a folder or Hub repo id, strictly.
 
         Accepts diffusers' keyword arguments (`torch_dtype`, `variant`, `subfolder`,
@@ -179,7 +219,9 @@ class ALAEModel(ModelMixin, ConfigMixin):
         folder = check_local_folder(path, kwargs.get("subfolder"))
         config = read_config(cls, path, kwargs)
         if config.get("_class_name") not in (None, cls.__name__):
-            raise ValueError(f"{path} holds a {config.get('_class_name')!r}, not a {cls.__name__} checkpoint")
+            raise ValueError(
+                f"{path} holds a {config.get('_class_name')!r}, not a {cls.__name__} checkpoint"
+            )
         problems = weights_problems(folder, kwargs.get("variant")) if folder else []
         if problems:  # named here, before diffusers answers with a traceback or a pickle fallback
             raise OSError("; ".join(problems))
@@ -200,8 +242,15 @@ class ALAEModel(ModelMixin, ConfigMixin):
         if kwargs.get("is_main_process", True):
             copy_folder_extras(self.config.get("_name_or_path"), save_directory)
 
-    def push_to_hub(self, repo_id: str, commit_message: str | None = None, private: bool | None = None,
-                    token: str | None = None, variant: str | None = None, **kwargs: Any) -> str:
+    def push_to_hub(
+        self,
+        repo_id: str,
+        commit_message: str | None = None,
+        private: bool | None = None,
+        token: str | None = None,
+        variant: str | None = None,
+        **kwargs: Any,
+    ) -> str:
         """Save to a temporary folder (with our model card, not diffusers') and upload it with
         `alae_hf.hub.push_folder` (one line, not a traceback, when offline or refused).
 
@@ -212,6 +261,11 @@ class ALAEModel(ModelMixin, ConfigMixin):
         """
         with tempfile.TemporaryDirectory() as folder:
             self.save_pretrained(folder, variant=variant)
-            return push_folder(folder, repo_id, token=token, private=private,
-                               commit_message=commit_message or f"Upload {type(self).__name__}",
-                               ignore_patterns=kwargs.get("ignore_patterns"))
+            return push_folder(
+                folder,
+                repo_id,
+                token=token,
+                private=private,
+                commit_message=commit_message or f"Upload {type(self).__name__}",
+                ignore_patterns=kwargs.get("ignore_patterns"),
+            )

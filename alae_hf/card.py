@@ -18,20 +18,44 @@ TAGS = ("alae", "stylealae", "stylegan", "gan", "autoencoder", "image-to-image",
 PAPER = "Pidhorskyi et al., *Adversarial Latent Autoencoders*, CVPR 2020"
 
 
-def render_card(arch: Any, title: str, intro: str, usage: str, tags: Sequence[str], datasets: Sequence[str] = (),
-                license: str = "cc-by-nc-4.0", extra_sections: str = "", base_model: str | None = None) -> str:
+def render_card(
+    arch: Any,
+    title: str,
+    intro: str,
+    usage: str,
+    tags: Sequence[str],
+    datasets: Sequence[str] = (),
+    license: str = "cc-by-nc-4.0",
+    extra_sections: str = "",
+    base_model: str | None = None,
+) -> str:
     """A card of any model class: metadata, title, `intro`, a Python `usage` block, the config
     table (`arch.to_dict()`), then `extra_sections` (training notes, figures, reports)."""
-    data = ModelCardData(library_name="alae_hf", license=license, pipeline_tag="unconditional-image-generation",
-                         tags=list(tags), datasets=list(datasets) or None, base_model=base_model)
+    data = ModelCardData(
+        library_name="alae_hf",
+        license=license,
+        pipeline_tag="unconditional-image-generation",
+        tags=list(tags),
+        datasets=list(datasets) or None,
+        base_model=base_model,
+    )
     rows = "\n".join(f"| `{k}` | {v} |" for k, v in arch.to_dict().items())
-    body = (f"\n# {title}\n\n{intro}\n\n## Use\n\n```python\n{usage.strip()}\n```\n\n"
-            f"## Config\n\n| field | value |\n| --- | --- |\n{rows}\n{extra_sections}\n")
+    body = (
+        f"\n# {title}\n\n{intro}\n\n## Use\n\n```python\n{usage.strip()}\n```\n\n"
+        f"## Config\n\n| field | value |\n| --- | --- |\n{rows}\n{extra_sections}\n"
+    )
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
 
 
-def model_card(arch: ALAEConfig, title: str = "StyleALAE", description: str = "", datasets: tuple[str, ...] = (),
-               license: str = "cc-by-nc-4.0", extra_sections: str = "", base_model: str | None = None) -> str:
+def model_card(
+    arch: ALAEConfig,
+    title: str = "StyleALAE",
+    description: str = "",
+    datasets: tuple[str, ...] = (),
+    license: str = "cc-by-nc-4.0",
+    extra_sections: str = "",
+    base_model: str | None = None,
+) -> str:
     """A StyleALAE card: what the model is, how to load and edit it, its config."""
     intro = f"""{description or f"A StyleALAE model ({PAPER})."}
 
@@ -46,4 +70,6 @@ images = model.sample(4, seed=0, truncation_psi=0.7)      # [4, C, H, W] in [-1,
 w = model.encode(images)                                   # images -> w
 reconstruction = model.synthesize(w)                       # w -> images
 """
-    return render_card(arch, title, intro, usage, TAGS, datasets, license, extra_sections, base_model)
+    return render_card(
+        arch, title, intro, usage, TAGS, datasets, license, extra_sections, base_model
+    )

@@ -18,8 +18,11 @@ MAX_RESOLUTION = 1024
 # of the two resolutions involved is at least this (official `net.py`: `resolution * 2 >= 128`).
 FUSED_MIN_RESOLUTION = 128
 # Ranges stated once, used by the config's checks, the model and the app's input checks.
-TRUNCATION_PSI_RANGE = (-1.0, 2.0)   # ψ: 1 is the identity, 0 the mean style; beyond [0, 1] extrapolates
-SEED_MAX = 2**32 - 1                 # numpy.random.RandomState seeds (the model's seed convention)
+TRUNCATION_PSI_RANGE = (
+    -1.0,
+    2.0,
+)  # ψ: 1 is the identity, 0 the mean style; beyond [0, 1] extrapolates
+SEED_MAX = 2**32 - 1  # numpy.random.RandomState seeds (the model's seed convention)
 # Named style groups by the resolution (px, inclusive) of the block a style drives: StyleGAN's
 # coarse (4-8 px), middle (16-32 px) and fine (>= 64 px) split (Karras et al. 2019, §3.1, fig. 3).
 STYLE_GROUP_RESOLUTIONS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, None)}
@@ -34,7 +37,9 @@ class ConfigFields:
     def replace(self, **overrides: Any) -> Any:
         unknown = set(overrides) - {f.name for f in fields(self)}
         if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
+            raise ValueError(
+                f"unknown config keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}"
+            )
         return replace(self, **overrides)
 
 
@@ -112,22 +117,25 @@ class ALAEConfig(ConfigFields):
         return named_style_groups(self.num_styles)
 
 
-
 def named_style_groups(num_styles: int) -> dict[str, list[int]]:
     """Style indices per named group (`STYLE_GROUP_RESOLUTIONS`) of a StyleALAE w+ with
     `num_styles` styles (style k drives the block at 4 * 2^(k // 2) px); a group may be empty
     (no "fine" styles below 64 px)."""
     res = [ALAEConfig.lod_resolution(k // 2) for k in range(num_styles)]
-    return {name: [k for k, r in enumerate(res) if low <= r and (high is None or r <= high)]
-            for name, (low, high) in STYLE_GROUP_RESOLUTIONS.items()}
+    return {
+        name: [k for k, r in enumerate(res) if low <= r and (high is None or r <= high)]
+        for name, (low, high) in STYLE_GROUP_RESOLUTIONS.items()
+    }
 
 
 def check_common_fields(config: Any) -> None:
     """The fields every ALAE config has (StyleALAE's and the MLP ALAE's), checked alike."""
     check_int("resolution", config.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
     if config.resolution & (config.resolution - 1):
-        raise ValueError(f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], "
-                         f"got {config.resolution}")
+        raise ValueError(
+            f"resolution must be a power of two in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], "
+            f"got {config.resolution}"
+        )
     check_int("latent_size", config.latent_size, 1, 8192)
     check_int("mapping_layers", config.mapping_layers, 1, 32)
     if config.channels not in (1, 3):
@@ -149,12 +157,25 @@ def check_float(name: str, value: Any, low: float, high: float) -> None:
 
 # The five official configs (`configs/*.yaml`, official_alae.md §3). `celeba` is the 128 px one.
 PRESETS: dict[str, ALAEConfig] = {
-    "ffhq": ALAEConfig(resolution=1024, start_channels=16, max_channels=512, latent_size=512, mapping_layers=8),
-    "celeba-hq256": ALAEConfig(resolution=256, start_channels=64, max_channels=512, latent_size=512, mapping_layers=8),
-    "bedroom": ALAEConfig(resolution=256, start_channels=32, max_channels=512, latent_size=512, mapping_layers=8),
-    "celeba": ALAEConfig(resolution=128, start_channels=64, max_channels=256, latent_size=256, mapping_layers=8),
+    "ffhq": ALAEConfig(
+        resolution=1024, start_channels=16, max_channels=512, latent_size=512, mapping_layers=8
+    ),
+    "celeba-hq256": ALAEConfig(
+        resolution=256, start_channels=64, max_channels=512, latent_size=512, mapping_layers=8
+    ),
+    "bedroom": ALAEConfig(
+        resolution=256, start_channels=32, max_channels=512, latent_size=512, mapping_layers=8
+    ),
+    "celeba": ALAEConfig(
+        resolution=128, start_channels=64, max_channels=256, latent_size=256, mapping_layers=8
+    ),
     "mnist": ALAEConfig(
-        resolution=32, start_channels=64, max_channels=256, latent_size=32, mapping_layers=4, channels=1
+        resolution=32,
+        start_channels=64,
+        max_channels=256,
+        latent_size=32,
+        mapping_layers=4,
+        channels=1,
     ),
 }
 

@@ -67,8 +67,16 @@ def _stub(module: str, name: str) -> type:
     def __setstate__(self, state: Any) -> None:
         self.state = state
 
-    return type(name, (), {"__module__": module, "__qualname__": name, "__init__": __init__,
-                           "__setstate__": __setstate__})
+    return type(
+        name,
+        (),
+        {
+            "__module__": module,
+            "__qualname__": name,
+            "__init__": __init__,
+            "__setstate__": __setstate__,
+        },
+    )
 
 
 def unsafe_globals(path: str | os.PathLike) -> list[str]:
@@ -84,7 +92,11 @@ def unsafe_globals(path: str | os.PathLike) -> list[str]:
     found: set[str] = set()
     with open(path, "rb") as handle:
         for _ in range(4):  # torch's legacy format: the fourth pickle is the saved object
-            found = {arg.replace(" ", ".") for op, arg, _ in pickletools.genops(handle) if op.name == "GLOBAL"}
+            found = {
+                arg.replace(" ", ".")
+                for op, arg, _ in pickletools.genops(handle)
+                if op.name == "GLOBAL"
+            }
     return sorted(g for g in found if not g.startswith(_SAFE_MODULE_PREFIXES))
 
 
@@ -100,20 +112,28 @@ def load_official(path: str | os.PathLike) -> dict[str, Any]:
     try:
         names = unsafe_globals(path)
     except Exception as err:  # noqa: BLE001 - a damaged zip or pickle raises many types
-        raise ConversionError(f"{path} is not a readable PyTorch checkpoint ({_first_line(err)})") from None
+        raise ConversionError(
+            f"{path} is not a readable PyTorch checkpoint ({_first_line(err)})"
+        ) from None
     refused = [n for n in names if n.startswith(_SAFE_MODULE_PREFIXES)]
     if refused:
-        raise ConversionError(f"{path} pickles {', '.join(refused)}, which alae_hf does not load "
-                              "(it could run code, and official ALAE checkpoints do not need it)")
+        raise ConversionError(
+            f"{path} pickles {', '.join(refused)}, which alae_hf does not load "
+            "(it could run code, and official ALAE checkpoints do not need it)"
+        )
     stubs = [_stub(*name.rsplit(".", 1)) for name in names]
     try:
         with torch.serialization.safe_globals(stubs):
             data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:  # torch's text would advise weights_only=False: never here
-        raise ConversionError(f"{path} holds objects that cannot be loaded without running code; "
-                              "alae_hf reads tensors only (is it an official ALAE checkpoint?)") from None
+        raise ConversionError(
+            f"{path} holds objects that cannot be loaded without running code; "
+            "alae_hf reads tensors only (is it an official ALAE checkpoint?)"
+        ) from None
     except Exception as err:  # noqa: BLE001 - truncated zips, bad storages, ...
-        raise ConversionError(f"{path} is not a readable PyTorch checkpoint ({_first_line(err)})") from None
+        raise ConversionError(
+            f"{path} is not a readable PyTorch checkpoint ({_first_line(err)})"
+        ) from None
     _check_layout(path, data)
     return data
 
@@ -129,16 +149,24 @@ def _check_layout(path: str | os.PathLike, data: Any) -> None:
         raise ConversionError(f"{path} is not an official ALAE checkpoint (no 'models' entry)")
     models = data["models"]
     if not isinstance(models, dict):
-        raise ConversionError(f"{path}: 'models' is a {type(models).__name__}, not a dict of state dicts")
+        raise ConversionError(
+            f"{path}: 'models' is a {type(models).__name__}, not a dict of state dicts"
+        )
     for group, state in models.items():
         if not isinstance(state, dict):
-            raise ConversionError(f"{path}: models[{group!r}] is a {type(state).__name__}, not a state dict")
+            raise ConversionError(
+                f"{path}: models[{group!r}] is a {type(state).__name__}, not a state dict"
+            )
         for key, value in state.items():
             if not isinstance(value, torch.Tensor):
-                raise ConversionError(f"{path}: models[{group!r}][{key!r}] is a {type(value).__name__}, not a tensor")
+                raise ConversionError(
+                    f"{path}: models[{group!r}][{key!r}] is a {type(value).__name__}, not a tensor"
+                )
     if not isinstance(models.get("dlatent_avg"), dict) or "buff" not in models["dlatent_avg"]:
-        raise ConversionError(f"{path} has no 'dlatent_avg' (the running mean of w, buffer 'buff'); "
-                              f"it has {sorted(models)}")
+        raise ConversionError(
+            f"{path} has no 'dlatent_avg' (the running mean of w, buffer 'buff'); "
+            f"it has {sorted(models)}"
+        )
 
 
 def infer_config(models: dict[str, dict[str, torch.Tensor]], ema: bool = True) -> ALAEConfig:
@@ -149,7 +177,9 @@ def infer_config(models: dict[str, dict[str, torch.Tensor]], ema: bool = True) -
     """
     suffix = "_s" if ema else ""
     try:
-        g, e, f = (models[f"{name}{suffix}"] for name in ("generator", "discriminator", "mapping_fl"))
+        g, e, f = (
+            models[f"{name}{suffix}"] for name in ("generator", "discriminator", "mapping_fl")
+        )
         layers = sum(1 for k in g if re.fullmatch(r"decode_block\.\d+\.style_1\.weight", k))
         largest = max(v.shape[1] for k, v in g.items() if k.endswith("bias_1"))
         return ALAEConfig(
@@ -161,14 +191,19 @@ def infer_config(models: dict[str, dict[str, torch.Tensor]], ema: bool = True) -
             channels=g["to_rgb.0.to_rgb.weight"].shape[0],
         )
     except (KeyError, IndexError) as err:
-        raise ConversionError(f"cannot read the architecture off the checkpoint: no {err} "
-                              f"(groups: {sorted(models)}); pass --preset") from None
+        raise ConversionError(
+            f"cannot read the architecture off the checkpoint: no {err} "
+            f"(groups: {sorted(models)}); pass --preset"
+        ) from None
     except ValueError as err:  # an empty group, or shapes that make no valid config
-        raise ConversionError(f"cannot read the architecture off the checkpoint: {err}; pass --preset") from None
+        raise ConversionError(
+            f"cannot read the architecture off the checkpoint: {err}; pass --preset"
+        ) from None
 
 
-def convert_state_dict(models: dict[str, dict[str, torch.Tensor]], model: StyleALAE,
-                       ema: bool = True) -> dict[str, torch.Tensor]:
+def convert_state_dict(
+    models: dict[str, dict[str, torch.Tensor]], model: StyleALAE, ema: bool = True
+) -> dict[str, torch.Tensor]:
     """Map official groups onto `model`'s state dict; every key must be used exactly once."""
     expected, scales = model.state_dict(), runtime_scales(model)
     out: dict[str, torch.Tensor] = {}
@@ -186,15 +221,20 @@ def convert_state_dict(models: dict[str, dict[str, torch.Tensor]], model: StyleA
 
 
 def _check_blur(key: str, value: torch.Tensor) -> None:
-    if value.shape[-2:] != (3, 3) or not torch.allclose(value.float(), BLUR_KERNEL.expand_as(value), atol=1e-6):
+    if value.shape[-2:] != (3, 3) or not torch.allclose(
+        value.float(), BLUR_KERNEL.expand_as(value), atol=1e-6
+    ):
         raise ConversionError(f"{key} is not the standard [1,2,1]x[1,2,1]/16 blur kernel")
 
 
 def _check_coverage(out: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> None:
     missing = sorted(set(expected) - set(out))
     unexpected = sorted(set(out) - set(expected))
-    mismatched = [f"{k}: checkpoint {tuple(out[k].shape)} vs model {tuple(expected[k].shape)}"
-                  for k in set(out) & set(expected) if out[k].shape != expected[k].shape]
+    mismatched = [
+        f"{k}: checkpoint {tuple(out[k].shape)} vs model {tuple(expected[k].shape)}"
+        for k in set(out) & set(expected)
+        if out[k].shape != expected[k].shape
+    ]
     if missing or unexpected or mismatched:
         raise ConversionError(
             f"checkpoint does not match the architecture: missing={missing[:8]} ({len(missing)}), "
@@ -202,8 +242,9 @@ def _check_coverage(out: dict[str, torch.Tensor], expected: dict[str, torch.Tens
         )
 
 
-def convert_checkpoint(path: str | os.PathLike, preset_name: str | None = None, ema: bool = True,
-                       **overrides: Any) -> StyleALAE | MLPALAE:
+def convert_checkpoint(
+    path: str | os.PathLike, preset_name: str | None = None, ema: bool = True, **overrides: Any
+) -> StyleALAE | MLPALAE:
     """Build a `StyleALAE` (or an `MLPALAE`, for official `mnist_fc`) holding an official checkpoint's weights.
 
     Args:
@@ -215,14 +256,19 @@ def convert_checkpoint(path: str | os.PathLike, preset_name: str | None = None, 
     models = load_official(path)["models"]
     if is_mlp_checkpoint(models, preset_name, ema):
         return _convert_mlp(models, preset_name, ema, **overrides)
-    arch = preset(preset_name, **overrides) if preset_name else infer_config(models, ema).replace(**overrides)
+    arch = (
+        preset(preset_name, **overrides)
+        if preset_name
+        else infer_config(models, ema).replace(**overrides)
+    )
     model = StyleALAE(**arch.to_dict())
     model.load_state_dict(convert_state_dict(models, model, ema), strict=True)
     return model.eval()
 
 
-def _convert_mlp(models: dict[str, dict[str, torch.Tensor]], preset_name: str | None, ema: bool,
-                 **overrides: Any) -> MLPALAE:
+def _convert_mlp(
+    models: dict[str, dict[str, torch.Tensor]], preset_name: str | None, ema: bool, **overrides: Any
+) -> MLPALAE:
     """The MLP ALAE of an official `mnist_fc` checkpoint (`alae_hf.convert_mlp`), strictly."""
     try:
         model = MLPALAE(**mlp_arch(models, preset_name, ema, **overrides).to_dict())
@@ -235,11 +281,21 @@ def _convert_mlp(models: dict[str, dict[str, torch.Tensor]], preset_name: str | 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Convert an official ALAE .pth (StyleALAE or mnist_fc MLP) into an alae_hf folder.")
-    parser.add_argument("--checkpoint", required=True, help="official .pth file (e.g. model_157.pth)")
-    parser.add_argument("--preset", default=None, help="ffhq | celeba-hq256 | bedroom | celeba | mnist | mnist-fc (default: infer)")
+    parser = argparse.ArgumentParser(
+        description="Convert an official ALAE .pth (StyleALAE or mnist_fc MLP) into an alae_hf folder."
+    )
+    parser.add_argument(
+        "--checkpoint", required=True, help="official .pth file (e.g. model_157.pth)"
+    )
+    parser.add_argument(
+        "--preset",
+        default=None,
+        help="ffhq | celeba-hq256 | bedroom | celeba | mnist | mnist-fc (default: infer)",
+    )
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--no-ema", action="store_true", help="use the training weights instead of the EMA ones")
+    parser.add_argument(
+        "--no-ema", action="store_true", help="use the training weights instead of the EMA ones"
+    )
     parser.add_argument("--fp16", action="store_true", help="also write an fp16 variant")
     args = parser.parse_args(argv)
     try:
@@ -258,14 +314,23 @@ def _write(model: ALAEModel, args: argparse.Namespace) -> None:
         model.half().save_pretrained(args.out, variant="fp16")
     name = os.path.basename(os.fspath(args.checkpoint))
     with open(os.path.join(args.out, "README.md"), "w", encoding="utf-8") as handle:
-        description = (f"Converted from the official checkpoint `{name}` "
-                       f"({'EMA' if not args.no_ema else 'training'} weights) with `alae-convert`.")
+        description = (
+            f"Converted from the official checkpoint `{name}` "
+            f"({'EMA' if not args.no_ema else 'training'} weights) with `alae-convert`."
+        )
         title = f"{model.display_name} ({args.preset or 'converted'})"
         handle.write(model.card(title=title, description=description))
+
 
 if __name__ == "__main__":
     main()
 
 
-__all__ = ["ConversionError", "convert_checkpoint", "convert_state_dict", "infer_config", "load_official",
-           "unsafe_globals"]
+__all__ = [
+    "ConversionError",
+    "convert_checkpoint",
+    "convert_state_dict",
+    "infer_config",
+    "load_official",
+    "unsafe_globals",
+]

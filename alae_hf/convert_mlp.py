@@ -27,8 +27,12 @@ from .layers import runtime_scales
 from .mlp import MLPALAE
 from .mlp_networks import MLP_PRESETS, MLPConfig, mlp_preset
 
-MLP_GROUPS = {"generator": "generator.", "discriminator": "encoder.", "mapping_fl": "mapping.",
-              "mapping_tl": "discriminator."}
+MLP_GROUPS = {
+    "generator": "generator.",
+    "discriminator": "encoder.",
+    "mapping_fl": "mapping.",
+    "mapping_tl": "discriminator.",
+}
 OFFICIAL_RESIZE = "nearest"  # official GeneratorFC / EncoderFC: F.interpolate's default mode
 
 
@@ -36,7 +40,9 @@ class MLPConversionError(ValueError):
     """The checkpoint does not fit the MLP ALAE (re-raised as `convert.ConversionError`)."""
 
 
-def is_mlp_checkpoint(models: dict[str, dict[str, torch.Tensor]], preset_name: str | None, ema: bool = True) -> bool:
+def is_mlp_checkpoint(
+    models: dict[str, dict[str, torch.Tensor]], preset_name: str | None, ema: bool = True
+) -> bool:
     """True for `--preset mnist-fc`, or, without a preset, when G is a stack of `fc_*` layers."""
     if preset_name is not None:
         return preset_name in MLP_PRESETS
@@ -51,19 +57,32 @@ def infer_mlp_config(models: dict[str, dict[str, torch.Tensor]], ema: bool = Tru
         g, f = models[f"generator{suffix}"], models[f"mapping_fl{suffix}"]
         side = math.isqrt(g["fc_3.weight"].shape[0])
         styles = models["dlatent_avg"]["buff"].shape[0]
-        return MLPConfig(resolution=2 ** (styles // 2 + 1), fc_resolution=side, hidden_size=g["fc_1.weight"].shape[0],
-                         latent_size=f["map_blocks.0.fc.weight"].shape[1],
-                         mapping_layers=sum(1 for k in f if k.endswith("fc.weight")), channels=1,
-                         resize_mode=OFFICIAL_RESIZE)
+        return MLPConfig(
+            resolution=2 ** (styles // 2 + 1),
+            fc_resolution=side,
+            hidden_size=g["fc_1.weight"].shape[0],
+            latent_size=f["map_blocks.0.fc.weight"].shape[1],
+            mapping_layers=sum(1 for k in f if k.endswith("fc.weight")),
+            channels=1,
+            resize_mode=OFFICIAL_RESIZE,
+        )
     except (KeyError, IndexError) as err:
-        raise MLPConversionError(f"cannot read the MLP architecture off the checkpoint: no {err} "
-                                 f"(groups: {sorted(models)}); pass --preset mnist-fc") from None
+        raise MLPConversionError(
+            f"cannot read the MLP architecture off the checkpoint: no {err} "
+            f"(groups: {sorted(models)}); pass --preset mnist-fc"
+        ) from None
     except ValueError as err:
-        raise MLPConversionError(f"cannot read the MLP architecture off the checkpoint: {err}") from None
+        raise MLPConversionError(
+            f"cannot read the MLP architecture off the checkpoint: {err}"
+        ) from None
 
 
-def official_group(models: dict[str, dict[str, torch.Tensor]], group: str, ema: bool,
-                   error: type[Exception] = ValueError) -> dict[str, torch.Tensor]:
+def official_group(
+    models: dict[str, dict[str, torch.Tensor]],
+    group: str,
+    ema: bool,
+    error: type[Exception] = ValueError,
+) -> dict[str, torch.Tensor]:
     """An official checkpoint's module group: its EMA copy (`<group>_s`, what the official demos
     use) or the training weights; `error` names what is missing."""
     name = f"{group}_s" if ema else group
@@ -72,24 +91,33 @@ def official_group(models: dict[str, dict[str, torch.Tensor]], group: str, ema: 
     return models[name]
 
 
-def _discriminator_tensor(key: str, value: torch.Tensor, expected: dict[str, torch.Tensor]) -> torch.Tensor:
+def _discriminator_tensor(
+    key: str, value: torch.Tensor, expected: dict[str, torch.Tensor]
+) -> torch.Tensor:
     """A `MappingD` last layer (2Z outputs, logit = output Z) -> ours (Z outputs, logit = output 0)."""
     ours = expected.get(key)
-    if ours is not None and value.shape[0] == 2 * ours.shape[0] and value.shape[1:] == ours.shape[1:]:
-        return value[ours.shape[0]:]
+    if (
+        ours is not None
+        and value.shape[0] == 2 * ours.shape[0]
+        and value.shape[1:] == ours.shape[1:]
+    ):
+        return value[ours.shape[0] :]
     return value
 
 
 def _w_avg(models: dict[str, dict[str, torch.Tensor]]) -> torch.Tensor:
     buff = models["dlatent_avg"]["buff"].float()
     if buff.ndim != 2 or not torch.equal(buff, buff[:1].expand_as(buff)):
-        raise MLPConversionError(f"dlatent_avg.buff {tuple(buff.shape)} is not rows of one w (official FC "
-                                 "training keeps them identical)")
+        raise MLPConversionError(
+            f"dlatent_avg.buff {tuple(buff.shape)} is not rows of one w (official FC "
+            "training keeps them identical)"
+        )
     return buff[:1].clone()
 
 
-def convert_mlp_state_dict(models: dict[str, dict[str, torch.Tensor]], model: MLPALAE,
-                           ema: bool = True) -> dict[str, torch.Tensor]:
+def convert_mlp_state_dict(
+    models: dict[str, dict[str, torch.Tensor]], model: MLPALAE, ema: bool = True
+) -> dict[str, torch.Tensor]:
     """Map official groups onto `model`'s state dict, every key used once (coverage checked by the caller)."""
     expected, scales = model.state_dict(), runtime_scales(model)
     out: dict[str, torch.Tensor] = {}
@@ -103,8 +131,12 @@ def convert_mlp_state_dict(models: dict[str, dict[str, torch.Tensor]], model: ML
     return out
 
 
-def mlp_arch(models: dict[str, dict[str, torch.Tensor]], preset_name: str | None, ema: bool = True,
-             **overrides: Any) -> MLPConfig:
+def mlp_arch(
+    models: dict[str, dict[str, torch.Tensor]],
+    preset_name: str | None,
+    ema: bool = True,
+    **overrides: Any,
+) -> MLPConfig:
     """The preset (with the official "nearest" resizing) or the shapes' config, fields overridden."""
     overrides.setdefault("resize_mode", OFFICIAL_RESIZE)
     if preset_name is not None:
@@ -112,4 +144,10 @@ def mlp_arch(models: dict[str, dict[str, torch.Tensor]], preset_name: str | None
     return infer_mlp_config(models, ema).replace(**overrides)
 
 
-__all__ = ["MLPConversionError", "convert_mlp_state_dict", "infer_mlp_config", "is_mlp_checkpoint", "mlp_arch"]
+__all__ = [
+    "MLPConversionError",
+    "convert_mlp_state_dict",
+    "infer_mlp_config",
+    "is_mlp_checkpoint",
+    "mlp_arch",
+]

@@ -24,8 +24,23 @@ from huggingface_hub import constants
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 # Bytes per element of the safetensors dtypes (safetensors `Dtype`); unknown ones skip the size check.
-_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "U16": 2, "I16": 2, "F16": 2, "BF16": 2,
-                "U32": 4, "I32": 4, "F32": 4, "U64": 8, "I64": 8, "F64": 8}
+_DTYPE_BYTES = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+    "U16": 2,
+    "I16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "U32": 4,
+    "I32": 4,
+    "F32": 4,
+    "U64": 8,
+    "I64": 8,
+    "F64": 8,
+}
 _HEADER_LIMIT = 100_000_000  # safetensors refuses larger headers too
 
 
@@ -66,7 +81,9 @@ def safetensors_problem(path: str | os.PathLike) -> str | None:
             continue
         try:
             begin, stop = (int(x) for x in info["data_offsets"])
-            expected = math.prod(int(d) for d in info["shape"]) * _DTYPE_BYTES.get(info["dtype"], stop - begin)
+            expected = math.prod(int(d) for d in info["shape"]) * _DTYPE_BYTES.get(
+                info["dtype"], stop - begin
+            )
         except (KeyError, TypeError, ValueError):
             return f"{path} is corrupt: bad header entry for {name!r}"
         if not 0 <= begin <= stop or stop - begin != expected:
@@ -103,8 +120,17 @@ def weights_problems(folder: str | os.PathLike, variant: str | None = None) -> l
     index = folder / _with_variant(SAFE_WEIGHTS_INDEX_NAME, variant)
     if index.is_file():
         try:
-            shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            shards = sorted(
+                set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
+            )
+        except (
+            OSError,
+            UnicodeDecodeError,
+            json.JSONDecodeError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ):
             return [f"{index} is not a readable safetensors index (JSON with a weight_map)"]
         missing = [s for s in shards if not (folder / s).is_file()]
         if missing:
@@ -114,8 +140,10 @@ def weights_problems(folder: str | os.PathLike, variant: str | None = None) -> l
         problem = safetensors_problem(single)
         return [problem] if problem else []
     if any(folder.glob("*.bin")) or any(folder.glob("*.pt")) or any(folder.glob("*.ckpt")):
-        return [f"{folder} holds only pickle weights (.bin/.pt); alae_hf loads safetensors only "
-                f"({single.name}); convert them with safetensors first"]
+        return [
+            f"{folder} holds only pickle weights (.bin/.pt); alae_hf loads safetensors only "
+            f"({single.name}); convert them with safetensors first"
+        ]
     return [f"{folder} has no {single.name} (nor {index.name})"]
 
 
@@ -128,8 +156,14 @@ def model_folder_problems(folder: str | os.PathLike, variant: str | None = None)
     return ([problem] if problem else []) + weights_problems(folder, variant)
 
 
-def push_folder(folder: str | os.PathLike, repo_id: str, token: str | None = None, commit_message: str = "Upload",
-                ignore_patterns: Sequence[str] | None = None, private: bool | None = None) -> str:
+def push_folder(
+    folder: str | os.PathLike,
+    repo_id: str,
+    token: str | None = None,
+    commit_message: str = "Upload",
+    ignore_patterns: Sequence[str] | None = None,
+    private: bool | None = None,
+) -> str:
     """Create `repo_id` (if needed) and upload `folder` to it; returns the repo id.
 
     Raises:
@@ -138,12 +172,18 @@ def push_folder(folder: str | os.PathLike, repo_id: str, token: str | None = Non
     from huggingface_hub import HfApi
 
     if offline():
-        raise OSError(f"cannot push to {repo_id}: HF_HUB_OFFLINE is set (unset it to upload {folder})")
+        raise OSError(
+            f"cannot push to {repo_id}: HF_HUB_OFFLINE is set (unset it to upload {folder})"
+        )
     api = HfApi(token=token)
     try:
         repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
-        api.upload_folder(repo_id=repo_id, folder_path=os.fspath(folder), commit_message=commit_message,
-                          ignore_patterns=list(ignore_patterns) if ignore_patterns else None)
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=os.fspath(folder),
+            commit_message=commit_message,
+            ignore_patterns=list(ignore_patterns) if ignore_patterns else None,
+        )
     except Exception as err:  # noqa: BLE001 - the HTTP backend's errors are not all OSError; all become one line
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise OSError(f"could not push {folder} to {repo_id}: {first}") from err
@@ -160,22 +200,42 @@ def copy_folder_extras(source: str | os.PathLike | None, target: str | os.PathLi
     `_name_or_path`) into `target`, so that saving a loaded model keeps them; files already in
     `target` win. Returns the copied folder names (none for a model built in memory or loaded
     from the Hub, or when source and target are the same folder)."""
-    if not source or not os.path.isdir(source) or os.path.realpath(source) == os.path.realpath(target):
+    if (
+        not source
+        or not os.path.isdir(source)
+        or os.path.realpath(source) == os.path.realpath(target)
+    ):
         return []
     copied = []
     for name in FOLDER_EXTRAS:
         if os.path.isdir(os.path.join(source, name)):
-            shutil.copytree(os.path.join(source, name), os.path.join(target, name), dirs_exist_ok=True,
-                            copy_function=lambda src, dst: None if os.path.exists(dst) else shutil.copy2(src, dst))
+            shutil.copytree(
+                os.path.join(source, name),
+                os.path.join(target, name),
+                dirs_exist_ok=True,
+                copy_function=lambda src, dst: (
+                    None if os.path.exists(dst) else shutil.copy2(src, dst)
+                ),
+            )
             copied.append(name)
     return copied
 
 
-def read_config(cls: Any, path: str, kwargs: dict[str, Any], what: str | None = None) -> dict[str, Any]:
+def read_config(
+    cls: Any, path: str, kwargs: dict[str, Any], what: str | None = None
+) -> dict[str, Any]:
     """`config.json` of a folder or Hub repo (read by `cls.load_config`, a diffusers `ConfigMixin`),
     or an OSError that says what is missing; `what` names the expected model (default: `cls`'s name)."""
     what = what or cls.__name__
-    keys = ("cache_dir", "force_download", "local_files_only", "token", "revision", "subfolder", "proxies")
+    keys = (
+        "cache_dir",
+        "force_download",
+        "local_files_only",
+        "token",
+        "revision",
+        "subfolder",
+        "proxies",
+    )
     try:
         return cls.load_config(path, **{k: kwargs[k] for k in keys if k in kwargs})
     except (OSError, ValueError) as err:
@@ -218,9 +278,13 @@ def check_local_folder(path: str, subfolder: str | None = None) -> str | None:
         why = "a symlink loop" if err.errno == errno.ELOOP else "a link to nothing"
         raise OSError(f"{path} cannot be opened: it is {why}") from None
     if not os.path.isdir(real):
-        raise OSError(f"{path} is a file; pass the folder that holds config.json and the safetensors weights")
+        raise OSError(
+            f"{path} is a file; pass the folder that holds config.json and the safetensors weights"
+        )
     folder = os.path.join(real, subfolder) if subfolder else real
-    if os.path.exists(os.path.join(folder, "config.json")):  # else read_config names what is missing
+    if os.path.exists(
+        os.path.join(folder, "config.json")
+    ):  # else read_config names what is missing
         problem = config_problem(folder)
         if problem:
             raise OSError(problem)

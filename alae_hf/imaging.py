@@ -27,8 +27,11 @@ class ImageError(ValueError):
     """An input image that cannot be used, with a reason fit for a user."""
 
 
-def load_image(source: str | os.PathLike | bytes | Image.Image, background: tuple[int, int, int] = (255, 255, 255),
-               mode: str = "RGB") -> Image.Image:
+def load_image(
+    source: str | os.PathLike | bytes | Image.Image,
+    background: tuple[int, int, int] = (255, 255, 255),
+    mode: str = "RGB",
+) -> Image.Image:
     """Open any image and return it in `mode` ("RGB" or "L") with EXIF orientation applied.
 
     Transparent images are composited on `background`; 16-bit and float images are rescaled
@@ -43,11 +46,15 @@ def load_image(source: str | os.PathLike | bytes | Image.Image, background: tupl
     if image.width < 1 or image.height < 1:
         raise ImageError("the image is empty (0 pixels)")
     if image.width * image.height > MAX_PIXELS:
-        raise ImageError(f"the image is too large ({image.width}x{image.height}); the limit is {MAX_PIXELS:,} pixels")
+        raise ImageError(
+            f"the image is too large ({image.width}x{image.height}); the limit is {MAX_PIXELS:,} pixels"
+        )
     try:
         image = ImageOps.exif_transpose(image)
         image = _to_8bit(image)
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        if image.mode in ("RGBA", "LA", "PA") or (
+            image.mode == "P" and "transparency" in image.info
+        ):
             rgba = image.convert("RGBA")
             canvas = Image.new("RGBA", rgba.size, background + (255,))
             image = Image.alpha_composite(canvas, rgba)
@@ -104,14 +111,21 @@ def fit_square(image: Image.Image, resolution: int, center_crop: bool = True) ->
 
 
 # ---- the one pixel-range convention: uint8 [0, 255] <-> model range [-1, 1] ------------------
-def uint8_to_model(pixels: torch.Tensor | np.ndarray, dtype: torch.dtype = torch.float32,
-                   channels_last: bool = False) -> torch.Tensor:
+def uint8_to_model(
+    pixels: torch.Tensor | np.ndarray,
+    dtype: torch.dtype = torch.float32,
+    channels_last: bool = False,
+) -> torch.Tensor:
     """uint8 [0, 255] -> float [-1, 1] (official `x / 127.5 - 1`, `dataloader.py`).
 
     `channels_last=True` reads [N, H, W, C] (numpy/PIL layout) and returns [N, C, H, W]."""
     # `np.asarray(pil_image)` is read-only, which torch.from_numpy warns about; the copy costs one
     # uint8 image and the float result below is a new tensor anyway.
-    x = torch.from_numpy(np.require(pixels, requirements=["C", "W"])) if isinstance(pixels, np.ndarray) else pixels
+    x = (
+        torch.from_numpy(np.require(pixels, requirements=["C", "W"]))
+        if isinstance(pixels, np.ndarray)
+        else pixels
+    )
     if channels_last:
         x = x.permute(0, 3, 1, 2)
     return x.to(dtype) / 127.5 - 1.0
@@ -140,8 +154,12 @@ def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     return uint8_to_model(array[None], channels_last=True)[0].contiguous()
 
 
-def to_model_tensor(source: str | os.PathLike | bytes | Image.Image, resolution: int, channels: int = 3,
-                    center_crop: bool = True) -> torch.Tensor:
+def to_model_tensor(
+    source: str | os.PathLike | bytes | Image.Image,
+    resolution: int,
+    channels: int = 3,
+    center_crop: bool = True,
+) -> torch.Tensor:
     """Load any image as a model input [1, C, R, R] in [-1, 1]."""
     image = load_image(source, mode="RGB" if channels == 3 else "L")
     return pil_to_tensor(fit_square(image, resolution, center_crop))[None]
@@ -152,18 +170,32 @@ def tensor_to_pil(images: torch.Tensor) -> list[Image.Image]:
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ValueError(f"expected images of shape [N, 1|3, H, W], got {tuple(images.shape)}")
     array = model_to_uint8(images, channels_last=True).numpy()
-    return [Image.fromarray(a[:, :, 0], "L") if a.shape[2] == 1 else Image.fromarray(a, "RGB") for a in array]
+    return [
+        Image.fromarray(a[:, :, 0], "L") if a.shape[2] == 1 else Image.fromarray(a, "RGB")
+        for a in array
+    ]
 
 
-def make_grid(images: Sequence[Image.Image], columns: int, padding: int = 2,
-              background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+def make_grid(
+    images: Sequence[Image.Image],
+    columns: int,
+    padding: int = 2,
+    background: tuple[int, int, int] = (255, 255, 255),
+) -> Image.Image:
     """Tile equally sized images row by row into one RGB image."""
     if not images:
         raise ValueError("make_grid needs at least one image")
     width, height = images[0].size
     rows = -(-len(images) // columns)
-    grid = Image.new("RGB", (columns * (width + padding) + padding, rows * (height + padding) + padding), background)
+    grid = Image.new(
+        "RGB",
+        (columns * (width + padding) + padding, rows * (height + padding) + padding),
+        background,
+    )
     for index, image in enumerate(images):
         row, col = divmod(index, columns)
-        grid.paste(image.convert("RGB"), (padding + col * (width + padding), padding + row * (height + padding)))
+        grid.paste(
+            image.convert("RGB"),
+            (padding + col * (width + padding), padding + row * (height + padding)),
+        )
     return grid

@@ -37,7 +37,9 @@ class _ScaledKernel(nn.Module):
     """
 
     _kernel_cache: tuple | None = None
-    _scoped: list | None = None  # [weight, its version, scaled weight, kernel or None] in `scaled_kernels`
+    _scoped: list | None = (
+        None  # [weight, its version, scaled weight, kernel or None] in `scaled_kernels`
+    )
 
     def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
         """The kernel from the scaled weight (fused resampling layers re-sum it)."""
@@ -62,7 +64,9 @@ class _ScaledKernel(nn.Module):
 
 
 @contextlib.contextmanager
-def scaled_kernels(module: nn.Module, params: Iterable[torch.Tensor] | None = None) -> Iterator[None]:
+def scaled_kernels(
+    module: nn.Module, params: Iterable[torch.Tensor] | None = None
+) -> Iterator[None]:
     """Within the block, the equalized-lr layers of `module` (those whose weight is in `params`,
     if given) use weights scaled once, at entry, by one `torch._foreach_mul` for all of them.
 
@@ -78,8 +82,11 @@ def scaled_kernels(module: nn.Module, params: Iterable[torch.Tensor] | None = No
         params: only layers whose weight is one of these (e.g. the parameters a phase trains).
     """
     wanted = None if params is None else {id(p) for p in params}
-    layers = [m for m in module.modules()
-              if isinstance(m, _ScaledKernel) and (wanted is None or id(m.weight) in wanted)]
+    layers = [
+        m
+        for m in module.modules()
+        if isinstance(m, _ScaledKernel) and (wanted is None or id(m.weight) in wanted)
+    ]
     if layers:
         scaled = torch._foreach_mul([m.weight for m in layers], [m.weight_scale for m in layers])
         for m, weight in zip(layers, scaled):
@@ -105,8 +112,14 @@ class EqualLinear(_ScaledKernel):
         lrmul: learning-rate multiplier (0.1 in F and D).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, gain: float = math.sqrt(2.0),
-                 lrmul: float = 1.0) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        gain: float = math.sqrt(2.0),
+        lrmul: float = 1.0,
+    ) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_features, in_features) / lrmul)
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
@@ -119,7 +132,9 @@ class EqualLinear(_ScaledKernel):
 
     def effective_bias(self) -> torch.Tensor | None:
         if self.bias is None or self.bias_scale == 1.0:
-            return self.bias  # lrmul 1 (G's and E's style affines): skip a no-op kernel, forward and backward
+            return (
+                self.bias
+            )  # lrmul 1 (G's and E's style affines): skip a no-op kernel, forward and backward
         return self.bias * self.bias_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -136,8 +151,14 @@ class EqualConv2d(_ScaledKernel):
     as in the official checkpoints); the 1x1 from/to-RGB convs have one.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = False,
-                 gain: float = math.sqrt(2.0)) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        bias: bool = False,
+        gain: float = math.sqrt(2.0),
+    ) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None

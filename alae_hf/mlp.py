@@ -39,13 +39,33 @@ class MLPALAE(ALAEModel):
     supports_style_mixing = False  # G reads one w
 
     @register_to_config
-    def __init__(self, resolution: int = 32, fc_resolution: int = 28, hidden_size: int = 1024, latent_size: int = 50,
-                 mapping_layers: int = 6, channels: int = 1, w_avg_beta: float = 0.995,
-                 truncation_psi: float = 0.7, resize_mode: str = "nearest-exact") -> None:
+    def __init__(
+        self,
+        resolution: int = 32,
+        fc_resolution: int = 28,
+        hidden_size: int = 1024,
+        latent_size: int = 50,
+        mapping_layers: int = 6,
+        channels: int = 1,
+        w_avg_beta: float = 0.995,
+        truncation_psi: float = 0.7,
+        resize_mode: str = "nearest-exact",
+    ) -> None:
         super().__init__()
-        arch = MLPConfig(resolution, fc_resolution, hidden_size, latent_size, mapping_layers, channels,
-                         float(w_avg_beta), float(truncation_psi), resize_mode)
-        self._set_networks(arch, Mapping(arch), FCGenerator(arch), FCEncoder(arch), FCDiscriminator(arch))
+        arch = MLPConfig(
+            resolution,
+            fc_resolution,
+            hidden_size,
+            latent_size,
+            mapping_layers,
+            channels,
+            float(w_avg_beta),
+            float(truncation_psi),
+            resize_mode,
+        )
+        self._set_networks(
+            arch, Mapping(arch), FCGenerator(arch), FCEncoder(arch), FCDiscriminator(arch)
+        )
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> MLPALAE:
@@ -77,11 +97,14 @@ class MLPALAE(ALAEModel):
     def map(self, z: torch.Tensor) -> torch.Tensor:
         """F: z [N, Z] -> w [N, Z]."""
         if z.ndim != 2 or z.shape[1] != self.arch.latent_size:
-            raise ValueError(f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}")
+            raise ValueError(
+                f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}"
+            )
         return self.mapping(z)
 
-    def synthesize(self, w: torch.Tensor, noise: Any = None, lod: int | None = None,
-                   blend: float = 1.0) -> torch.Tensor:
+    def synthesize(
+        self, w: torch.Tensor, noise: Any = None, lod: int | None = None, blend: float = 1.0
+    ) -> torch.Tensor:
         """G: w [N, Z] -> images [N, C, r, r], nominally in [-1, 1], r = 2^(lod+2).
 
         Args:
@@ -97,8 +120,15 @@ class MLPALAE(ALAEModel):
     def encode(self, x: torch.Tensor, blend: float = 1.0) -> torch.Tensor:
         """E: images [N, C, r, r] in [-1, 1] (any r from 4 to 1024, resized to 28) -> w [N, Z]."""
         c = self.arch.channels
-        if x.ndim != 4 or x.shape[1] != c or x.shape[2] != x.shape[3] or not 4 <= x.shape[-1] <= 1024:
-            raise ValueError(f"expected images [N, {c}, r, r] with r in [4, 1024], got {tuple(x.shape)}")
+        if (
+            x.ndim != 4
+            or x.shape[1] != c
+            or x.shape[2] != x.shape[3]
+            or not 4 <= x.shape[-1] <= 1024
+        ):
+            raise ValueError(
+                f"expected images [N, {c}, r, r] with r in [4, 1024], got {tuple(x.shape)}"
+            )
         if not 0.0 <= blend <= 1.0:
             raise ValueError(f"blend must be in [0, 1], got {blend}")
         return self.encoder(x)
@@ -106,7 +136,9 @@ class MLPALAE(ALAEModel):
     def discriminate(self, w: torch.Tensor) -> torch.Tensor:
         """D: w [N, Z] -> real/fake logit [N]."""
         if w.ndim != 2 or w.shape[1] != self.arch.latent_size:
-            raise ValueError(f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}")
+            raise ValueError(
+                f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}"
+            )
         return self.discriminator(w)
 
     def reconstruct(self, x: torch.Tensor, noise: Any = None) -> torch.Tensor:
@@ -114,7 +146,9 @@ class MLPALAE(ALAEModel):
         return self.synthesize(self.encode(x), lod=self._input_lod(x))
 
     # ---- mean latent and sampling ---------------------------------------------------------
-    def truncate(self, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
+    def truncate(
+        self, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None
+    ) -> torch.Tensor:
         """`w_avg + psi * (w - w_avg)` as w+ [N, 1, Z] (StyleALAE's contract); psi = 1 is the
         identity. `cutoff` 0 turns it off (there is one style: any other cutoff truncates it)."""
         psi = self.arch.truncation_psi if psi is None else psi
@@ -123,18 +157,31 @@ class MLPALAE(ALAEModel):
             w = torch.lerp(self.w_avg[0].to(w.dtype), w, psi)
         return w[:, None]
 
-    def noise_maps(self, noise: Any, batch: int, lod: int | None = None, batch_constant: bool = False) -> None:
+    def noise_maps(
+        self, noise: Any, batch: int, lod: int | None = None, batch_constant: bool = False
+    ) -> None:
         """No noise inputs: every noise spec resolves to None (StyleALAE's method, for shared callers)."""
         return None
 
-    def make_noise(self, batch: int, generator: torch.Generator | None = None, lod: int | None = None,
-                   batch_constant: bool = False) -> list[torch.Tensor]:
+    def make_noise(
+        self,
+        batch: int,
+        generator: torch.Generator | None = None,
+        lod: int | None = None,
+        batch_constant: bool = False,
+    ) -> list[torch.Tensor]:
         """No injection points: an empty list."""
         return []
 
     @torch.no_grad()
-    def sample(self, n: int | None = None, seed: int | Sequence[int] = 0, truncation_psi: float | None = None,
-               truncation_cutoff: int | None = None, noise: Any = "seed") -> torch.Tensor:
+    def sample(
+        self,
+        n: int | None = None,
+        seed: int | Sequence[int] = 0,
+        truncation_psi: float | None = None,
+        truncation_cutoff: int | None = None,
+        noise: Any = "seed",
+    ) -> torch.Tensor:
         """Generate images [n, C, R, R] in [-1, 1] from a seed (or one image per seed in a list).
 
         Deterministic given the seed (G draws no noise; `noise` is accepted and ignored).
@@ -153,15 +200,34 @@ class MLPALAE(ALAEModel):
             raise ValueError(f"an MLP ALAE has one style (index 0), got {style_index}")
         return self.generator.fc_1
 
-    def card(self, title: str | None = None, description: str = "", datasets: Sequence[str] = (),
-             extra_sections: str = "", base_model: str | None = None) -> str:
+    def card(
+        self,
+        title: str | None = None,
+        description: str = "",
+        datasets: Sequence[str] = (),
+        extra_sections: str = "",
+        base_model: str | None = None,
+    ) -> str:
         """The model card (`mlp_model_card`)."""
-        return mlp_model_card(self.arch, title or self.display_name, description, tuple(datasets),
-                              extra_sections=extra_sections, base_model=base_model)
+        return mlp_model_card(
+            self.arch,
+            title or self.display_name,
+            description,
+            tuple(datasets),
+            extra_sections=extra_sections,
+            base_model=base_model,
+        )
 
 
-def mlp_model_card(arch: MLPConfig, title: str = "MLP ALAE", description: str = "", datasets: tuple[str, ...] = (),
-                   license: str = "cc-by-nc-4.0", extra_sections: str = "", base_model: str | None = None) -> str:
+def mlp_model_card(
+    arch: MLPConfig,
+    title: str = "MLP ALAE",
+    description: str = "",
+    datasets: tuple[str, ...] = (),
+    license: str = "cc-by-nc-4.0",
+    extra_sections: str = "",
+    base_model: str | None = None,
+) -> str:
     """A model card for an MLP ALAE folder: Hub metadata, what it is, how to use it, its config."""
     side, width = arch.fc_resolution, arch.hidden_size
     intro = f"""{description or f"The fully-connected ALAE of the paper's MNIST experiment ({PAPER}; official `configs/mnist_fc.yaml`)."}
@@ -176,5 +242,14 @@ images = model.sample(16, seed=0)               # [16, C, {arch.resolution}, {ar
 w = model.encode(images)                        # images -> w [16, {arch.latent_size}]
 reconstruction = model.synthesize(w)            # w -> images
 """
-    return render_card(arch, title, intro, usage, ("alae", "mlp-alae", "gan", "autoencoder", "mnist"), datasets,
-                       license, extra_sections, base_model)
+    return render_card(
+        arch,
+        title,
+        intro,
+        usage,
+        ("alae", "mlp-alae", "gan", "autoencoder", "mnist"),
+        datasets,
+        license,
+        extra_sections,
+        base_model,
+    )

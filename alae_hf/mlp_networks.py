@@ -114,7 +114,6 @@ class MLPConfig(ConfigFields):
         return self.channels * self.fc_resolution**2
 
 
-
 MLP_PRESETS: dict[str, MLPConfig] = {"mnist-fc": MLPConfig()}
 
 
@@ -139,7 +138,11 @@ class FCGenerator(nn.Module):
     def forward(self, w: torch.Tensor, resolution: int) -> torch.Tensor:
         x = self.fc_3(leaky_relu(self.fc_2(leaky_relu(self.fc_1(w)))))
         x = x.view(x.shape[0], *self.shape)
-        return x if x.shape[-1] == resolution else F.interpolate(x, size=resolution, mode=self.resize_mode)
+        return (
+            x
+            if x.shape[-1] == resolution
+            else F.interpolate(x, size=resolution, mode=self.resize_mode)
+        )
 
 
 class FCEncoder(nn.Module):
@@ -178,4 +181,12 @@ class FCDiscriminator(nn.Module):
         return x[:, 0]
 
 
-__all__ = ["MLPConfig", "MLP_PRESETS", "mlp_preset", "Mapping", "FCGenerator", "FCEncoder", "FCDiscriminator"]
+__all__ = [
+    "MLPConfig",
+    "MLP_PRESETS",
+    "mlp_preset",
+    "Mapping",
+    "FCGenerator",
+    "FCEncoder",
+    "FCDiscriminator",
+]

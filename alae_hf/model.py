@@ -49,13 +49,35 @@ class StyleALAE(ALAEModel):
     supports_style_mixing = True
 
     @register_to_config
-    def __init__(self, resolution: int = 256, start_channels: int = 64, max_channels: int = 512,
-                 latent_size: int = 512, mapping_layers: int = 8, channels: int = 3, w_avg_beta: float = 0.995,
-                 truncation_psi: float = 0.7, truncation_cutoff: int = 8, style_mixing_prob: float = 0.9) -> None:
+    def __init__(
+        self,
+        resolution: int = 256,
+        start_channels: int = 64,
+        max_channels: int = 512,
+        latent_size: int = 512,
+        mapping_layers: int = 8,
+        channels: int = 3,
+        w_avg_beta: float = 0.995,
+        truncation_psi: float = 0.7,
+        truncation_cutoff: int = 8,
+        style_mixing_prob: float = 0.9,
+    ) -> None:
         super().__init__()
-        arch = ALAEConfig(resolution, start_channels, max_channels, latent_size, mapping_layers, channels,
-                          float(w_avg_beta), float(truncation_psi), truncation_cutoff, float(style_mixing_prob))
-        self._set_networks(arch, Mapping(arch), Generator(arch), Encoder(arch), LatentDiscriminator(arch))
+        arch = ALAEConfig(
+            resolution,
+            start_channels,
+            max_channels,
+            latent_size,
+            mapping_layers,
+            channels,
+            float(w_avg_beta),
+            float(truncation_psi),
+            truncation_cutoff,
+            float(style_mixing_prob),
+        )
+        self._set_networks(
+            arch, Mapping(arch), Generator(arch), Encoder(arch), LatentDiscriminator(arch)
+        )
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> StyleALAE:
@@ -71,17 +93,26 @@ class StyleALAE(ALAEModel):
             return w[:, None, :].expand(-1, self.num_styles, -1)
         if w.ndim == 3 and w.shape[1:] == (self.num_styles, z):
             return w
-        raise ValueError(f"expected w [N, {z}] or w+ [N, {self.num_styles}, {z}], got {tuple(w.shape)}")
+        raise ValueError(
+            f"expected w [N, {z}] or w+ [N, {self.num_styles}, {z}], got {tuple(w.shape)}"
+        )
 
     # ---- the four networks ------------------------------------------------------------------
     def map(self, z: torch.Tensor) -> torch.Tensor:
         """F: z [N, Z] -> w [N, Z]."""
         if z.ndim != 2 or z.shape[1] != self.arch.latent_size:
-            raise ValueError(f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}")
+            raise ValueError(
+                f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}"
+            )
         return self.mapping(z)
 
-    def make_noise(self, batch: int, generator: torch.Generator | None = None, lod: int | None = None,
-                   batch_constant: bool = False) -> list[torch.Tensor]:
+    def make_noise(
+        self,
+        batch: int,
+        generator: torch.Generator | None = None,
+        lod: int | None = None,
+        batch_constant: bool = False,
+    ) -> list[torch.Tensor]:
         """Per-pixel N(0, 1) noise maps [N|1, 1, H, W] for every injection point up to `lod`.
 
         Drawn in the official order and shapes (block 0 point 1, block 0 point 2, block 1 ...),
@@ -93,11 +124,17 @@ class StyleALAE(ALAEModel):
         lod = self._lod(lod)
         device, dtype = self.device, self.dtype
         rows = 1 if batch_constant else batch
-        shapes = [(1, 4)] + [(rows, self.arch.lod_resolution(k // 2)) for k in range(1, 2 * (lod + 1))]
-        return [torch.randn(n, 1, r, r, generator=generator, device=device, dtype=dtype) for n, r in shapes]
+        shapes = [(1, 4)] + [
+            (rows, self.arch.lod_resolution(k // 2)) for k in range(1, 2 * (lod + 1))
+        ]
+        return [
+            torch.randn(n, 1, r, r, generator=generator, device=device, dtype=dtype)
+            for n, r in shapes
+        ]
 
-    def noise_maps(self, noise: NoiseSpec, batch: int, lod: int | None = None,
-                   batch_constant: bool = False) -> list[torch.Tensor] | None:
+    def noise_maps(
+        self, noise: NoiseSpec, batch: int, lod: int | None = None, batch_constant: bool = False
+    ) -> list[torch.Tensor] | None:
         """Resolve a noise spec (see `NoiseSpec` above) to the maps of `batch` images, or None."""
         lod = self._lod(lod)
         if noise is None:
@@ -107,20 +144,28 @@ class StyleALAE(ALAEModel):
         if isinstance(noise, torch.Generator):
             return self.make_noise(batch, noise, lod, batch_constant)
         if isinstance(noise, (str, bytes)) or not isinstance(noise, Sequence):
-            raise TypeError("noise must be None, an int seed, a torch.Generator, a list of seeds or a list of "
-                            f"tensors, got {type(noise).__name__}")
+            raise TypeError(
+                "noise must be None, an int seed, a torch.Generator, a list of seeds or a list of "
+                f"tensors, got {type(noise).__name__}"
+            )
         items = list(noise)
         if items and all(isinstance(s, int) and not isinstance(s, bool) for s in items):
             if len(items) != batch:
                 raise ValueError(f"got {len(items)} noise seeds for {batch} images")
-            per_image = [self.make_noise(1, torch.Generator(device=self.device).manual_seed(s), lod) for s in items]
+            per_image = [
+                self.make_noise(1, torch.Generator(device=self.device).manual_seed(s), lod)
+                for s in items
+            ]
             return [torch.cat(maps) for maps in zip(*per_image)]
         if len(items) < 2 * (lod + 1) or not all(isinstance(m, torch.Tensor) for m in items):
-            raise ValueError(f"expected {2 * (lod + 1)} noise tensors for lod {lod}, got {len(items)} items")
+            raise ValueError(
+                f"expected {2 * (lod + 1)} noise tensors for lod {lod}, got {len(items)} items"
+            )
         return items
 
-    def synthesize(self, w: torch.Tensor, noise: NoiseSpec = None, lod: int | None = None,
-                   blend: float = 1.0) -> torch.Tensor:
+    def synthesize(
+        self, w: torch.Tensor, noise: NoiseSpec = None, lod: int | None = None, blend: float = 1.0
+    ) -> torch.Tensor:
         """G: w [N, Z] or w+ [N, 2L, Z] -> images [N, C, R, R], nominally in [-1, 1].
 
         Args:
@@ -156,7 +201,9 @@ class StyleALAE(ALAEModel):
     def discriminate(self, w: torch.Tensor) -> torch.Tensor:
         """D: w [N, Z] -> real/fake logit [N]."""
         if w.ndim != 2 or w.shape[1] != self.arch.latent_size:
-            raise ValueError(f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}")
+            raise ValueError(
+                f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}"
+            )
         return self.discriminator(w)
 
     def reconstruct(self, x: torch.Tensor, noise: NoiseSpec = None) -> torch.Tensor:
@@ -164,7 +211,9 @@ class StyleALAE(ALAEModel):
         return self.synthesize(self.encode(x), noise=noise, lod=self._input_lod(x))
 
     # ---- mean latent and sampling ---------------------------------------------------------
-    def truncate(self, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None) -> torch.Tensor:
+    def truncate(
+        self, w: torch.Tensor, psi: float | None = None, cutoff: int | None = None
+    ) -> torch.Tensor:
         """Pull the first `cutoff` styles toward `w_avg`: `w_avg + psi * (w - w_avg)`.
 
         psi = 1 is the identity and psi = 0 gives `w_avg` on those layers. Returns w+.
@@ -178,8 +227,14 @@ class StyleALAE(ALAEModel):
         return torch.lerp(self.w_avg.to(styles.dtype), styles, coef)
 
     @torch.no_grad()
-    def sample(self, n: int | None = None, seed: int | Sequence[int] = 0, truncation_psi: float | None = None,
-               truncation_cutoff: int | None = None, noise: NoiseSpec | str = "seed") -> torch.Tensor:
+    def sample(
+        self,
+        n: int | None = None,
+        seed: int | Sequence[int] = 0,
+        truncation_psi: float | None = None,
+        truncation_cutoff: int | None = None,
+        noise: NoiseSpec | str = "seed",
+    ) -> torch.Tensor:
         """Generate images [n, C, R, R] in [-1, 1] from a seed, or one image per seed.
 
         Args:
@@ -201,7 +256,9 @@ class StyleALAE(ALAEModel):
         w = self.truncate(self.map(self.seed_latents(n, seed)), truncation_psi, truncation_cutoff)
         if isinstance(noise, str):
             if noise != "seed":
-                raise ValueError(f"noise must be 'seed' or a noise spec (see alae_hf.model.NoiseSpec), got {noise!r}")
+                raise ValueError(
+                    f"noise must be 'seed' or a noise spec (see alae_hf.model.NoiseSpec), got {noise!r}"
+                )
             noise = seeds if seeds is not None else seed
         return self.synthesize(w, noise=noise)
 
@@ -211,12 +268,26 @@ class StyleALAE(ALAEModel):
         drives `generator.decode_block[k // 2]`, `style_1` for even k, else `style_2` (official
         `net.py`: each block's two AdaIN layers)."""
         if not 0 <= style_index < self.num_styles:
-            raise ValueError(f"style index must be in [0, {self.num_styles - 1}], got {style_index}")
+            raise ValueError(
+                f"style index must be in [0, {self.num_styles - 1}], got {style_index}"
+            )
         block = self.generator.decode_block[style_index // 2]
         return block.style_1 if style_index % 2 == 0 else block.style_2
 
-    def card(self, title: str | None = None, description: str = "", datasets: Sequence[str] = (),
-             extra_sections: str = "", base_model: str | None = None) -> str:
+    def card(
+        self,
+        title: str | None = None,
+        description: str = "",
+        datasets: Sequence[str] = (),
+        extra_sections: str = "",
+        base_model: str | None = None,
+    ) -> str:
         """The model card (`alae_hf.card.model_card`)."""
-        return model_card(self.arch, title or self.display_name, description, tuple(datasets),
-                          extra_sections=extra_sections, base_model=base_model)
+        return model_card(
+            self.arch,
+            title or self.display_name,
+            description,
+            tuple(datasets),
+            extra_sections=extra_sections,
+            base_model=base_model,
+        )

@@ -56,7 +56,9 @@ class Mapping(nn.Module):
 
     def __init__(self, config: ALAEConfig) -> None:
         super().__init__()
-        self.map_blocks = nn.ModuleList(MappingBlock(config.latent_size) for _ in range(config.mapping_layers))
+        self.map_blocks = nn.ModuleList(
+            MappingBlock(config.latent_size) for _ in range(config.mapping_layers)
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = pixel_norm(z)
@@ -115,8 +117,13 @@ class DecodeBlock(nn.Module):
         self.style_2 = EqualLinear(config.latent_size, 2 * cout, gain=1.0)
 
     @staticmethod
-    def _epilogue(x: torch.Tensor, noise_weight: torch.Tensor, noise: torch.Tensor | None,
-                  bias: torch.Tensor | None, style: torch.Tensor) -> torch.Tensor:
+    def _epilogue(
+        x: torch.Tensor,
+        noise_weight: torch.Tensor,
+        noise: torch.Tensor | None,
+        bias: torch.Tensor | None,
+        style: torch.Tensor,
+    ) -> torch.Tensor:
         """noise, bias (None: added by the conv), LReLU, IN and AdaIN."""
         if noise is not None:
             x = torch.addcmul(x, noise_weight, noise)
@@ -124,8 +131,13 @@ class DecodeBlock(nn.Module):
             x = x + bias
         return style_mod(instance_norm(leaky_relu(x), G_NORM_EPS), style)
 
-    def forward(self, x: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor,
-                noise: tuple[torch.Tensor | None, torch.Tensor | None]) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        w1: torch.Tensor,
+        w2: torch.Tensor,
+        noise: tuple[torch.Tensor | None, torch.Tensor | None],
+    ) -> torch.Tensor:
         if self.has_first_conv:
             x = self.conv_1(x)
             x = blur(x)
@@ -176,11 +188,17 @@ class Generator(nn.Module):
         self.decode_block = nn.ModuleList(DecodeBlock(config, r) for r in resolutions)
         # to_rgb has a tiny gain (0.03) so a fresh G starts near a grey image.
         self.to_rgb = nn.ModuleList(
-            EqualConv2d(config.channels_at(r), config.channels, 1, bias=True, gain=0.03) for r in resolutions
+            EqualConv2d(config.channels_at(r), config.channels, 1, bias=True, gain=0.03)
+            for r in resolutions
         )
 
-    def forward(self, styles: torch.Tensor, lod: int, blend: float = 1.0,
-                noise: Sequence[torch.Tensor | None] | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        styles: torch.Tensor,
+        lod: int,
+        blend: float = 1.0,
+        noise: Sequence[torch.Tensor | None] | None = None,
+    ) -> torch.Tensor:
         """Render w+ through blocks 0..lod, fading from lod-1 when `blend < 1`.
 
         Args:
@@ -195,9 +213,13 @@ class Generator(nn.Module):
         # official code, whose first noise map is therefore [1, 1, 4, 4] and batch-shared).
         x = self.const
         for i in range(lod):
-            x = self.decode_block[i](x, styles[:, 2 * i], styles[:, 2 * i + 1], noise[2 * i: 2 * i + 2])
+            x = self.decode_block[i](
+                x, styles[:, 2 * i], styles[:, 2 * i + 1], noise[2 * i : 2 * i + 2]
+            )
         previous = self.to_rgb[lod - 1](x) if blend < 1 else None
-        x = self.decode_block[lod](x, styles[:, 2 * lod], styles[:, 2 * lod + 1], noise[2 * lod: 2 * lod + 2])
+        x = self.decode_block[lod](
+            x, styles[:, 2 * lod], styles[:, 2 * lod + 1], noise[2 * lod : 2 * lod + 2]
+        )
         x = self.to_rgb[lod](x)
         if previous is not None:
             x = fade_in(upscale2d(previous), x, blend)
@@ -237,7 +259,7 @@ class Encoder(nn.Module):
             x = fade_in(self._from_rgb(first + 1, downscale2d(image)), x, blend)
         else:
             w = w1 + w2
-        for block in self.encode_block[first + 1:]:
+        for block in self.encode_block[first + 1 :]:
             x, w1, w2 = block(x)
             w = w + (w1 + w2)
         return w

@@ -25,14 +25,23 @@ MAX_SEEDS = 1024
 
 def parse_seeds(spec: str) -> list[int]:
     """'0-3,7' -> [0, 1, 2, 3, 7] (inclusive ranges, as layer specs and the app's seed lists)."""
-    seeds = [s for first, last in parse_ranges(spec) for s in range(first, min(last, first + MAX_SEEDS) + 1)]
+    seeds = [
+        s
+        for first, last in parse_ranges(spec)
+        for s in range(first, min(last, first + MAX_SEEDS) + 1)
+    ]
     if not 1 <= len(seeds) <= MAX_SEEDS:
         raise ValueError(f"give 1 to {MAX_SEEDS} seeds, got {len(seeds)} from {spec!r}")
     return seeds
 
 
-def sample_grid(model_path: str, seeds: Sequence[int], psi: float | None = None, columns: int | None = None,
-                device: str = "cpu"):
+def sample_grid(
+    model_path: str,
+    seeds: Sequence[int],
+    psi: float | None = None,
+    columns: int | None = None,
+    device: str = "cpu",
+):
     """The grid image (PIL) of one sample per seed, `columns` wide (default: about square)."""
     model = load(model_path).to(device).eval()
     with torch.no_grad():
@@ -41,11 +50,24 @@ def sample_grid(model_path: str, seeds: Sequence[int], psi: float | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="alae-sample", description="Write a PNG grid of samples from an ALAE model.")
-    parser.add_argument("--model", required=True, help="model folder or Hub repo id (StyleALAE or MLPALAE)")
-    parser.add_argument("--seeds", default="0-15", help="seeds, inclusive ranges and commas, e.g. 0-15 or 3,7,9")
-    parser.add_argument("--psi", type=float, default=None, help="truncation ψ (default: the model's config; 1 = off)")
-    parser.add_argument("--columns", type=int, default=None, help="images per row (default: about square)")
+    parser = argparse.ArgumentParser(
+        prog="alae-sample", description="Write a PNG grid of samples from an ALAE model."
+    )
+    parser.add_argument(
+        "--model", required=True, help="model folder or Hub repo id (StyleALAE or MLPALAE)"
+    )
+    parser.add_argument(
+        "--seeds", default="0-15", help="seeds, inclusive ranges and commas, e.g. 0-15 or 3,7,9"
+    )
+    parser.add_argument(
+        "--psi",
+        type=float,
+        default=None,
+        help="truncation ψ (default: the model's config; 1 = off)",
+    )
+    parser.add_argument(
+        "--columns", type=int, default=None, help="images per row (default: about square)"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default="samples.png", help="the PNG to write")
     args = parser.parse_args(argv)

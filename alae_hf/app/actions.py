@@ -56,9 +56,13 @@ from .state import (
 )
 
 
-def write_gif(frames: Sequence[Image.Image], path: Path, min_size: int = 256, duration_ms: int = 90) -> Path:
+def write_gif(
+    frames: Sequence[Image.Image], path: Path, min_size: int = 256, duration_ms: int = 90
+) -> Path:
     """A looping there-and-back GIF of `frames`, upscaled to at least `min_size` px."""
-    big = [f.resize((max(min_size, f.width), max(min_size, f.height)), Image.LANCZOS) for f in frames]
+    big = [
+        f.resize((max(min_size, f.width), max(min_size, f.height)), Image.LANCZOS) for f in frames
+    ]
     loop = big + big[-2:0:-1]
     loop[0].save(path, save_all=True, append_images=loop[1:], duration=duration_ms, loop=0)
     return path
@@ -73,7 +77,11 @@ def truncation_text(loaded: LoadedModel, psi: float, cutoff: int) -> str:
 def mix_choices(layer_choices: Sequence[str]) -> list[str]:
     """Mixing ranges a model supports: its named groups, plus the paper's rows when it has all three."""
     paper = all(name in layer_choices for name in ("coarse", "middle", "fine"))
-    return [c for c in MIX_CHOICES if c in layer_choices or c == "custom" or (c == "paper rows" and paper)]
+    return [
+        c
+        for c in MIX_CHOICES
+        if c in layer_choices or c == "custom" or (c == "paper rows" and paper)
+    ]
 
 
 class Actions:
@@ -95,13 +103,23 @@ class Actions:
         base = (session or {}).get("base")
         if base is None or base.get("model") != loaded.key:
             arch = loaded.model.arch
-            w = editing.seed_to_w_plus(loaded.model, 1, 0, arch.truncation_psi, arch.truncation_cutoff)
+            w = editing.seed_to_w_plus(
+                loaded.model, 1, 0, arch.truncation_psi, arch.truncation_cutoff
+            )
             label = f"the sample of seed 0 ({truncation_text(loaded, arch.truncation_psi, arch.truncation_cutoff)})"
-            base = {"model": loaded.key, "w": w, "noise": 0, "label": label, "seed": 0, "psi": arch.truncation_psi}
+            base = {
+                "model": loaded.key,
+                "w": w,
+                "noise": 0,
+                "label": label,
+                "seed": 0,
+                "psi": arch.truncation_psi,
+            }
         return base
 
-    def _edited_w(self, session: dict | None, method: Any, layers: Any, custom: Any,
-                  alphas: Sequence[Any]) -> tuple[LoadedModel, dict, SliderSet, list[int], torch.Tensor]:
+    def _edited_w(
+        self, session: dict | None, method: Any, layers: Any, custom: Any, alphas: Sequence[Any]
+    ) -> tuple[LoadedModel, dict, SliderSet, list[int], torch.Tensor]:
         loaded = self.model(session)
         label = check_choice("Method", method, loaded.methods())
         indices = check_layers(loaded.model, layers, custom)
@@ -114,13 +132,27 @@ class Actions:
     def _render(self, loaded: LoadedModel, w: torch.Tensor, noise: int | None, name: str) -> str:
         return self.png(editing.render(loaded.model, w, noise)[0], name)
 
-    def set_base(self, session: dict | None, loaded: LoadedModel, w: torch.Tensor, noise: int | None,
-                 label: str, seed: int | None = None, psi: float | None = None) -> tuple:
+    def set_base(
+        self,
+        session: dict | None,
+        loaded: LoadedModel,
+        w: torch.Tensor,
+        noise: int | None,
+        label: str,
+        seed: int | None = None,
+        psi: float | None = None,
+    ) -> tuple:
         """New edit base: (session, base image, edited image, *sliders reset to 0). `seed` and `psi`
         say which seed it is the sample of (None for an encoded upload): `base_fields` shows them."""
         session = dict(session or new_session(loaded.key))
-        session["base"] = {"model": loaded.key, "w": loaded.model.to_w_plus(w).clone(), "noise": noise,
-                           "label": label, "seed": seed, "psi": psi}
+        session["base"] = {
+            "model": loaded.key,
+            "w": loaded.model.to_w_plus(w).clone(),
+            "noise": noise,
+            "label": label,
+            "seed": seed,
+            "psi": psi,
+        }
         image = self._render(loaded, session["base"]["w"], noise, "base")
         return (session, image, image, *[0.0] * MAX_K)
 
@@ -130,11 +162,23 @@ class Actions:
         loaded = self.model(session)
         base = self.base(session, loaded)
         psi = base.get("psi", loaded.model.arch.truncation_psi)
-        return base.get("seed", 0), loaded.model.arch.truncation_psi if psi is None else psi, f"Base: {base['label']}"
+        return (
+            base.get("seed", 0),
+            loaded.model.arch.truncation_psi if psi is None else psi,
+            f"Base: {base['label']}",
+        )
 
     # Sample tab
-    def sample(self, session: dict, seed: Any, n: Any, psi: Any, cutoff: Any, noise_mode: Any,
-               noise_seed: Any) -> tuple:
+    def sample(
+        self,
+        session: dict,
+        seed: Any,
+        n: Any,
+        psi: Any,
+        cutoff: Any,
+        noise_mode: Any,
+        noise_seed: Any,
+    ) -> tuple:
         """Images for seeds seed, seed + 1, ..., each `model.sample(1, seed=s)` with "image seed"
         noise: (gallery with one seed per caption, info, session)."""
         loaded = self.model(session)
@@ -145,24 +189,39 @@ class Actions:
         noise_mode = check_choice("Noise", noise_mode, NOISE_CHOICES)
         noise_seed = check_number("Noise seed", noise_seed, 0, SEED_MAX, integer=True)
         seeds = list(range(seed, seed + n))
-        noise = {"image seed": seeds, "fixed seed": noise_seed, "random": random.randint(0, SEED_MAX),
-                 "off": None}[noise_mode]
+        noise = {
+            "image seed": seeds,
+            "fixed seed": noise_seed,
+            "random": random.randint(0, SEED_MAX),
+            "off": None,
+        }[noise_mode]
         start = time.perf_counter()
         w = editing.seed_to_w_plus(loaded.model, n, seeds, psi, cutoff)
         images = editing.render(loaded.model, w, noise)
         took = (time.perf_counter() - start) * 1000
         session = dict(session or new_session(loaded.key))
-        session["samples"] = {"model": loaded.key, "w": w, "noise": noise, "seeds": seeds, "psi": psi, "cutoff": cutoff}
+        session["samples"] = {
+            "model": loaded.key,
+            "w": w,
+            "noise": noise,
+            "seeds": seeds,
+            "psi": psi,
+            "cutoff": cutoff,
+        }
         gallery = [(self.png(image, f"seed{s}"), f"seed {s}") for s, image in zip(seeds, images)]
         noise_text = {"image seed": "noise from each image's seed", "off": "no noise"}.get(
-            noise_mode, f"noise seed {noise}")
+            noise_mode, f"noise seed {noise}"
+        )
         seed_text = f"seed {seed}" if n == 1 else f"seeds {seed}–{seeds[-1]}"
-        info = (f"{seed_text} · ψ {psi:g} on styles 0–{cutoff - 1 if cutoff else '(none)'} · {noise_text} · "
-                f"{n} × {loaded.model.arch.resolution}² px in {took:.0f} ms")
+        info = (
+            f"{seed_text} · ψ {psi:g} on styles 0–{cutoff - 1 if cutoff else '(none)'} · {noise_text} · "
+            f"{n} × {loaded.model.arch.resolution}² px in {took:.0f} ms"
+        )
         return gallery, info, session
 
-    def sample_random(self, session: dict, n: Any, psi: Any, cutoff: Any, noise_mode: Any,
-                      noise_seed: Any) -> tuple:
+    def sample_random(
+        self, session: dict, n: Any, psi: Any, cutoff: Any, noise_mode: Any, noise_seed: Any
+    ) -> tuple:
         """A random seed, then `sample`: (seed, gallery, info, session)."""
         seed = random.randint(0, 2**31 - 1)
         return (seed, *self.sample(session, seed, n, psi, cutoff, noise_mode, noise_seed))
@@ -170,15 +229,25 @@ class Actions:
     def send_sample_to_edit(self, session: dict, index: Any) -> tuple:
         """Use sampled image #index as the edit base, with its own noise: (session, base, edited, *sliders)."""
         loaded = self.model(session)
-        samples, index = _stored_result(session, "samples", loaded.key, index, "Generate some samples first.")
+        samples, index = _stored_result(
+            session, "samples", loaded.key, index, "Generate some samples first."
+        )
         noise = samples["noise"][index] if isinstance(samples["noise"], list) else samples["noise"]
         seed, psi = samples["seeds"][index], samples.get("psi")
         label = f"the sample of seed {seed} from the Sample tab ({truncation_text(loaded, psi, samples['cutoff'])})"
-        return self.set_base(session, loaded, samples["w"][index:index + 1], noise, label, seed, psi)
+        return self.set_base(
+            session, loaded, samples["w"][index : index + 1], noise, label, seed, psi
+        )
 
     # Encode tab
-    def encode(self, session: dict, files: Any, refine_steps: Any = 0, space: Any = "w+",
-               progress: Progress | None = None) -> tuple:
+    def encode(
+        self,
+        session: dict,
+        files: Any,
+        refine_steps: Any = 0,
+        space: Any = "w+",
+        progress: Progress | None = None,
+    ) -> tuple:
         """Encode uploads, optionally refine the codes (`alae_hf.app.encoding`), and reconstruct
         them: (gallery of original | reconstruction, table, session). Files that cannot be read are
         skipped and named in the table. The stored codes (sent to Edit) are the refined ones."""
@@ -191,36 +260,63 @@ class Actions:
         start = time.perf_counter()
         encoded = encode_uploads(loaded, files, refine_steps, space, progress, keep_going=True)
         originals = tensor_to_pil(encoded.x)
-        before = [psnr(a, b) for a, b in zip(originals, editing.render(loaded.model, encoded.initial, 0))]
+        before = [
+            psnr(a, b) for a, b in zip(originals, editing.render(loaded.model, encoded.initial, 0))
+        ]
         recon = editing.render(loaded.model, encoded.w, 0)
         took = (time.perf_counter() - start) * 1000
         scores = [psnr(a, b) for a, b in zip(originals, recon)]
-        gallery = [(self.png(make_grid([a, b], columns=2), f"{Path(name).stem}_reconstruction"),
-                    f"{name} · PSNR {p:.1f} dB") for name, a, b, p in zip(encoded.names, originals, recon, scores)]
+        gallery = [
+            (
+                self.png(make_grid([a, b], columns=2), f"{Path(name).stem}_reconstruction"),
+                f"{name} · PSNR {p:.1f} dB",
+            )
+            for name, a, b, p in zip(encoded.names, originals, recon, scores)
+        ]
         session = dict(session or new_session(loaded.key))
-        session["encoded"] = {"model": loaded.key, "w": encoded.w, "names": encoded.names,
-                              "how": encoded.describe(), "skipped": encoded.skipped}
+        session["encoded"] = {
+            "model": loaded.key,
+            "w": encoded.w,
+            "names": encoded.names,
+            "how": encoded.describe(),
+            "skipped": encoded.skipped,
+        }
         table = psnr_table(encoded, before, scores, loaded.model.arch.resolution, took)
         return gallery, table, session
 
     def send_encoded_to_edit(self, session: dict, index: Any) -> tuple:
         """Use encoded image #index as the edit base (not truncated): (session, base, edited, *sliders)."""
         loaded = self.model(session)
-        encoded, index = _stored_result(session, "encoded", loaded.key, index, "Encode some images first.")
+        encoded, index = _stored_result(
+            session, "encoded", loaded.key, index, "Encode some images first."
+        )
         label = f"{encoded['names'][index]} from the Encode tab ({encoded.get('how', 'the encoder alone')})"
-        return self.set_base(session, loaded, encoded["w"][index:index + 1], 0, label)
+        return self.set_base(session, loaded, encoded["w"][index : index + 1], 0, label)
 
     # Style mixing tab
-    def _mix_latents(self, loaded: LoadedModel, seeds_text: Any, files: Any, psi: float, what: str,
-                     refinement: tuple[Any, Any], progress: Progress | None) -> tuple[torch.Tensor, list[str]]:
+    def _mix_latents(
+        self,
+        loaded: LoadedModel,
+        seeds_text: Any,
+        files: Any,
+        psi: float,
+        what: str,
+        refinement: tuple[Any, Any],
+        progress: Progress | None,
+    ) -> tuple[torch.Tensor, list[str]]:
         """w+ [N, 2L, Z] of the seeds (truncated) then the uploads (encoded, refined as asked) of one
         side of the grid, and a caption per row ("seed 3", or the upload's name)."""
         model = loaded.model
         seeds = parse_seeds(seeds_text, f"{what.capitalize()} seeds")
         files = as_list(files)
         if len(seeds) + len(files) > MAX_MIX:
-            raise InputError(f"At most {MAX_MIX} {what}s (seeds + uploads), got {len(seeds) + len(files)}.")
-        parts, captions = [editing.seed_to_w_plus(model, 1, s, psi) for s in seeds], [f"seed {s}" for s in seeds]
+            raise InputError(
+                f"At most {MAX_MIX} {what}s (seeds + uploads), got {len(seeds) + len(files)}."
+            )
+        parts, captions = (
+            [editing.seed_to_w_plus(model, 1, s, psi) for s in seeds],
+            [f"seed {s}" for s in seeds],
+        )
         if files:
             encoded = encode_uploads(loaded, files, *refinement, progress)
             parts.append(model.to_w_plus(encoded.w))
@@ -229,9 +325,21 @@ class Actions:
             raise InputError(f"Give at least one {what} (a seed or an upload).")
         return torch.cat(parts), captions
 
-    def mix(self, session: dict, source_seeds: Any, source_files: Any, destination_seeds: Any,
-            destination_files: Any, psi: Any, layers: Any, custom: Any, noise_seed: Any, refine_steps: Any = 0,
-            space: Any = "w+", progress: Progress | None = None) -> tuple:
+    def mix(
+        self,
+        session: dict,
+        source_seeds: Any,
+        source_files: Any,
+        destination_seeds: Any,
+        destination_files: Any,
+        psi: Any,
+        layers: Any,
+        custom: Any,
+        noise_seed: Any,
+        refine_steps: Any = 0,
+        space: Any = "w+",
+        progress: Progress | None = None,
+    ) -> tuple:
         """The style-mixing figure: sources across the top, destinations down the side, each
         labelled with its seed or file name; uploads encoded like the Encode tab's (refined when
         refine_steps > 0): (grid, info)."""
@@ -240,11 +348,17 @@ class Actions:
         noise_seed = check_number("Noise seed", noise_seed, 0, SEED_MAX, integer=True)
         layers = check_choice("Styles to copy", layers, MIX_CHOICES)
         refinement = check_refinement(refine_steps, space)
-        src, src_captions = self._mix_latents(loaded, source_seeds, source_files, psi, "source", refinement, progress)
-        dst, dst_captions = self._mix_latents(loaded, destination_seeds, destination_files, psi, "destination",
-                                              refinement, progress)
+        src, src_captions = self._mix_latents(
+            loaded, source_seeds, source_files, psi, "source", refinement, progress
+        )
+        dst, dst_captions = self._mix_latents(
+            loaded, destination_seeds, destination_files, psi, "destination", refinement, progress
+        )
         if layers == "paper rows":
-            specs = [layer_range(loaded.model, PAPER_ROWS[i % len(PAPER_ROWS)]) for i in range(dst.shape[0])]
+            specs = [
+                layer_range(loaded.model, PAPER_ROWS[i % len(PAPER_ROWS)])
+                for i in range(dst.shape[0])
+            ]
             text = "rows: coarse ×3, middle ×2, fine ×1 (repeating)"
         else:
             specs = check_layers(loaded.model, layers, custom)
@@ -259,8 +373,10 @@ class Actions:
         labelled = caption_grid(grid_cells(grid, dst.shape[0] + 1, columns), columns, captions)
         uploads = len(as_list(source_files)) + len(as_list(destination_files))
         how = f" Uploads encoded with {Encoded.describe_settings(*refinement)}." if uploads else ""
-        info = (f"Top row: {src.shape[0]} sources; left column: {dst.shape[0]} destinations; each cell is the "
-                f"destination with the source's {text}. {describe_styles(loaded.model)}.{how} {took:.0f} ms.")
+        info = (
+            f"Top row: {src.shape[0]} sources; left column: {dst.shape[0]} destinations; each cell is the "
+            f"destination with the source's {text}. {describe_styles(loaded.model)}.{how} {took:.0f} ms."
+        )
         return self.png(labelled, "style_mixing"), info
 
     # Edit tab
@@ -273,8 +389,14 @@ class Actions:
         label = f"the sample of seed {seed} ({truncation_text(loaded, psi, loaded.model.arch.truncation_cutoff)})"
         return self.set_base(session, loaded, w, seed, label, seed, psi)
 
-    def edit_base_from_upload(self, session: dict, image: Any, refine_steps: Any = 0, space: Any = "w+",
-                              progress: Progress | None = None) -> tuple:
+    def edit_base_from_upload(
+        self,
+        session: dict,
+        image: Any,
+        refine_steps: Any = 0,
+        space: Any = "w+",
+        progress: Progress | None = None,
+    ) -> tuple:
         """Base = an encoded upload (no truncation), refined when refine_steps > 0 (the Edit tab's
         own setting): (session, base, edited, *sliders)."""
         loaded = self.model(session)
@@ -282,8 +404,15 @@ class Actions:
         label = f"{encoded.names[0]}, uploaded here ({encoded.describe()})"
         return self.set_base(session, loaded, encoded.w, 0, label)
 
-    def directions(self, session: dict, method: Any, layers: Any, custom: Any, k: Any,
-                   progress: Progress | None = None) -> tuple[SliderSet, int, str, str]:
+    def directions(
+        self,
+        session: dict,
+        method: Any,
+        layers: Any,
+        custom: Any,
+        k: Any,
+        progress: Progress | None = None,
+    ) -> tuple[SliderSet, int, str, str]:
         """Pick a direction set: (its sliders, number of sliders shown, info, edited image)."""
         loaded = self.model(session)
         label = check_choice("Method", method, loaded.methods())
@@ -296,16 +425,27 @@ class Actions:
         return sliders, shown, info, self._render(loaded, base["w"], base["noise"], "edited")
 
     @staticmethod
-    def describe_directions(loaded: LoadedModel, sliders: SliderSet, label: str, indices: list[int]) -> str:
+    def describe_directions(
+        loaded: LoadedModel, sliders: SliderSet, label: str, indices: list[int]
+    ) -> str:
         """A short description of a direction set as sliders."""
         found = sliders.directions
-        source = "shipped with the model" if any(found is d for d in loaded.shipped.values()) else "computed here"
-        effects = (f"labelled and sorted by their effect (attribute-net change per σ; {sliders.source})"
-                   if sliders.measured else "effects not measured: this model has no evaluation report on "
-                   "synthetic faces (python -m alae_hf.evaluation) to measure them with")
-        return (f"{label}: {found.num_directions} directions ({source}), applied to styles {indices}; sliders "
-                f"{effects}. Units: σ (1 = one standard deviation of w along the direction); each slider's "
-                f"range is where this model's mapped latents reach along it.")
+        source = (
+            "shipped with the model"
+            if any(found is d for d in loaded.shipped.values())
+            else "computed here"
+        )
+        effects = (
+            f"labelled and sorted by their effect (attribute-net change per σ; {sliders.source})"
+            if sliders.measured
+            else "effects not measured: this model has no evaluation report on "
+            "synthetic faces (python -m alae_hf.evaluation) to measure them with"
+        )
+        return (
+            f"{label}: {found.num_directions} directions ({source}), applied to styles {indices}; sliders "
+            f"{effects}. Units: σ (1 = one standard deviation of w along the direction); each slider's "
+            f"range is where this model's mapped latents reach along it."
+        )
 
     def edit_view(self, loaded: LoadedModel, k: int = 5) -> tuple[Image.Image, SliderSet, int, str]:
         """The Edit tab of a fresh session on `loaded` (its default base, SeFa on all styles):
@@ -314,13 +454,23 @@ class Actions:
         image = editing.render(loaded.model, base["w"], base["noise"])[0]
         indices = layer_range(loaded.model, "all")
         sliders = self.studio.sliders(loaded, "SeFa", indices)
-        return image, sliders, min(k, len(sliders.order)), self.describe_directions(loaded, sliders, "SeFa", indices)
+        return (
+            image,
+            sliders,
+            min(k, len(sliders.order)),
+            self.describe_directions(loaded, sliders, "SeFa", indices),
+        )
 
-    def slider_limit(self, session: dict, method: Any, layers: Any, custom: Any, index: int) -> float:
+    def slider_limit(
+        self, session: dict, method: Any, layers: Any, custom: Any, index: int
+    ) -> float:
         """How far (±σ) direction slider `index` of the session's set reaches (ALPHA_MAX past the set)."""
         loaded = self.model(session)
-        sliders = self.studio.sliders(loaded, check_choice("Method", method, loaded.methods()),
-                                      check_layers(loaded.model, layers, custom))
+        sliders = self.studio.sliders(
+            loaded,
+            check_choice("Method", method, loaded.methods()),
+            check_layers(loaded.model, layers, custom),
+        )
         return sliders.limits[index] if index < len(sliders.limits) else ALPHA_MAX
 
     def edit(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> str:
@@ -334,12 +484,26 @@ class Actions:
         base = self.base(session, loaded)
         return (*[0.0] * MAX_K, self._render(loaded, base["w"], base["noise"], "edited"))
 
-    def traversal(self, session: dict, method: Any, layers: Any, custom: Any, direction: Any, extent: Any,
-                  steps: Any, *alphas: Any) -> tuple[str, str]:
+    def traversal(
+        self,
+        session: dict,
+        method: Any,
+        layers: Any,
+        custom: Any,
+        direction: Any,
+        extent: Any,
+        steps: Any,
+        *alphas: Any,
+    ) -> tuple[str, str]:
         """Slider `direction` from −extent to +extent σ around the current edit: (strip with
         each frame's α, GIF path)."""
-        k = check_number("Direction", int(direction) if str(direction).isdigit() else direction, 1, MAX_K,
-                         integer=True)
+        k = check_number(
+            "Direction",
+            int(direction) if str(direction).isdigit() else direction,
+            1,
+            MAX_K,
+            integer=True,
+        )
         extent = check_number("Extent (σ)", extent, 0.1, 3 * ALPHA_MAX)
         steps = check_number("Frames", steps, *STEPS_RANGE, integer=True)
         values = list(alphas) + [0.0] * (MAX_K - len(alphas))
@@ -348,13 +512,18 @@ class Actions:
         if k > len(sliders.order):
             raise InputError(f"This set has only {len(sliders.order)} directions.")
         strengths = np.linspace(-extent, extent, steps).tolist()
-        frames = editing.render(loaded.model, editing.sweep(w, sliders.directions, sliders.order[k - 1], strengths,
-                                                            indices), base["noise"])
+        frames = editing.render(
+            loaded.model,
+            editing.sweep(w, sliders.directions, sliders.order[k - 1], strengths, indices),
+            base["noise"],
+        )
         strip = caption_grid(frames, len(frames), [alpha_caption(a) for a in strengths])
         gif = write_gif(frames, self.studio.files.folder() / f"direction_{k}.gif")
         return self.png(strip, f"direction_{k}_strip"), str(gif)
 
-    def export(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> list[str]:
+    def export(
+        self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any
+    ) -> list[str]:
         """Paths of the edited image (PNG), the direction set (.safetensors + .json) and the edit (JSON)."""
         loaded, base, sliders, indices, w = self._edited_w(session, method, layers, custom, alphas)
         folder = self.studio.files.folder()
@@ -362,22 +531,40 @@ class Actions:
         found = sliders.directions
         stem = found.save_to(folder / f"{found.method}_directions")
         values = check_alphas(alphas)
-        edit = {"model": loaded.name, "base": base["label"], "noise_seed": base["noise"], "method": found.method,
-                "styles": indices, "alphas_sigma": [float(a) for a in values][:len(sliders.order)],
-                "directions": sliders.order[:len(values)],
-                "alphas_by_direction": {str(k): a for k, a in sorted(sliders.alphas(values).items()) if a}}
+        edit = {
+            "model": loaded.name,
+            "base": base["label"],
+            "noise_seed": base["noise"],
+            "method": found.method,
+            "styles": indices,
+            "alphas_sigma": [float(a) for a in values][: len(sliders.order)],
+            "directions": sliders.order[: len(values)],
+            "alphas_by_direction": {
+                str(k): a for k, a in sorted(sliders.alphas(values).items()) if a
+            },
+        }
         (folder / "edit.json").write_text(json.dumps(edit, indent=2) + "\n", encoding="utf-8")
-        paths = [folder / "edited.png", stem.with_suffix(".safetensors"), stem.with_suffix(".json"),
-                 folder / "edit.json"]
+        paths = [
+            folder / "edited.png",
+            stem.with_suffix(".safetensors"),
+            stem.with_suffix(".json"),
+            folder / "edit.json",
+        ]
         return [str(p) for p in paths]
 
     # Model tab
     def model_info(self, session: dict) -> tuple[str, str, str]:
         """(status, info, card) for the session's model."""
         loaded = self.model(session)
-        return f"Using **{loaded.name}**.", model_markdown(loaded), card_body(loaded.card, loaded.folder)
+        return (
+            f"Using **{loaded.name}**.",
+            model_markdown(loaded),
+            card_body(loaded.card, loaded.folder),
+        )
 
-    def load_model(self, session: dict, source: Any, progress: Progress | None = None) -> LoadedModel:
+    def load_model(
+        self, session: dict, source: Any, progress: Progress | None = None
+    ) -> LoadedModel:
         """The model to switch this session to (empty source: the default). On failure the
         session keeps its current model and the InputError says so."""
         source = str(source or "").strip() or self.studio.default_key
@@ -386,14 +573,20 @@ class Actions:
         except (OSError, ValueError) as err:
             current = self.model(session).name
             message = str(err).strip().splitlines()[0][:400]
-            raise InputError(f"Could not load {source!r}: {message}. Still using {current}.") from err
+            raise InputError(
+                f"Could not load {source!r}: {message}. Still using {current}."
+            ) from err
         if not loaded.model.supports_style_mixing:  # this app's tabs mix and edit styles
-            raise InputError(f"{source!r} is an {loaded.model.display_name} (one w, no styles to mix or edit): open it in its own app, "
-                             f"python app.py --model {source}. Still using {self.model(session).name}.")
+            raise InputError(
+                f"{source!r} is an {loaded.model.display_name} (one w, no styles to mix or edit): open it in its own app, "
+                f"python app.py --model {source}. Still using {self.model(session).name}."
+            )
         return loaded
 
 
-def _stored_result(session: dict | None, key: str, model_key: Any, index: Any, missing: str) -> tuple[dict, int]:
+def _stored_result(
+    session: dict | None, key: str, model_key: Any, index: Any, missing: str
+) -> tuple[dict, int]:
     """A tab's stored result for the loaded model, and a checked image index into it."""
     stored = (session or {}).get(key)
     if not stored or stored.get("model") != model_key:

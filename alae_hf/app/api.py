@@ -20,23 +20,23 @@ DESCRIPTIONS: dict[str, str] = {
     "select_sample": "The index of the sample clicked in the gallery (0 from a client).",
     "send_sample_to_edit": "Make sample #index of this session's last generation the Edit base (sliders back to 0).",
     "encode": "Encode images and reconstruct them: E(x), then refine_steps steps of inversion (0: the encoder "
-              "alone). Unreadable files are skipped and named in the table.",
+    "alone). Unreadable files are skipped and named in the table.",
     "select_encoded": "The index of the reconstruction clicked in the gallery (0 from a client).",
     "send_encoded_to_edit": "Make encoded image #index of this session's last encoding the Edit base.",
     "mix": "The style-mixing grid: sources across the top, destinations down the side, each cell the destination "
-           "with the source's styles on the chosen layers. Uploads are encoded with refine_steps steps of "
-           "inversion (0: the encoder alone).",
+    "with the source's styles on the chosen layers. Uploads are encoded with refine_steps steps of "
+    "inversion (0: the encoder alone).",
     "edit_base_from_seed": "Make the sample of a seed (truncated with psi) the Edit base.",
     "edit_base_from_upload": "Encode an image (refine_steps steps of inversion; 0: the encoder alone) and make it "
-                             "the Edit base.",
+    "the Edit base.",
     "directions": "Choose a direction set (method, styles) for the edit sliders; returns the sliders, "
-                  "the traversal's direction choices, a description and the edited image.",
+    "the traversal's direction choices, a description and the edited image.",
     "edit": "Render the Edit base moved along the chosen directions by slider_1 ... slider_10 (in σ).",
     "reset": "Put every slider back to 0.",
     "traversal": "A strip and a GIF of one direction from -extent to +extent σ around the current edit.",
     "export": "The edited image (PNG), the direction set (.safetensors + .json) and the edit (JSON).",
     "load_model": "Switch this session to another model (a Hub repo id, a bundled model or, unless the app is "
-                  "public, a local folder); an empty source goes back to the default.",
+    "public, a local folder); an empty source goes back to the default.",
     "model_info": "The model this session uses: status, description and model card.",
     # the MLP ALAE app (alae_hf.app.mlp_ui)
     "mlp_sample": "Generate n digits for seeds seed, seed + 1, ...",

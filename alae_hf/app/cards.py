@@ -13,22 +13,31 @@ from PIL import Image
 from ..editing.styles import describe_styles
 from .state import LoadedModel
 
-CARD_IMAGE_BYTES = 2_000_000   # card images larger than this are left out rather than inlined
+CARD_IMAGE_BYTES = 2_000_000  # card images larger than this are left out rather than inlined
 
 
 def model_markdown(loaded: LoadedModel) -> str:
     """The Model tab's description: name, styles, parameter counts, shipped directions, config
     (never the server folder it was read from)."""
     model = loaded.model
-    counts = {name: sum(p.numel() for p in getattr(model, name).parameters())
-              for name in ("mapping", "generator", "encoder", "discriminator")}
+    counts = {
+        name: sum(p.numel() for p in getattr(model, name).parameters())
+        for name in ("mapping", "generator", "encoder", "discriminator")
+    }
     rows = "\n".join(f"| `{k}` | {v} |" for k, v in model.arch.to_dict().items())
     nets = ", ".join(f"{name} {n / 1e6:.2f} M" for name, n in counts.items())
-    shipped = ", ".join(f"`{n}` ({d.method}, {d.num_directions} × styles {d.layers[0]}–{d.layers[-1]})"
-                        for n, d in sorted(loaded.shipped.items())) or "none (computed on demand)"
-    return (f"**{loaded.name}**  \n{describe_styles(model)}  \n"
-            f"**Parameters:** {sum(counts.values()) / 1e6:.2f} M ({nets})  \n**Directions:** {shipped}\n\n"
-            f"| config | value |\n| --- | --- |\n{rows}")
+    shipped = (
+        ", ".join(
+            f"`{n}` ({d.method}, {d.num_directions} × styles {d.layers[0]}–{d.layers[-1]})"
+            for n, d in sorted(loaded.shipped.items())
+        )
+        or "none (computed on demand)"
+    )
+    return (
+        f"**{loaded.name}**  \n{describe_styles(model)}  \n"
+        f"**Parameters:** {sum(counts.values()) / 1e6:.2f} M ({nets})  \n**Directions:** {shipped}\n\n"
+        f"| config | value |\n| --- | --- |\n{rows}"
+    )
 
 
 def card_body(card: str, folder: Path | None = None) -> str:
@@ -37,8 +46,10 @@ def card_body(card: str, folder: Path | None = None) -> str:
     ones replaced by their alt text; no code spans in headings (they render as blocks)."""
     if card.startswith("---"):
         end = card.find("\n---", 3)
-        card = card[end + 4:] if end != -1 else card
-    card = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: _card_image(m.group(1), m.group(2), folder), card)
+        card = card[end + 4 :] if end != -1 else card
+    card = re.sub(
+        r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: _card_image(m.group(1), m.group(2), folder), card
+    )
     card = re.sub(r"(?m)^(#{1,6} .*)$", lambda m: m.group(1).replace("`", ""), card)
     return card.strip() or "*This model folder has no README.md (model card).*"
 

@@ -26,6 +26,7 @@ def user_errors(fn: Callable) -> Callable:
     """Show input errors (`InputError`, verbatim) and library errors (bad layer specs, incompatible
     directions, ...: their first line) as gr.Error and log anything unexpected, so that a user never
     sees a traceback or a bare 'Error'."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -35,11 +36,16 @@ def user_errors(fn: Callable) -> Callable:
         except InputError as err:
             raise gr.Error(str(err), print_exception=False) from err
         except (ValueError, OSError, TypeError) as err:
-            raise gr.Error(str(err).splitlines()[0][:500] or type(err).__name__, print_exception=False) from err
+            raise gr.Error(
+                str(err).splitlines()[0][:500] or type(err).__name__, print_exception=False
+            ) from err
         except Exception as err:  # noqa: BLE001
             LOG.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(err).__name__}); the server log has details.",
-                           print_exception=False) from err
+            raise gr.Error(
+                f"Something went wrong ({type(err).__name__}); the server log has details.",
+                print_exception=False,
+            ) from err
+
     return wrapper
 
 
@@ -78,29 +84,47 @@ def unique_uploads(files: Any) -> list[str]:
                     digest.update(block)
             digest = digest.hexdigest()
         except (OSError, TypeError):
-            digest = str(path)   # unreadable here: the encoder names it when it gets there
+            digest = str(path)  # unreadable here: the encoder names it when it gets there
         if digest not in seen:
             seen.add(digest)
             paths.append(path)
     return paths
 
 
-REFINE_INFO = ("How this tab encodes uploads. 0: the encoder alone, E(x). N: E(x), then N inversion steps that bring "
-               "the reconstruction closer to the upload (about 50 ms per step and image).")
+REFINE_INFO = (
+    "How this tab encodes uploads. 0: the encoder alone, E(x). N: E(x), then N inversion steps that bring "
+    "the reconstruction closer to the upload (about 50 ms per step and image)."
+)
 
 
 def refine_controls(elem_prefix: str, default: int = REFINE_STEPS) -> tuple[gr.Slider, gr.Radio]:
     """A tab's own "Refine steps" slider and "Refine in" (w+ or w) choice for its uploads."""
-    steps = gr.Slider(0, MAX_REFINE_STEPS, default, step=5, precision=0, label="Refine steps", info=REFINE_INFO,
-                      elem_id=f"{elem_prefix}-steps")
-    space = gr.Radio(["w+", "w"], value="w+", label="Refine in", elem_id=f"{elem_prefix}-space",
-                     info="w+: one code per style (closest); w: one code for all styles")
+    steps = gr.Slider(
+        0,
+        MAX_REFINE_STEPS,
+        default,
+        step=5,
+        precision=0,
+        label="Refine steps",
+        info=REFINE_INFO,
+        elem_id=f"{elem_prefix}-steps",
+    )
+    space = gr.Radio(
+        ["w+", "w"],
+        value="w+",
+        label="Refine in",
+        elem_id=f"{elem_prefix}-space",
+        info="w+: one code per style (closest); w: one code for all styles",
+    )
     guard_range(steps, (0, MAX_REFINE_STEPS))
     return steps, space
 
 
-def guard_range(slider: gr.Slider, bounds: tuple[float, float] | Callable[..., tuple[float, float]],
-                state: list[Any] | None = None) -> None:
+def guard_range(
+    slider: gr.Slider,
+    bounds: tuple[float, float] | Callable[..., tuple[float, float]],
+    state: list[Any] | None = None,
+) -> None:
     """Say so when a value typed into `slider`'s number box is outside `bounds` (the browser clamps
     it on blur without a word). `bounds` may be a function of the `state` components' values (a
     range that depends on the session's model)."""
@@ -121,13 +145,22 @@ def guard_range(slider: gr.Slider, bounds: tuple[float, float] | Callable[..., t
 def named_sliders(fn: Callable, count: int = MAX_K) -> Callable:
     """`fn(..., *alphas)` with the API signature `fn(..., slider_1, ..., slider_<count>)`, so that
     clients see named parameters instead of gradio's `param_4` ... `param_13`."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         return fn(*args)
+
     signature = inspect.signature(fn)
     params = [p for p in signature.parameters.values() if p.kind is not p.VAR_POSITIONAL]
-    params += [inspect.Parameter(f"slider_{i + 1}", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.0,
-                                 annotation=float) for i in range(count)]
+    params += [
+        inspect.Parameter(
+            f"slider_{i + 1}",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=0.0,
+            annotation=float,
+        )
+        for i in range(count)
+    ]
     wrapper.__signature__ = signature.replace(parameters=params)
-    del wrapper.__wrapped__   # inspect.signature would follow it back to *alphas
+    del wrapper.__wrapped__  # inspect.signature would follow it back to *alphas
     return wrapper

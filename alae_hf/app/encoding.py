@@ -62,12 +62,15 @@ class Encoded:
 
 def check_refinement(steps: object, space: object) -> tuple[int, str]:
     """A request's refinement settings, checked (InputError names the field)."""
-    return (int(check_number("Refine steps", steps, 0, MAX_REFINE_STEPS, integer=True)),
-            check_choice("Refine in", space, SPACES))
+    return (
+        int(check_number("Refine steps", steps, 0, MAX_REFINE_STEPS, integer=True)),
+        check_choice("Refine in", space, SPACES),
+    )
 
 
-def read_uploads(loaded: LoadedModel, files: Sequence[object],
-                 keep_going: bool = False) -> tuple[torch.Tensor | None, list[str], list[str]]:
+def read_uploads(
+    loaded: LoadedModel, files: Sequence[object], keep_going: bool = False
+) -> tuple[torch.Tensor | None, list[str], list[str]]:
     """(model inputs [N, C, R, R] or None, names, skipped messages) of upload payloads. A file that
     cannot be read raises its InputError, or with `keep_going` is skipped and its message kept."""
     parts, names, skipped = [], [], []
@@ -84,21 +87,34 @@ def read_uploads(loaded: LoadedModel, files: Sequence[object],
     return (torch.cat(parts) if parts else None), names, skipped
 
 
-def refine(loaded: LoadedModel, x: torch.Tensor, steps: int, space: str,
-           progress: Progress | None = None) -> torch.Tensor:
+def refine(
+    loaded: LoadedModel, x: torch.Tensor, steps: int, space: str, progress: Progress | None = None
+) -> torch.Tensor:
     """Refined codes of `x` (w+ [N, 2L, Z] or w [N, Z]) with the app's reconstruction noise (seed 0)."""
     from ..editing.inversion import invert
 
     report = progress or (lambda fraction, message: None)
     model = loaded.model
     maps = model.noise_maps(0, x.shape[0], batch_constant=True)
-    result = invert(model, x.to(model.device, model.dtype), steps=steps, space=space, noise=maps,
-                    progress=lambda k, n: report(k / n, f"refining: step {k}/{n}"))
+    result = invert(
+        model,
+        x.to(model.device, model.dtype),
+        steps=steps,
+        space=space,
+        noise=maps,
+        progress=lambda k, n: report(k / n, f"refining: step {k}/{n}"),
+    )
     return result.w
 
 
-def encode_uploads(loaded: LoadedModel, files: Sequence[object], steps: object, space: object,
-                   progress: Progress | None = None, keep_going: bool = False) -> Encoded:
+def encode_uploads(
+    loaded: LoadedModel,
+    files: Sequence[object],
+    steps: object,
+    space: object,
+    progress: Progress | None = None,
+    keep_going: bool = False,
+) -> Encoded:
     """Read, encode and (steps > 0) refine uploads. With `keep_going`, unreadable files are
     skipped and named (InputError only when none can be read)."""
     steps, space = check_refinement(steps, space)
@@ -116,18 +132,29 @@ def psnr(a: Image.Image, b: Image.Image) -> float:
     return float(psnr_of_mse(mse))
 
 
-def psnr_table(encoded: Encoded, before: list[float], after: list[float], resolution: int, took_ms: float) -> str:
+def psnr_table(
+    encoded: Encoded, before: list[float], after: list[float], resolution: int, took_ms: float
+) -> str:
     """The Encode tab's table: PSNR of the encoder alone, and after refinement when there was one;
     the files that were skipped, each with its reason."""
     names = encoded.names
     if not encoded.steps:
-        rows = "\n".join(f"| {i} | {name} | {p:.2f} |" for i, (name, p) in enumerate(zip(names, before)))
-        head, mean = "| # | image | PSNR (dB) |\n| --- | --- | --- |", f"Mean PSNR {np.mean(before):.2f} dB"
+        rows = "\n".join(
+            f"| {i} | {name} | {p:.2f} |" for i, (name, p) in enumerate(zip(names, before))
+        )
+        head, mean = (
+            "| # | image | PSNR (dB) |\n| --- | --- | --- |",
+            f"Mean PSNR {np.mean(before):.2f} dB",
+        )
     else:
-        rows = "\n".join(f"| {i} | {name} | {a:.2f} | {b:.2f} |" for i, (name, a, b) in enumerate(zip(names, before,
-                                                                                                    after)))
-        head = (f"| # | image | PSNR E(x) (dB) | PSNR refined, {encoded.steps} steps in {encoded.space} (dB) |\n"
-                "| --- | --- | --- | --- |")
+        rows = "\n".join(
+            f"| {i} | {name} | {a:.2f} | {b:.2f} |"
+            for i, (name, a, b) in enumerate(zip(names, before, after))
+        )
+        head = (
+            f"| # | image | PSNR E(x) (dB) | PSNR refined, {encoded.steps} steps in {encoded.space} (dB) |\n"
+            "| --- | --- | --- | --- |"
+        )
         mean = f"Mean PSNR {np.mean(before):.2f} → {np.mean(after):.2f} dB"
     text = f"{head}\n{rows}\n\n{mean} over {len(before)} image(s) at {resolution}² px, {took_ms:.0f} ms."
     if encoded.skipped:

@@ -17,11 +17,12 @@ from PIL import Image, ImageDraw, ImageFont
 MIN_CELL = 96
 PADDING = 2
 FONT_SIZE = 13
-BAND = 18   # caption band height in px
+BAND = 18  # caption band height in px
 
 
-def caption_grid(images: Sequence[Image.Image], columns: int, captions: Sequence[str],
-                 min_cell: int = MIN_CELL) -> Image.Image:
+def caption_grid(
+    images: Sequence[Image.Image], columns: int, captions: Sequence[str], min_cell: int = MIN_CELL
+) -> Image.Image:
     """Tile equally sized images row by row, each scaled up to >= `min_cell` px with its caption
     (may be empty) centred in a band below it. Returns one RGB image."""
     if not images or len(captions) != len(images):
@@ -30,7 +31,11 @@ def caption_grid(images: Sequence[Image.Image], columns: int, captions: Sequence
     scale = max(1, math.ceil(min_cell / width))
     cell_w, cell_h = width * scale, height * scale + BAND
     rows = math.ceil(len(images) / columns)
-    grid = Image.new("RGB", (columns * (cell_w + PADDING) + PADDING, rows * (cell_h + PADDING) + PADDING), "white")
+    grid = Image.new(
+        "RGB",
+        (columns * (cell_w + PADDING) + PADDING, rows * (cell_h + PADDING) + PADDING),
+        "white",
+    )
     draw = ImageDraw.Draw(grid)
     font, unicode = caption_font()
     for index, (image, caption) in enumerate(zip(images, captions)):
@@ -39,7 +44,12 @@ def caption_grid(images: Sequence[Image.Image], columns: int, captions: Sequence
         grid.paste(image.convert("RGB").resize((cell_w, height * scale), Image.NEAREST), (x, y))
         text = _fit(draw, str(caption) if unicode else _ascii(str(caption)), font, cell_w - 4)
         box = draw.textbbox((0, 0), text, font=font)
-        draw.text((x + (cell_w - (box[2] - box[0])) // 2, y + height * scale + 2), text, fill=(20, 20, 20), font=font)
+        draw.text(
+            (x + (cell_w - (box[2] - box[0])) // 2, y + height * scale + 2),
+            text,
+            fill=(20, 20, 20),
+            font=font,
+        )
     return grid
 
 
@@ -51,7 +61,11 @@ def caption_font() -> tuple[ImageFont.ImageFont, bool]:
         return ImageFont.truetype("DejaVuSans.ttf", FONT_SIZE), True
     except OSError:
         pass
-    for folder in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF"):
+    for folder in (
+        "/usr/share/fonts/truetype/dejavu",
+        "/usr/share/fonts/dejavu",
+        "/usr/share/fonts/TTF",
+    ):
         try:
             return ImageFont.truetype(f"{folder}/DejaVuSans.ttf", FONT_SIZE), True
         except OSError:
@@ -72,12 +86,23 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width:
     return text + "…"
 
 
-def grid_cells(grid: Image.Image, rows: int, columns: int, padding: int = PADDING) -> list[Image.Image]:
+def grid_cells(
+    grid: Image.Image, rows: int, columns: int, padding: int = PADDING
+) -> list[Image.Image]:
     """The cells of a `alae_hf.imaging.make_grid` grid (row by row)."""
     cell = (grid.width - padding) // columns - padding
-    return [grid.crop((padding + c * (cell + padding), padding + r * (cell + padding),
-                       padding + c * (cell + padding) + cell, padding + r * (cell + padding) + cell))
-            for r in range(rows) for c in range(columns)]
+    return [
+        grid.crop(
+            (
+                padding + c * (cell + padding),
+                padding + r * (cell + padding),
+                padding + c * (cell + padding) + cell,
+                padding + r * (cell + padding) + cell,
+            )
+        )
+        for r in range(rows)
+        for c in range(columns)
+    ]
 
 
 def alpha_caption(alpha: float) -> str:

@@ -21,14 +21,21 @@ def slider_specs(sliders: SliderSet) -> list[dict[str, Any]]:
     """What each of the MAX_K direction sliders says (its `info`: the direction, its measured
     effect and range) and how far it goes (beyond the set: hidden, ±ALPHA_MAX). The labels stay
     "Slider 1" ... "Slider 10": they are also the API's names for the values."""
-    specs = [{"info": text, "minimum": -limit, "maximum": limit} for text, limit in zip(sliders.labels, sliders.limits)]
-    return specs + [{"info": "", "minimum": -ALPHA_MAX, "maximum": ALPHA_MAX} for _ in range(len(specs), MAX_K)]
+    specs = [
+        {"info": text, "minimum": -limit, "maximum": limit}
+        for text, limit in zip(sliders.labels, sliders.limits)
+    ]
+    return specs + [
+        {"info": "", "minimum": -ALPHA_MAX, "maximum": ALPHA_MAX} for _ in range(len(specs), MAX_K)
+    ]
 
 
 def slider_updates(sliders: SliderSet, k: int) -> tuple:
     """Updates for the MAX_K direction sliders (the first k visible, all at 0) and the traversal's
     direction picker."""
-    updates = [gr.Slider(value=0.0, visible=i < k, **spec) for i, spec in enumerate(slider_specs(sliders))]
+    updates = [
+        gr.Slider(value=0.0, visible=i < k, **spec) for i, spec in enumerate(slider_specs(sliders))
+    ]
     return (*updates, gr.Dropdown(choices=[str(i + 1) for i in range(k)], value="1"))
 
 
@@ -64,65 +71,140 @@ class Handlers:
         seed, psi, line = self.act.base_fields(session)
         return gr.Number(value=seed), gr.Slider(value=psi), line
 
-    def directions(self, session: dict, method: Any, layers: Any, custom: Any, k: Any,
-                   progress: gr.Progress = gr.Progress()) -> tuple:
+    def directions(
+        self,
+        session: dict,
+        method: Any,
+        layers: Any,
+        custom: Any,
+        k: Any,
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple:
         """Pick a direction set and show its top K as sliders: (*sliders, direction picker, info, edited)."""
-        sliders, shown, info, edited = self.act.directions(session, method, layers, custom, k,
-                                                           lambda f, m: progress(f, desc=m))
+        sliders, shown, info, edited = self.act.directions(
+            session, method, layers, custom, k, lambda f, m: progress(f, desc=m)
+        )
         return (*slider_updates(sliders, shown), info, edited)
 
     def widen(self, index: int) -> Any:
         """The handler that lets direction slider `index` take a typed value past its range: the
         range grows to include it (up to ±ALPHA_MAX, the server's limit; past that it says so)."""
+
         def widen_slider(session: dict, method: Any, layers: Any, custom: Any, typed: Any) -> Any:
-            if isinstance(typed, bool) or not isinstance(typed, (int, float)) or not math.isfinite(typed):
+            if (
+                isinstance(typed, bool)
+                or not isinstance(typed, (int, float))
+                or not math.isfinite(typed)
+            ):
                 return gr.skip()
             if abs(typed) <= self.act.slider_limit(session, method, layers, custom, index):
                 return gr.skip()
             if abs(typed) > ALPHA_MAX:
-                gr.Warning(f"Slider {index + 1}: {typed:g}σ is past ±{ALPHA_MAX:g}σ, this app's limit; using "
-                           f"{math.copysign(ALPHA_MAX, typed):g}σ.")
+                gr.Warning(
+                    f"Slider {index + 1}: {typed:g}σ is past ±{ALPHA_MAX:g}σ, this app's limit; using "
+                    f"{math.copysign(ALPHA_MAX, typed):g}σ."
+                )
                 typed = math.copysign(ALPHA_MAX, typed)
             return gr.Slider(minimum=-abs(typed), maximum=abs(typed), value=typed)
+
         return widen_slider
 
-    def encode(self, session: dict, files: Any, refine_steps: Any = 0, space: Any = "w+",
-               progress: gr.Progress = gr.Progress()) -> tuple:
+    def encode(
+        self,
+        session: dict,
+        files: Any,
+        refine_steps: Any = 0,
+        space: Any = "w+",
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple:
         """Encode (and refine) uploads: (gallery, PSNR table, session); a progress bar while refining
         and a warning naming each file that could not be read."""
-        gallery, table, state = self.act.encode(session, files, refine_steps, space, lambda f, m: progress(f, desc=m))
+        gallery, table, state = self.act.encode(
+            session, files, refine_steps, space, lambda f, m: progress(f, desc=m)
+        )
         skipped = state["encoded"]["skipped"]
         if skipped:
-            gr.Warning(f"Skipped {len(skipped)} file(s) that could not be read: " + " ".join(skipped))
+            gr.Warning(
+                f"Skipped {len(skipped)} file(s) that could not be read: " + " ".join(skipped)
+            )
         return gallery, table, state
 
-    def mix(self, session: dict, source_seeds: Any, source_files: Any, destination_seeds: Any,
-            destination_files: Any, psi: Any, layers: Any, custom: Any, noise_seed: Any, refine_steps: Any = 0,
-            space: Any = "w+", progress: gr.Progress = gr.Progress()) -> tuple:
+    def mix(
+        self,
+        session: dict,
+        source_seeds: Any,
+        source_files: Any,
+        destination_seeds: Any,
+        destination_files: Any,
+        psi: Any,
+        layers: Any,
+        custom: Any,
+        noise_seed: Any,
+        refine_steps: Any = 0,
+        space: Any = "w+",
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple:
         """The style-mixing grid: (grid, info); a progress bar while refining uploads."""
-        return self.act.mix(session, source_seeds, source_files, destination_seeds, destination_files, psi, layers,
-                            custom, noise_seed, refine_steps, space, lambda f, m: progress(f, desc=m))
+        return self.act.mix(
+            session,
+            source_seeds,
+            source_files,
+            destination_seeds,
+            destination_files,
+            psi,
+            layers,
+            custom,
+            noise_seed,
+            refine_steps,
+            space,
+            lambda f, m: progress(f, desc=m),
+        )
 
-    def edit_base_from_upload(self, session: dict, image: Any, refine_steps: Any = 0, space: Any = "w+",
-                              progress: gr.Progress = gr.Progress()) -> tuple:
+    def edit_base_from_upload(
+        self,
+        session: dict,
+        image: Any,
+        refine_steps: Any = 0,
+        space: Any = "w+",
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple:
         """Base = an encoded (and refined) upload: (session, base, edited, *sliders)."""
-        return self.act.edit_base_from_upload(session, image, refine_steps, space, lambda f, m: progress(f, desc=m))
+        return self.act.edit_base_from_upload(
+            session, image, refine_steps, space, lambda f, m: progress(f, desc=m)
+        )
 
     def export(self, session: dict, method: Any, layers: Any, custom: Any, *alphas: Any) -> gr.File:
         """Files (shown once there are some): the edited image (PNG), the direction set
         (.safetensors + .json) and the edit (JSON)."""
-        return gr.File(value=self.act.export(session, method, layers, custom, *alphas), visible=True)
+        return gr.File(
+            value=self.act.export(session, method, layers, custom, *alphas), visible=True
+        )
 
-    def load_model(self, session: dict, source: Any, progress: gr.Progress = gr.Progress()) -> tuple:
+    def load_model(
+        self, session: dict, source: Any, progress: gr.Progress = gr.Progress()
+    ) -> tuple:
         """Switch this session to another model; on failure the current one stays. Returns (session,
         status, info, card, the controls that depend on the model, the Edit tab's fresh view)."""
         loaded = self.act.load_model(session, source, lambda f, m: progress(f, desc=m))
         methods, layers, arch = loaded.methods(), loaded.layer_choices(), loaded.model.arch
         status = f"Loaded **{loaded.name}** ({describe_styles(loaded.model)})."
-        controls = (gr.Radio(choices=methods, value="SeFa"), gr.Dropdown(choices=layers, value="all"),
-                    gr.Slider(value=5), gr.Dropdown(choices=mix_choices(layers), value="coarse"),
-                    gr.Slider(maximum=arch.num_styles, value=min(arch.truncation_cutoff, arch.num_styles)))
+        controls = (
+            gr.Radio(choices=methods, value="SeFa"),
+            gr.Dropdown(choices=layers, value="all"),
+            gr.Slider(value=5),
+            gr.Dropdown(choices=mix_choices(layers), value="coarse"),
+            gr.Slider(maximum=arch.num_styles, value=min(arch.truncation_cutoff, arch.num_styles)),
+        )
         image, sliders, k, info = self.act.edit_view(loaded)
         shown = self.act.png(image, "base")
-        return (new_session(loaded.key), status, model_markdown(loaded), card_body(loaded.card, loaded.folder),
-                *controls, shown, shown, *slider_updates(sliders, k), info)
+        return (
+            new_session(loaded.key),
+            status,
+            model_markdown(loaded),
+            card_body(loaded.card, loaded.folder),
+            *controls,
+            shown,
+            shown,
+            *slider_updates(sliders, k),
+            info,
+        )

@@ -43,13 +43,15 @@ from .state import (
     upload_path,
 )
 
-DISPLAY = 96          # pixels per shown image (the model's 32 px, enlarged without smoothing)
-MAX_STEPS = 16        # interpolation frames
-EDIT_SLIDERS = 5      # direction sliders in the Edit tab
+DISPLAY = 96  # pixels per shown image (the model's 32 px, enlarged without smoothing)
+MAX_STEPS = 16  # interpolation frames
+EDIT_SLIDERS = 5  # direction sliders in the Edit tab
 EDIT_METHODS = ["GANSpace", "SeFa"]
-NOTE = ("An MLP ALAE (the paper's MNIST model) has a single latent w per image, not one style per layer: "
-        "style mixing and layer-range edits do not apply to it, so those tabs are not shown; the Edit tab "
-        "moves the whole w.")
+NOTE = (
+    "An MLP ALAE (the paper's MNIST model) has a single latent w per image, not one style per layer: "
+    "style mixing and layer-range edits do not apply to it, so those tabs are not shown; the Edit tab "
+    "moves the whole w."
+)
 
 
 def _big(images: list[Image.Image]) -> list[Image.Image]:
@@ -78,8 +80,10 @@ def reconstruct(loaded: LoadedModel, files: Any) -> list[tuple[Image.Image, str]
         x = image_tensor(path, name, model).to(model.device, model.dtype)
         with torch.no_grad():
             rec = model.reconstruct(x)
-        out += [(_big(tensor_to_pil(x.float().cpu()))[0], name),
-                (_big(tensor_to_pil(rec.float().cpu()))[0], f"{name}: reconstruction")]
+        out += [
+            (_big(tensor_to_pil(x.float().cpu()))[0], name),
+            (_big(tensor_to_pil(rec.float().cpu()))[0], f"{name}: reconstruction"),
+        ]
     return out
 
 
@@ -106,38 +110,63 @@ def edit_sliders(loaded: LoadedModel, method_label: Any, cache: dict[str, Slider
         if found is None and method == "sefa":
             found = sefa(model)
         elif found is None:
-            found = ganspace(model, n_samples=GANSPACE_SAMPLES, n_components=min(32, model.arch.latent_size))
+            found = ganspace(
+                model, n_samples=GANSPACE_SAMPLES, n_components=min(32, model.arch.latent_size)
+            )
         cache[label] = slider_set(model, loaded.folder, found, label, EDIT_SLIDERS, ALPHA_MAX)
     return cache[label]
 
 
-def slider_updates(loaded: LoadedModel, method_label: Any, cache: dict[str, SliderSet]) -> list[dict]:
+def slider_updates(
+    loaded: LoadedModel, method_label: Any, cache: dict[str, SliderSet]
+) -> list[dict]:
     """What the Edit sliders say (their `info`) and how far they go for a method, values back to 0."""
     found = edit_sliders(loaded, method_label, cache)
-    return [gr.update(info=found.labels[i], minimum=-found.limits[i], maximum=found.limits[i], value=0,
-                      visible=True) if i < len(found.order) else gr.update(visible=False, value=0)
-            for i in range(EDIT_SLIDERS)]
+    return [
+        gr.update(
+            info=found.labels[i],
+            minimum=-found.limits[i],
+            maximum=found.limits[i],
+            value=0,
+            visible=True,
+        )
+        if i < len(found.order)
+        else gr.update(visible=False, value=0)
+        for i in range(EDIT_SLIDERS)
+    ]
 
 
-def widen(loaded: LoadedModel, cache: dict[str, SliderSet], index: int) -> Callable[[Any, Any], Any]:
+def widen(
+    loaded: LoadedModel, cache: dict[str, SliderSet], index: int
+) -> Callable[[Any, Any], Any]:
     """The handler that lets Edit slider `index` take a typed value past its range (the browser
     would clamp it without a word): the range grows to include it, up to ±ALPHA_MAX."""
+
     def widen_slider(method_label: Any, typed: Any) -> Any:
         found = cache.get(method_label)
-        if found is None or isinstance(typed, bool) or not isinstance(typed, (int, float)) or not math.isfinite(typed):
+        if (
+            found is None
+            or isinstance(typed, bool)
+            or not isinstance(typed, (int, float))
+            or not math.isfinite(typed)
+        ):
             return gr.skip()
         if index >= len(found.limits) or abs(typed) <= found.limits[index]:
             return gr.skip()
         if abs(typed) > ALPHA_MAX:
-            gr.Warning(f"Slider {index + 1}: {typed:g}σ is past ±{ALPHA_MAX:g}σ, this app's limit; using "
-                       f"{math.copysign(ALPHA_MAX, typed):g}σ.")
+            gr.Warning(
+                f"Slider {index + 1}: {typed:g}σ is past ±{ALPHA_MAX:g}σ, this app's limit; using "
+                f"{math.copysign(ALPHA_MAX, typed):g}σ."
+            )
             typed = math.copysign(ALPHA_MAX, typed)
         return gr.Slider(minimum=-abs(typed), maximum=abs(typed), value=typed)
+
     return widen_slider
 
 
-def edit(loaded: LoadedModel, cache: dict[str, SliderSet], seed: Any, method: Any, psi: Any,
-         *values: Any) -> Image.Image:
+def edit(
+    loaded: LoadedModel, cache: dict[str, SliderSet], seed: Any, method: Any, psi: Any, *values: Any
+) -> Image.Image:
     """[the sample of `seed` | the same w moved by Σ α_k σ_k v_k] (α from the sliders, in σ)."""
     seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
     psi = check_number("Truncation ψ", psi, *PSI_RANGE)
@@ -152,36 +181,60 @@ def edit(loaded: LoadedModel, cache: dict[str, SliderSet], seed: Any, method: An
 
 def _model_markdown(loaded: LoadedModel) -> str:
     rows = "\n".join(f"| `{k}` | {v} |" for k, v in loaded.model.arch.to_dict().items())
-    return f"**{loaded.name}**: MLPALAE, one w per image\n\n| field | value |\n| --- | --- |\n{rows}"
+    return (
+        f"**{loaded.name}**: MLPALAE, one w per image\n\n| field | value |\n| --- | --- |\n{rows}"
+    )
 
 
-def build_mlp_app(loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lambda fn: fn) -> gr.Blocks:
+def build_mlp_app(
+    loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lambda fn: fn
+) -> gr.Blocks:
     """The Blocks for one MLP ALAE (`loaded`, from `alae_hf.app.state.Studio`). Endpoints are named
     and described as in the StyleALAE app (`alae_hf.app.api`)."""
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     model = loaded.model
     with gr.Blocks(title="MLP ALAE", analytics_enabled=False) as demo:
-        gr.Markdown(f"# MLP ALAE — {loaded.name}\nSample, edit, encode & reconstruct and interpolate with the fully "
-                    "connected Adversarial Latent Autoencoder of the paper's MNIST experiment "
-                    "([Pidhorskyi et al., CVPR 2020](https://arxiv.org/abs/2004.04467)).\n\n" + NOTE)
+        gr.Markdown(
+            f"# MLP ALAE — {loaded.name}\nSample, edit, encode & reconstruct and interpolate with the fully "
+            "connected Adversarial Latent Autoencoder of the paper's MNIST experiment "
+            "([Pidhorskyi et al., CVPR 2020](https://arxiv.org/abs/2004.04467)).\n\n" + NOTE
+        )
         with gr.Tabs(selected="sample"):
             with gr.Tab("Sample", id="sample"):
                 with gr.Row():
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX)
                     n = gr.Slider(1, MAX_IMAGES, 16, step=1, precision=0, label="Number of images")
-                    psi = gr.Slider(*PSI_RANGE, model.arch.truncation_psi, step=0.05, label="Truncation ψ",
-                                    info="1 = off, 0 = the mean w")
+                    psi = gr.Slider(
+                        *PSI_RANGE,
+                        model.arch.truncation_psi,
+                        step=0.05,
+                        label="Truncation ψ",
+                        info="1 = off, 0 = the mean w",
+                    )
                 go = gr.Button("Generate", variant="primary", elem_id="mlp-sample-go")
                 gallery = gr.Gallery(columns=8, label="Samples", elem_id="mlp-sample-gallery")
-                go.click(run(functools.partial(sample, loaded)), [seed, n, psi], gallery, **endpoint("mlp_sample"))
+                go.click(
+                    run(functools.partial(sample, loaded)),
+                    [seed, n, psi],
+                    gallery,
+                    **endpoint("mlp_sample"),
+                )
                 guard_range(n, (1, MAX_IMAGES))
                 guard_range(psi, PSI_RANGE)
             _edit_tab(loaded, run)
             with gr.Tab("Encode & reconstruct", id="encode"):
-                files = files_input(label="Images (any size; shown as the model sees them)", elem_id="mlp-encode-files")
+                files = files_input(
+                    label="Images (any size; shown as the model sees them)",
+                    elem_id="mlp-encode-files",
+                )
                 go = gr.Button("Encode & reconstruct", variant="primary", elem_id="mlp-encode-go")
                 pairs = gr.Gallery(columns=8, label="Reconstructions", elem_id="mlp-encode-gallery")
-                go.click(run(functools.partial(reconstruct, loaded)), [files], pairs, **endpoint("mlp_reconstruct"))
+                go.click(
+                    run(functools.partial(reconstruct, loaded)),
+                    [files],
+                    pairs,
+                    **endpoint("mlp_reconstruct"),
+                )
             _interpolate_tab(loaded, run)
             with gr.Tab("Model", id="model"):
                 gr.Markdown(_model_markdown(loaded))
@@ -196,11 +249,17 @@ def _interpolate_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -
             seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=SEED_MAX)
             seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=SEED_MAX)
             steps = gr.Slider(2, MAX_STEPS, 8, step=1, precision=0, label="Steps")
-            psi = gr.Slider(*PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ")
+            psi = gr.Slider(
+                *PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ"
+            )
         go = gr.Button("Interpolate in W", variant="primary", elem_id="mlp-interpolate-go")
         strip = gr.Image(label="Interpolation", type="pil", elem_id="mlp-interpolate-out")
-    go.click(run(functools.partial(interpolate, loaded)), [seed_a, seed_b, steps, psi], strip,
-             **endpoint("mlp_interpolate"))
+    go.click(
+        run(functools.partial(interpolate, loaded)),
+        [seed_a, seed_b, steps, psi],
+        strip,
+        **endpoint("mlp_interpolate"),
+    )
     guard_range(steps, (2, MAX_STEPS))
     guard_range(psi, PSI_RANGE)
 
@@ -208,18 +267,38 @@ def _interpolate_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -
 def _edit_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
     """Edit: one seed's w moved along GANSpace or SeFa directions (whole w: there are no layers)."""
     cache: dict[str, SliderSet] = {}
-    first = edit_sliders(loaded, EDIT_METHODS[0], cache)   # computed at start: F is small (a few seconds at most)
+    first = edit_sliders(
+        loaded, EDIT_METHODS[0], cache
+    )  # computed at start: F is small (a few seconds at most)
     with gr.Tab("Edit", id="edit"):
-        gr.Markdown("Move the whole w along GANSpace (PCA of mapped w) or SeFa (G's first layer) directions, "
-                    "in σ of mapped w. Left: the sample, right: the edit.")
+        gr.Markdown(
+            "Move the whole w along GANSpace (PCA of mapped w) or SeFa (G's first layer) directions, "
+            "in σ of mapped w. Left: the sample, right: the edit."
+        )
         with gr.Row():
-            seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX, elem_id="mlp-edit-seed")
-            method = gr.Radio(EDIT_METHODS, value=EDIT_METHODS[0], label="Directions", elem_id="mlp-edit-method")
-            psi = gr.Slider(*PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ")
+            seed = gr.Number(
+                0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX, elem_id="mlp-edit-seed"
+            )
+            method = gr.Radio(
+                EDIT_METHODS, value=EDIT_METHODS[0], label="Directions", elem_id="mlp-edit-method"
+            )
+            psi = gr.Slider(
+                *PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ"
+            )
         shown = len(first.order)
-        sliders = [gr.Slider(-first.limits[min(i, shown - 1)], first.limits[min(i, shown - 1)], 0, step=0.1,
-                             label=f"Slider {i + 1}", info=first.labels[i] if i < shown else "", visible=i < shown,
-                             elem_id=f"mlp-edit-slider-{i}") for i in range(EDIT_SLIDERS)]
+        sliders = [
+            gr.Slider(
+                -first.limits[min(i, shown - 1)],
+                first.limits[min(i, shown - 1)],
+                0,
+                step=0.1,
+                label=f"Slider {i + 1}",
+                info=first.labels[i] if i < shown else "",
+                visible=i < shown,
+                elem_id=f"mlp-edit-slider-{i}",
+            )
+            for i in range(EDIT_SLIDERS)
+        ]
         go = gr.Button("Edit", variant="primary", elem_id="mlp-edit-go")
         out = gr.Image(label="Sample and edit", type="pil", elem_id="mlp-edit-out")
     inputs = [seed, method, psi, *sliders]
@@ -227,8 +306,10 @@ def _edit_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
     go.click(handler, inputs, out, **endpoint("mlp_edit"))
     for i, slider in enumerate(sliders):
         # A typed value past the range widens it first; the edit then runs on the value typed.
-        slider.release(widen(loaded, cache, i), [method, slider], slider, preprocess=False, **UI_ONLY).then(
-            handler, inputs, out, **UI_ONLY)
+        slider.release(
+            widen(loaded, cache, i), [method, slider], slider, preprocess=False, **UI_ONLY
+        ).then(handler, inputs, out, **UI_ONLY)
     guard_range(psi, PSI_RANGE)
-    method.change(run(functools.partial(slider_updates, loaded, cache=cache)), [method], sliders,
-                  **UI_ONLY).then(handler, inputs, out, **UI_ONLY)
+    method.change(
+        run(functools.partial(slider_updates, loaded, cache=cache)), [method], sliders, **UI_ONLY
+    ).then(handler, inputs, out, **UI_ONLY)

@@ -23,11 +23,20 @@ import torch
 from .ui import CONCURRENCY, CSS, DEFAULT_MODEL, MAX_FILE_SIZE, build_app
 
 
-def launch_options(host: str | None = "127.0.0.1", port: int | None = None, share: bool = False) -> dict[str, Any]:
+def launch_options(
+    host: str | None = "127.0.0.1", port: int | None = None, share: bool = False
+) -> dict[str, Any]:
     """`launch()` arguments (theme/css go to launch in Gradio 6). host/port None: gradio reads
     GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (a Space sets them), else 127.0.0.1 and 7860+."""
-    return {"server_name": host, "server_port": port, "share": share, "ssr_mode": False,
-            "max_file_size": MAX_FILE_SIZE, "show_error": False, "css": CSS}
+    return {
+        "server_name": host,
+        "server_port": port,
+        "share": share,
+        "ssr_mode": False,
+        "max_file_size": MAX_FILE_SIZE,
+        "show_error": False,
+        "css": CSS,
+    }
 
 
 def serving_threads(threads: int | None = None) -> int:
@@ -42,9 +51,11 @@ def serving_threads(threads: int | None = None) -> int:
 
 
 def missing_default_message(path: Path = DEFAULT_MODEL) -> str:
-    return (f"The bundled default checkpoint is missing: {path} does not exist (it is produced by training; see "
-            "README.md). Start the app on another model with `python app.py --model DIR_OR_HUB_REPO_ID` "
-            "or set ALAE_MODEL.")
+    return (
+        f"The bundled default checkpoint is missing: {path} does not exist (it is produced by training; see "
+        "README.md). Start the app on another model with `python app.py --model DIR_OR_HUB_REPO_ID` "
+        "or set ALAE_MODEL."
+    )
 
 
 def identity(fn: Callable) -> Callable:
@@ -67,19 +78,41 @@ def gpu_decorator() -> Callable[[Callable], Callable]:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command line, with defaults from the environment (what a Space sets)."""
     on_space = bool(os.environ.get("SPACE_ID"))
-    default_device = os.environ.get("ALAE_DEVICE") or ("cpu" if on_space or not torch.cuda.is_available() else "cuda")
+    default_device = os.environ.get("ALAE_DEVICE") or (
+        "cpu" if on_space or not torch.cuda.is_available() else "cuda"
+    )
     parser = argparse.ArgumentParser(description="Start the alae_hf Gradio app (StyleALAE editor).")
-    parser.add_argument("--model", default=os.environ.get("ALAE_MODEL") or str(DEFAULT_MODEL),
-                        help="StyleALAE folder or Hub repo id (default: env ALAE_MODEL, else the bundled checkpoint)")
-    parser.add_argument("--host", default=None, help="interface (default: env GRADIO_SERVER_NAME, else 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: env GRADIO_SERVER_PORT or 7860+)")
-    parser.add_argument("--share", action="store_true", help="create a public gradio.live link (off by default)")
-    parser.add_argument("--public", action="store_true", default=on_space,
-                        help="load only Hub repo ids and bundled models in the Model tab (on by default on a Space)")
-    parser.add_argument("--device", default=default_device,
-                        help="torch device (default: env ALAE_DEVICE, else cuda when available; cpu on a Space)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help=f"torch threads (default: CPU cores / {CONCURRENCY} concurrent requests, at least 1)")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("ALAE_MODEL") or str(DEFAULT_MODEL),
+        help="StyleALAE folder or Hub repo id (default: env ALAE_MODEL, else the bundled checkpoint)",
+    )
+    parser.add_argument(
+        "--host", default=None, help="interface (default: env GRADIO_SERVER_NAME, else 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="port (default: env GRADIO_SERVER_PORT or 7860+)"
+    )
+    parser.add_argument(
+        "--share", action="store_true", help="create a public gradio.live link (off by default)"
+    )
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        default=on_space,
+        help="load only Hub repo ids and bundled models in the Model tab (on by default on a Space)",
+    )
+    parser.add_argument(
+        "--device",
+        default=default_device,
+        help="torch device (default: env ALAE_DEVICE, else cuda when available; cpu on a Space)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help=f"torch threads (default: CPU cores / {CONCURRENCY} concurrent requests, at least 1)",
+    )
     return parser.parse_args(argv)
 
 
@@ -104,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as err:
         print(f"Could not load the model {args.model!r}: {err}", file=sys.stderr)
         return 2
-    port = args.port or (int(os.environ["GRADIO_SERVER_PORT"]) if os.environ.get("GRADIO_SERVER_PORT") else None)
+    port = args.port or (
+        int(os.environ["GRADIO_SERVER_PORT"]) if os.environ.get("GRADIO_SERVER_PORT") else None
+    )
     demo.launch(**launch_options(args.host, port, args.share))
     return 0

@@ -32,10 +32,12 @@ from ..editing.directions import Directions, mapped_samples
 
 Progress = Callable[[float, str], None]
 
-QUANTILE = 0.005          # the range covers the central 99 % of mapped latents along the direction
-RANGE_SAMPLES = 10_000    # mapped samples used to measure it (F only: cheap)
+QUANTILE = 0.005  # the range covers the central 99 % of mapped latents along the direction
+RANGE_SAMPLES = 10_000  # mapped samples used to measure it (F only: cheap)
 MIN_RANGE = 1.0
-EFFECT_SAMPLES = 32       # samples per direction for effects measured here (the evaluation report's number)
+EFFECT_SAMPLES = (
+    32  # samples per direction for effects measured here (the evaluation report's number)
+)
 
 
 @dataclass
@@ -48,7 +50,7 @@ class SliderSet:
     labels: list[str]
     limits: list[float]
     measured: bool
-    source: str = ""      # where the effects come from: the report, or measured here
+    source: str = ""  # where the effects come from: the report, or measured here
 
     def alphas(self, values: list[float]) -> dict[int, float]:
         """Slider values -> {direction index: α} for `apply_directions`."""
@@ -64,20 +66,29 @@ def report_effects(folder: Path | None, directions: Directions) -> dict[int, dic
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
         entry = metrics.get("directions", {}).get(directions.method)
-        kinds = {name: f.get("kind") for name, f in metrics.get("attribute_net", {}).get("factors", {}).items()}
+        kinds = {
+            name: f.get("kind")
+            for name, f in metrics.get("attribute_net", {}).get("factors", {}).items()
+        }
     except (OSError, ValueError, AttributeError):
         return {}
     if not isinstance(entry, dict) or entry.get("layers") != directions.layers:
         return {}
     effects = {}
     for row, index in enumerate(entry.get("indices", [])):
-        if index >= directions.num_directions or not _same_sigma(entry["sigma"][row], directions.sigma[index]):
-            return {}   # the report measured another set of this method (e.g. recomputed directions)
+        if index >= directions.num_directions or not _same_sigma(
+            entry["sigma"][row], directions.sigma[index]
+        ):
+            return {}  # the report measured another set of this method (e.g. recomputed directions)
         factor = entry["dominant"][row]
         column = entry["factors"].index(factor)
-        effects[index] = {"factor": factor, "response": float(entry["response_mean"][row][column]),
-                          "signed": kinds.get(factor, "continuous") == "continuous",
-                          "share": float(entry["isolation"][row]), "total": float(entry["total_response"][row])}
+        effects[index] = {
+            "factor": factor,
+            "response": float(entry["response_mean"][row][column]),
+            "signed": kinds.get(factor, "continuous") == "continuous",
+            "share": float(entry["isolation"][row]),
+            "total": float(entry["total_response"][row]),
+        }
     return effects
 
 
@@ -86,14 +97,19 @@ def measurable(folder: Path | None) -> bool:
     attribute net reads (so its directions' effects can be measured here)."""
     path = None if folder is None else Path(folder) / "report" / "metrics.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8")).get("data", "") if path and path.is_file() else ""
+        data = (
+            json.loads(path.read_text(encoding="utf-8")).get("data", "")
+            if path and path.is_file()
+            else ""
+        )
     except (OSError, ValueError, AttributeError):
         return False
     return isinstance(data, str) and data.startswith("synthetic:faces")
 
 
-def measure_effects(model: Any, directions: Directions, indices: list[int],
-                    progress: Progress | None = None) -> dict[int, dict[str, Any]]:
+def measure_effects(
+    model: Any, directions: Directions, indices: list[int], progress: Progress | None = None
+) -> dict[int, dict[str, Any]]:
     """`report_effects`' entries for `indices`, measured now as the evaluation does
     (`alae_hf.evaluation.latent_metrics.direction_response`: attribute-net change per ±1σ move of
     EFFECT_SAMPLES samples; the dominant factor's share of the total as isolation)."""
@@ -105,13 +121,19 @@ def measure_effects(model: Any, directions: Directions, indices: list[int],
     effects = {}
     for done, index in enumerate(indices):
         if progress is not None:
-            progress(done / len(indices), f"measuring the effect of {directions.method} {index + 1}")
+            progress(
+                done / len(indices), f"measuring the effect of {directions.method} {index + 1}"
+            )
         r = direction_response(model, net, directions, indices=[index], n=EFFECT_SAMPLES)
         share, dominant = isolation(r["mean_abs"])
         factor = r["factors"][dominant[0]]
-        effects[index] = {"factor": factor, "response": float(r["mean"][0][dominant[0]]),
-                          "signed": kinds.get(factor, "continuous") == "continuous", "share": float(share[0]),
-                          "total": float(r["mean_abs"][0].sum())}
+        effects[index] = {
+            "factor": factor,
+            "response": float(r["mean"][0][dominant[0]]),
+            "signed": kinds.get(factor, "continuous") == "continuous",
+            "share": float(share[0]),
+            "total": float(r["mean_abs"][0].sum()),
+        }
     return effects
 
 
@@ -128,13 +150,23 @@ def label(method_label: str, index: int, effect: dict[str, Any] | None, limit: f
     if effect is None:
         return f"{method_label} {index + 1} · effect not measured · ±{limit:g}σ"
     factor = effect["factor"].replace("_", " ")
-    amount = f"{effect['response']:+.2f}" if effect.get("signed", True) else f"changes {effect['response']:.2f}"
+    amount = (
+        f"{effect['response']:+.2f}"
+        if effect.get("signed", True)
+        else f"changes {effect['response']:.2f}"
+    )
     return f"{method_label} {index + 1} · {factor} {amount} per σ ({effect['share']:.0%} of its effect) · ±{limit:g}σ"
 
 
 @torch.no_grad()
-def latent_limits(model: Any, directions: Directions, indices: list[int], max_alpha: float,
-                  n_samples: int = RANGE_SAMPLES, seed: int = 0) -> list[float]:
+def latent_limits(
+    model: Any,
+    directions: Directions,
+    indices: list[int],
+    max_alpha: float,
+    n_samples: int = RANGE_SAMPLES,
+    seed: int = 0,
+) -> list[float]:
     """Per direction in `indices`: how far (in σ) from the mean the mapped latents reach along it
     (the smaller of the two quantile distances), rounded down to 0.1σ, in [MIN_RANGE, max_alpha]."""
     vectors = directions.vectors[indices].to(model.device, torch.float64)
@@ -146,8 +178,16 @@ def latent_limits(model: Any, directions: Directions, indices: list[int], max_al
     return [min(max_alpha, max(MIN_RANGE, math.floor(r * 10) / 10)) for r in reach]
 
 
-def slider_set(model: Any, folder: Path | None, directions: Directions, method_label: str, count: int,
-               max_alpha: float, n_samples: int = RANGE_SAMPLES, progress: Progress | None = None) -> SliderSet:
+def slider_set(
+    model: Any,
+    folder: Path | None,
+    directions: Directions,
+    method_label: str,
+    count: int,
+    max_alpha: float,
+    n_samples: int = RANGE_SAMPLES,
+    progress: Progress | None = None,
+) -> SliderSet:
     """The first `count` sliders of a direction set: sorted by measured effect, labelled, ranged.
     Effects come from the model's report, else (a model evaluated on synthetic faces) are measured
     now for the set's first `count` directions."""
@@ -155,7 +195,9 @@ def slider_set(model: Any, folder: Path | None, directions: Directions, method_l
     if not effects and measurable(folder) and getattr(model.arch, "channels", 0) == 3:
         first = list(range(min(count, directions.num_directions)))
         effects = measure_effects(model, directions, first, progress)
-        source = f"measured here with the shipped attribute net ({EFFECT_SAMPLES} samples per direction)"
+        source = (
+            f"measured here with the shipped attribute net ({EFFECT_SAMPLES} samples per direction)"
+        )
     measured = sorted(effects, key=lambda k: -effects[k]["total"])
     rest = [k for k in range(directions.num_directions) if k not in effects]
     order = (measured + rest)[:count]

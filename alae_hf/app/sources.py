@@ -12,7 +12,9 @@ from pathlib import Path
 
 from ..hub import offline
 
-BUNDLED = Path(__file__).resolve().parents[2] / "checkpoints"   # models shipped with a checkout / the Space
+BUNDLED = (
+    Path(__file__).resolve().parents[2] / "checkpoints"
+)  # models shipped with a checkout / the Space
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -47,7 +49,9 @@ def resolve_folder(source: str) -> Path:
     if os.path.isdir(source):
         return Path(source)
     if os.path.exists(source) or source.startswith((".", "/", "~")) or source.count("/") > 1:
-        raise OSError(f"{source!r} is not a folder and does not look like a Hub repo id (owner/name)")
+        raise OSError(
+            f"{source!r} is not a folder and does not look like a Hub repo id (owner/name)"
+        )
     return download(source)
 
 
@@ -56,10 +60,15 @@ def download(source: str) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(source, allow_patterns=["config.json", "*.safetensors", "README.md",
-                                                              "directions/*"]))
+        return Path(
+            snapshot_download(
+                source, allow_patterns=["config.json", "*.safetensors", "README.md", "directions/*"]
+            )
+        )
     except Exception as err:  # noqa: BLE001 - hub errors come in many classes; the message is what matters
         hint = " (offline: HF_HUB_OFFLINE is set and the repo is not cached)" if offline() else ""
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise OSError(f"{source!r} is not a local folder, and could not download it from the Hub{hint}: "
-                      f"{first}") from err
+        raise OSError(
+            f"{source!r} is not a local folder, and could not download it from the Hub{hint}: "
+            f"{first}"
+        ) from err

@@ -46,19 +46,23 @@ LOG = logging.getLogger("alae_app")
 # Server-side limits (the UI sliders use the same ranges; clients can send anything). Seeds and ψ
 # come from the model's config module (`alae_hf.config`), stated there once.
 PSI_RANGE = TRUNCATION_PSI_RANGE
-MAX_IMAGES = 16               # images per sample / encode request
-MAX_MIX = 8                   # sources or destinations in the mixing grid
-MAX_K = 10                    # direction sliders
-ALPHA_MAX = 5.0               # slider range in σ units
-STEPS_RANGE = (3, 15)         # traversal frames
-MAX_REFINE_STEPS = 200        # inversion steps per request (~50 ms per step and image on 2 CPU cores, 64 px)
-REFINE_STEPS = 25             # what every tab that encodes uploads starts with (+8.7 dB over E(x) on the default)
-UPLOAD_PIXELS = 40_000_000    # refuse larger images from their header, before decoding
-GANSPACE_SAMPLES = 50_000     # when a model folder ships no GANSpace directions
+MAX_IMAGES = 16  # images per sample / encode request
+MAX_MIX = 8  # sources or destinations in the mixing grid
+MAX_K = 10  # direction sliders
+ALPHA_MAX = 5.0  # slider range in σ units
+STEPS_RANGE = (3, 15)  # traversal frames
+MAX_REFINE_STEPS = (
+    200  # inversion steps per request (~50 ms per step and image on 2 CPU cores, 64 px)
+)
+REFINE_STEPS = (
+    25  # what every tab that encodes uploads starts with (+8.7 dB over E(x) on the default)
+)
+UPLOAD_PIXELS = 40_000_000  # refuse larger images from their header, before decoding
+GANSPACE_SAMPLES = 50_000  # when a model folder ships no GANSpace directions
 METHODS = {"SeFa": "sefa", "GANSpace": "ganspace", "learned": "voynov"}
 LAYER_CHOICES = ["all", "coarse", "middle", "fine", "custom"]
 MIX_CHOICES = ["coarse", "middle", "fine", "all", "paper rows", "custom"]
-PAPER_ROWS = ["coarse"] * 3 + ["middle"] * 2 + ["fine"]   # StyleGAN fig. 3 / ALAE stylemix.py
+PAPER_ROWS = ["coarse"] * 3 + ["middle"] * 2 + ["fine"]  # StyleGAN fig. 3 / ALAE stylemix.py
 # "image seed": every image's noise comes from its own seed, as `model.sample(1, seed=s)`.
 NOISE_CHOICES = ["image seed", "fixed seed", "random", "off"]
 
@@ -71,9 +75,15 @@ class InputError(ValueError):
 
 
 # ---- input checks ------------------------------------------------------------------------------
-def check_number(name: str, value: Any, low: float, high: float, integer: bool = False) -> float | int:
+def check_number(
+    name: str, value: Any, low: float, high: float, integer: bool = False
+) -> float | int:
     """A finite number in [low, high] (integers must be whole), else an InputError naming the range."""
-    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = (
+        isinstance(value, (int, float, np.number))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
     if ok and integer and float(value) != int(value):
         ok = False
     if not ok or not low <= value <= high:
@@ -153,10 +163,14 @@ def image_tensor(path: str, name: str, model: ALAEModel) -> torch.Tensor:
         with Image.open(path) as image:
             width, height = image.size
     except Exception as err:  # noqa: BLE001 - any Pillow failure means "not an image"
-        raise InputError(f"{name} is not an image this app can read ({type(err).__name__}).") from err
+        raise InputError(
+            f"{name} is not an image this app can read ({type(err).__name__})."
+        ) from err
     if width * height > UPLOAD_PIXELS:
-        raise InputError(f"{name} is {width}x{height}; images up to {UPLOAD_PIXELS // 1_000_000} megapixels "
-                         "are accepted. Please downscale it first.")
+        raise InputError(
+            f"{name} is {width}x{height}; images up to {UPLOAD_PIXELS // 1_000_000} megapixels "
+            "are accepted. Please downscale it first."
+        )
     try:
         return to_model_tensor(path, model.arch.resolution, model.arch.channels)
     except ImageError as err:
@@ -249,13 +263,24 @@ class Studio:
         OSError / ValueError: the default model cannot be loaded (the message says why).
     """
 
-    def __init__(self, default: str | os.PathLike, device: str | torch.device = "cpu", max_models: int = 3,
-                 max_directions: int = 32, ganspace_samples: int = GANSPACE_SAMPLES, public: bool = False,
-                 bundled: dict[str, Path] | None = None) -> None:
+    def __init__(
+        self,
+        default: str | os.PathLike,
+        device: str | torch.device = "cpu",
+        max_models: int = 3,
+        max_directions: int = 32,
+        ganspace_samples: int = GANSPACE_SAMPLES,
+        public: bool = False,
+        bundled: dict[str, Path] | None = None,
+    ) -> None:
         self.device = torch.device(device)
         self.public = public
         self.bundled = bundled_models() if bundled is None else dict(bundled)
-        self.max_models, self.max_directions, self.ganspace_samples = max_models, max_directions, ganspace_samples
+        self.max_models, self.max_directions, self.ganspace_samples = (
+            max_models,
+            max_directions,
+            ganspace_samples,
+        )
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._directions: OrderedDict[tuple, Directions] = OrderedDict()
         self._sliders: OrderedDict[tuple, SliderSet] = OrderedDict()
@@ -278,7 +303,9 @@ class Studio:
         key = str(source).strip()
         if key and key not in self.bundled and os.path.isdir(key):
             here = Path(key).resolve()
-            key = next((name for name, folder in self.bundled.items() if folder.resolve() == here), key)
+            key = next(
+                (name for name, folder in self.bundled.items() if folder.resolve() == here), key
+            )
         return key
 
     def locate(self, key: str, trusted: bool = False) -> Path:
@@ -288,12 +315,16 @@ class Studio:
         if self.public and not trusted:
             names = ", ".join(sorted(self.bundled)) or "none"
             if not HUB_ID.fullmatch(key):
-                raise OSError(f"this app loads Hub repo ids (owner/name) and the bundled models ({names}), "
-                              "not server folders")
+                raise OSError(
+                    f"this app loads Hub repo ids (owner/name) and the bundled models ({names}), "
+                    "not server folders"
+                )
             return download(key)
         return resolve_folder(key)
 
-    def load(self, source: str | os.PathLike, progress: Progress | None = None, trusted: bool = False) -> LoadedModel:
+    def load(
+        self, source: str | os.PathLike, progress: Progress | None = None, trusted: bool = False
+    ) -> LoadedModel:
         """Load a folder, bundled model or Hub repo (raises OSError/ValueError with a readable
         message); the models already loaded stay as they are when it fails. `trusted` skips the
         public-mode restriction (the default model, models this Studio already loaded)."""
@@ -306,7 +337,9 @@ class Studio:
         folder = self.locate(key, trusted)
         report(0.5, "loading weights")
         try:
-            model = load_model(folder).to(self.device).eval()  # StyleALAE or MLPALAE, as its config says
+            model = (
+                load_model(folder).to(self.device).eval()
+            )  # StyleALAE or MLPALAE, as its config says
         except (OSError, ValueError) as err:
             if str(folder) == key:
                 raise
@@ -320,7 +353,9 @@ class Studio:
             except (OSError, ValueError) as err:
                 LOG.warning("skipping directions %s in %s: %s", name, folder, err)
         card_path = folder / "README.md"
-        card = card_path.read_text(encoding="utf-8", errors="replace") if card_path.is_file() else ""
+        card = (
+            card_path.read_text(encoding="utf-8", errors="replace") if card_path.is_file() else ""
+        )
         loaded = LoadedModel(key, folder, model, shipped, card)
         with self._lock:
             self._models[key] = loaded
@@ -337,13 +372,14 @@ class Studio:
         if cached is not None:
             return cached
         try:
-            return self.load(key, trusted=True)   # a key this Studio loaded before (then evicted)
+            return self.load(key, trusted=True)  # a key this Studio loaded before (then evicted)
         except (OSError, ValueError):
             return self._models[self.default_key]
 
     # directions
-    def directions(self, loaded: LoadedModel, method: str, layers: list[int],
-                   progress: Progress | None = None) -> Directions:
+    def directions(
+        self, loaded: LoadedModel, method: str, layers: list[int], progress: Progress | None = None
+    ) -> Directions:
         """Directions of `method` for `layers`: shipped with the model if it has them (an exact
         layer match first), else computed once (SeFa, GANSpace) and cached."""
         cache_key = (loaded.key, id(loaded.model), method, tuple(layers))
@@ -359,8 +395,13 @@ class Studio:
             if found is None and method == "sefa":
                 found = sefa(loaded.model, layers)
             elif found is None and method == "ganspace":
-                found = ganspace(loaded.model, n_samples=self.ganspace_samples, n_components=32, layers=layers,
-                                 progress=progress)
+                found = ganspace(
+                    loaded.model,
+                    n_samples=self.ganspace_samples,
+                    n_components=32,
+                    layers=layers,
+                    progress=progress,
+                )
             elif found is None:
                 raise ValueError(f"{loaded.name} ships no {method} directions")
         with self._lock:
@@ -369,15 +410,18 @@ class Studio:
                 self._directions.popitem(last=False)
         return found
 
-    def sliders(self, loaded: LoadedModel, label: str, layers: list[int],
-                progress: Progress | None = None) -> SliderSet:
+    def sliders(
+        self, loaded: LoadedModel, label: str, layers: list[int], progress: Progress | None = None
+    ) -> SliderSet:
         """The MAX_K sliders of `label`'s directions on `layers`: sorted, labelled, ranged (once per set)."""
         found = self.directions(loaded, METHODS[label], layers, progress)
         cache_key = (id(found), label)
         with self._lock:
             if cache_key in self._sliders and self._sliders[cache_key].directions is found:
                 return self._sliders[cache_key]
-        made = slider_set(loaded.model, loaded.folder, found, label, MAX_K, ALPHA_MAX, progress=progress)
+        made = slider_set(
+            loaded.model, loaded.folder, found, label, MAX_K, ALPHA_MAX, progress=progress
+        )
         with self._lock:
             self._sliders[cache_key] = made
             while len(self._sliders) > self.max_directions:

@@ -19,12 +19,25 @@ from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, never Playwright's own browser download (offline machines, reproducible CI).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
-def make_random_model(folder: str | os.PathLike, resolution: int = 32, seed: int = 0, learned: bool = True,
-                      **overrides: Any) -> Path:
+def make_random_model(
+    folder: str | os.PathLike,
+    resolution: int = 32,
+    seed: int = 0,
+    learned: bool = True,
+    **overrides: Any,
+) -> Path:
     """A StyleALAE with random (but not trivial) weights saved to `folder`, with SeFa, GANSpace
     and (if `learned`) stand-in "voynov" directions in `folder/directions/` - what the app needs
     from a checkpoint, at test scale. Not a trained model: its images are coloured noise."""
@@ -33,7 +46,9 @@ def make_random_model(folder: str | os.PathLike, resolution: int = 32, seed: int
     from ..editing.directions import Directions, ganspace, sefa
     from ..model import StyleALAE
 
-    config = dict(resolution=resolution, start_channels=16, max_channels=64, latent_size=32, mapping_layers=2)
+    config = dict(
+        resolution=resolution, start_channels=16, max_channels=64, latent_size=32, mapping_layers=2
+    )
     config.update(overrides)
     torch.manual_seed(seed)
     model = StyleALAE(**config).eval()
@@ -48,10 +63,18 @@ def make_random_model(folder: str | os.PathLike, resolution: int = 32, seed: int
     sefa(model, "coarse", n_sigma_samples=2000).save(folder, "sefa_coarse")
     ganspace(model, n_samples=4000, n_components=16, n_sigma_samples=2000).save(folder, "ganspace")
     if learned:
-        noise = torch.randn(model.arch.latent_size, 8, generator=torch.Generator().manual_seed(seed))
+        noise = torch.randn(
+            model.arch.latent_size, 8, generator=torch.Generator().manual_seed(seed)
+        )
         basis = torch.linalg.qr(noise)[0]
-        Directions(basis.T.contiguous(), None, torch.full((8,), 0.5), "voynov", list(range(model.num_styles)),
-                   {"note": "random stand-in for tests"}).save(folder, "voynov")
+        Directions(
+            basis.T.contiguous(),
+            None,
+            torch.full((8,), 0.5),
+            "voynov",
+            list(range(model.num_styles)),
+            {"note": "random stand-in for tests"},
+        ).save(folder, "voynov")
     return folder
 
 
@@ -65,9 +88,15 @@ def input_images(folder: str | os.PathLike) -> dict[str, Path]:
     rng = np.random.RandomState(0)
     yy, xx = np.mgrid[0:96, 0:128]
     rgb = np.stack([xx * 2, yy * 2, (xx + yy) % 255], -1).astype(np.uint8)
-    paths = {"rgb": folder / "gradient.png", "rgba": folder / "rgba.png", "gray": folder / "gray.jpg"}
+    paths = {
+        "rgb": folder / "gradient.png",
+        "rgba": folder / "rgba.png",
+        "gray": folder / "gray.jpg",
+    }
     Image.fromarray(rgb).save(paths["rgb"])
-    Image.fromarray(np.dstack([rgb, rng.randint(0, 255, (96, 128), dtype=np.uint8)])).save(paths["rgba"])
+    Image.fromarray(np.dstack([rgb, rng.randint(0, 255, (96, 128), dtype=np.uint8)])).save(
+        paths["rgba"]
+    )
     Image.fromarray(rng.randint(0, 255, (80, 80), dtype=np.uint8), "L").save(paths["gray"])
     return paths
 
@@ -96,8 +125,9 @@ def browser(playwright: Any, width: int = 1360, height: int = 900) -> Any:
     profile folder as `user_data_dir`, not as a `--user-data-dir` argument)."""
     profile = tempfile.mkdtemp(prefix="alae_chromium_")
     viewport = {"width": width, "height": height}
-    return playwright.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                         args=CHROMIUM_ARGS, viewport=viewport)
+    return playwright.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=viewport
+    )
 
 
 @contextmanager
@@ -121,11 +151,15 @@ def app_page(model: str | os.PathLike, ready: str, **launch_kwargs: Any) -> Iter
 
 def image_src(page: Any, selector: str) -> str | None:
     """The src of the loaded image in `selector`, or None."""
-    return page.evaluate(f"() => {{ const i = document.querySelector('{selector} img'); return i && i.complete "
-                         "&& i.naturalWidth > 0 ? i.src : null; }")
+    return page.evaluate(
+        f"() => {{ const i = document.querySelector('{selector} img'); return i && i.complete "
+        "&& i.naturalWidth > 0 ? i.src : null; }"
+    )
 
 
-def wait_for_image(page: Any, selector: str, previous: str | None = None, timeout: float = 30.0) -> str:
+def wait_for_image(
+    page: Any, selector: str, previous: str | None = None, timeout: float = 30.0
+) -> str:
     """Wait until `selector img` is loaded with a src different from `previous`; return it."""
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -33,11 +33,13 @@ from .mlp_ui import build_mlp_app
 from .state import GANSPACE_SAMPLES, Studio, new_session
 from .tabs import CONCURRENCY, MODEL_EVENT, edit_tab, encode_tab, mix_tab, model_tab, sample_tab
 
-ROOT = Path(__file__).resolve().parents[2]  # the checkout (or the Space folder) that holds checkpoints/
+ROOT = (
+    Path(__file__).resolve().parents[2]
+)  # the checkout (or the Space folder) that holds checkpoints/
 DEFAULT_MODEL = ROOT / "checkpoints" / "alae-synthetic-faces-64"
 LOG = logging.getLogger("alae_app")
 
-MAX_FILE_SIZE = "20mb"        # gradio's upload limit (launch(max_file_size=...))
+MAX_FILE_SIZE = "20mb"  # gradio's upload limit (launch(max_file_size=...))
 QUEUE_SIZE = 32
 __all__ = ["CONCURRENCY", "CSS", "DEFAULT_MODEL", "MAX_FILE_SIZE", "build_app"]
 
@@ -46,9 +48,14 @@ def _identity(fn: Callable) -> Callable:
     return fn
 
 
-def build_app(model_path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu",
-              gpu: Callable[[Callable], Callable] = _identity, ganspace_samples: int = GANSPACE_SAMPLES,
-              public: bool = False) -> gr.Blocks:
+def build_app(
+    model_path: str | os.PathLike | None = None,
+    *,
+    device: str | torch.device = "cpu",
+    gpu: Callable[[Callable], Callable] = _identity,
+    ganspace_samples: int = GANSPACE_SAMPLES,
+    public: bool = False,
+) -> gr.Blocks:
     """The demo for a model folder or Hub repo id (default: the bundled checkpoint).
 
     Args:
@@ -61,16 +68,22 @@ def build_app(model_path: str | os.PathLike | None = None, *, device: str | torc
     Raises:
         OSError / ValueError: the model cannot be loaded (the message says why).
     """
-    ctx = Studio(model_path or DEFAULT_MODEL, device, ganspace_samples=ganspace_samples, public=public)
+    ctx = Studio(
+        model_path or DEFAULT_MODEL, device, ganspace_samples=ganspace_samples, public=public
+    )
     h = Handlers(ctx)
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     loaded = ctx.get(ctx.default_key)
     if not loaded.model.supports_style_mixing:  # one w (the MLP ALAE): alae_hf.app.mlp_ui
         return build_mlp_app(loaded, gpu)
-    with gr.Blocks(title="StyleALAE editor", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+    with gr.Blocks(
+        title="StyleALAE editor", analytics_enabled=False, delete_cache=(1800, 3600)
+    ) as demo:
         session = gr.State(new_session(ctx.default_key))
-        gr.Markdown("# StyleALAE editor\nSample, encode, mix and edit with an Adversarial Latent Autoencoder "
-                    "([Pidhorskyi et al., CVPR 2020](https://arxiv.org/abs/2004.04467)).")
+        gr.Markdown(
+            "# StyleALAE editor\nSample, encode, mix and edit with an Adversarial Latent Autoencoder "
+            "([Pidhorskyi et al., CVPR 2020](https://arxiv.org/abs/2004.04467))."
+        )
         with gr.Tabs(selected="sample") as tabs:
             sample_ui = sample_tab(h, run, session, loaded.model.arch)
             encode_ui = encode_tab(h, run, session)
@@ -78,30 +91,79 @@ def build_app(model_path: str | os.PathLike | None = None, *, device: str | torc
             edit_ui = edit_tab(h, run, session, loaded)
             model_ui = model_tab(h, loaded)
         _wire_cross_tab(h, run, session, tabs, sample_ui, encode_ui, mix_ui, edit_ui, model_ui)
-        demo.load(user_errors(h.act.model_info), [session], [model_ui["status"], model_ui["info"], model_ui["card"]],
-                  **endpoint("model_info"), show_progress="hidden")
+        demo.load(
+            user_errors(h.act.model_info),
+            [session],
+            [model_ui["status"], model_ui["info"], model_ui["card"]],
+            **endpoint("model_info"),
+            show_progress="hidden",
+        )
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     demo.alae_context = ctx  # for benchmarks and tests: the app-level caches
     return demo
 
 
-def _wire_cross_tab(h: Handlers, run: Callable, session: gr.State, tabs: gr.Tabs, sample_ui: dict, encode_ui: dict,
-                    mix_ui: dict, edit_ui: dict, model_ui: dict) -> None:
+def _wire_cross_tab(
+    h: Handlers,
+    run: Callable,
+    session: gr.State,
+    tabs: gr.Tabs,
+    sample_ui: dict,
+    encode_ui: dict,
+    mix_ui: dict,
+    edit_ui: dict,
+    model_ui: dict,
+) -> None:
     """Events whose outputs live on other tabs: sending latents to Edit, switching models. The
     Edit tab's seed, ψ and base line follow each new base."""
     to_edit = [session, tabs, edit_ui["base"], edit_ui["edited"], *edit_ui["sliders"]]
     refresh = edit_ui["refresh_base"]
-    refresh(sample_ui["send"].click(run(h.send_sample_to_edit), [session, sample_ui["index"]], to_edit,
-                                    **endpoint("send_sample_to_edit"), **MODEL_EVENT))
-    refresh(encode_ui["send"].click(run(h.send_encoded_to_edit), [session, encode_ui["index"]], to_edit,
-                                    **endpoint("send_encoded_to_edit"), **MODEL_EVENT))
-    outputs = [session, model_ui["status"], model_ui["info"], model_ui["card"], edit_ui["method"], edit_ui["layers"],
-               edit_ui["k"], mix_ui["layers"], sample_ui["cutoff"], edit_ui["base"], edit_ui["edited"],
-               *edit_ui["sliders"], edit_ui["direction"], edit_ui["info"]]
+    refresh(
+        sample_ui["send"].click(
+            run(h.send_sample_to_edit),
+            [session, sample_ui["index"]],
+            to_edit,
+            **endpoint("send_sample_to_edit"),
+            **MODEL_EVENT,
+        )
+    )
+    refresh(
+        encode_ui["send"].click(
+            run(h.send_encoded_to_edit),
+            [session, encode_ui["index"]],
+            to_edit,
+            **endpoint("send_encoded_to_edit"),
+            **MODEL_EVENT,
+        )
+    )
+    outputs = [
+        session,
+        model_ui["status"],
+        model_ui["info"],
+        model_ui["card"],
+        edit_ui["method"],
+        edit_ui["layers"],
+        edit_ui["k"],
+        mix_ui["layers"],
+        sample_ui["cutoff"],
+        edit_ui["base"],
+        edit_ui["edited"],
+        *edit_ui["sliders"],
+        edit_ui["direction"],
+        edit_ui["info"],
+    ]
     # Progress and a failure show on their own line (model_ui["progress"]), covering no field.
-    refresh(model_ui["load"].click(run(h.load_model), [session, model_ui["source"]], outputs,
-                                   **endpoint("load_model"), concurrency_limit=1, concurrency_id="load_model",
-                                   show_progress_on=[model_ui["progress"]]))
+    refresh(
+        model_ui["load"].click(
+            run(h.load_model),
+            [session, model_ui["source"]],
+            outputs,
+            **endpoint("load_model"),
+            concurrency_limit=1,
+            concurrency_id="load_model",
+            show_progress_on=[model_ui["progress"]],
+        )
+    )
 
 
 # ---- styling -----------------------------------------------------------------------------------
@@ -114,4 +176,3 @@ CSS = """
 .captions-below .thumbnail-item > .caption-label { position: static; flex: none; max-width: 100%; margin: 0;
   border-radius: 0; text-align: center; }
 """
-

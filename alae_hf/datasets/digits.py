@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-SIDE = 28          # MNIST's frame
-BOX = 20           # MNIST's digit box inside it
+SIDE = 28  # MNIST's frame
+BOX = 20  # MNIST's digit box inside it
 TEST_FRACTION = 0.2
 SPLIT_SEED = 0
 SPLITS = ("train", "test", "all")
@@ -55,7 +55,9 @@ def digits(split: str = "train", side: int = SIDE) -> tuple[np.ndarray, np.ndarr
     if split == "all":
         return images, labels
     index = np.arange(len(labels))
-    train, test = train_test_split(index, test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=labels)
+    train, test = train_test_split(
+        index, test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=labels
+    )
     chosen = np.sort(train if split == "train" else test)
     return images[chosen], labels[chosen]
 
@@ -67,7 +69,7 @@ def _frame(image8: np.ndarray, side: int) -> np.ndarray:
     digit = np.asarray(small.resize((box, box), resample=Image.BICUBIC))
     out = np.zeros((side, side), dtype=np.uint8)
     start = (side - box) // 2
-    out[start:start + box, start:start + box] = digit
+    out[start : start + box, start : start + box] = digit
     return out
 
 
@@ -80,7 +82,7 @@ def digits_spec_images(spec: str, side: int = SIDE) -> list[Image.Image]:
     """The split a spec names (default `train`) as 8-bit grey PIL images."""
     if not is_digits_spec(spec):
         raise ValueError(f"expected '{SPEC_PREFIX}[:train|test|all]', got {spec!r}")
-    split = spec[len(SPEC_PREFIX) + 1:] or "train"
+    split = spec[len(SPEC_PREFIX) + 1 :] or "train"
     return [Image.fromarray(x, mode="L") for x in digits(split, side)[0]]
 
 
@@ -107,14 +109,20 @@ def read_labels(folder: str | Path) -> tuple[list[Path], np.ndarray]:
     folder = Path(folder)
     path = folder / "labels.csv"
     if not path.is_file():
-        raise ValueError(f"{folder} has no labels.csv (write one with python -m alae_hf.datasets.digits)")
+        raise ValueError(
+            f"{folder} has no labels.csv (write one with python -m alae_hf.datasets.digits)"
+        )
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    return [folder / r["file"] for r in rows], np.array([int(r["label"]) for r in rows], dtype=np.int64)
+    return [folder / r["file"] for r in rows], np.array(
+        [int(r["label"]) for r in rows], dtype=np.int64
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Write scikit-learn's handwritten digits as an MNIST-like image folder.")
+    p = argparse.ArgumentParser(
+        description="Write scikit-learn's handwritten digits as an MNIST-like image folder."
+    )
     p.add_argument("--out", required=True, help="folder to write (created)")
     p.add_argument("--split", default="train", choices=SPLITS)
     p.add_argument("--side", type=int, default=SIDE, help="image side (default 28, MNIST's)")

@@ -44,7 +44,9 @@ class LabelledImages:
     skipped: int = 0
 
     def subset(self, index: np.ndarray) -> LabelledImages:
-        return LabelledImages([self.images[i] for i in index], self.labels[index], self.classes, self.skipped)
+        return LabelledImages(
+            [self.images[i] for i in index], self.labels[index], self.classes, self.skipped
+        )
 
 
 def _class_files(folder: Path) -> tuple[dict[str, list[Path]], int]:
@@ -73,11 +75,15 @@ def read_class_folder(folder: str | Path, mode: str = "L") -> LabelledImages:
     files, skipped = _class_files(folder)
     if not files:
         note = f" (only {skipped} non-image file(s))" if skipped else ""
-        raise ValueError(f"{folder} holds no images in class sub-folders{note}; expected {folder}/<class>/<image>.png,"
-                         f" e.g. MNIST exported to PNG")
+        raise ValueError(
+            f"{folder} holds no images in class sub-folders{note}; expected {folder}/<class>/<image>.png,"
+            f" e.g. MNIST exported to PNG"
+        )
     if len(files) < 2:
-        raise ValueError(f"{folder} has one class ({next(iter(files))!r}); classification needs at least two "
-                         f"class sub-folders")
+        raise ValueError(
+            f"{folder} has one class ({next(iter(files))!r}); classification needs at least two "
+            f"class sub-folders"
+        )
     images, labels, bad = [], [], []
     for label, paths in enumerate(files.values()):
         for path in paths:
@@ -88,7 +94,9 @@ def read_class_folder(folder: str | Path, mode: str = "L") -> LabelledImages:
                 bad.append((path, err))
     if bad:
         first, reason = bad[0]
-        raise ValueError(f"{len(bad)} unreadable image(s) in {folder}, e.g. {first.relative_to(folder)}: {reason}")
+        raise ValueError(
+            f"{len(bad)} unreadable image(s) in {folder}, e.g. {first.relative_to(folder)}: {reason}"
+        )
     return LabelledImages(images, np.array(labels, dtype=np.int64), tuple(files), skipped)
 
 
@@ -97,7 +105,9 @@ def read_labelled(source: str, mode: str = "L") -> LabelledImages:
     if is_digits_spec(source):
         split = source.split(":", 2)[2] if source.count(":") >= 2 else "all"
         images, labels = digits(split)
-        return LabelledImages([Image.fromarray(x, mode="L").convert(mode) for x in images], labels, DIGIT_CLASSES)
+        return LabelledImages(
+            [Image.fromarray(x, mode="L").convert(mode) for x in images], labels, DIGIT_CLASSES
+        )
     return read_class_folder(source, mode)
 
 
@@ -111,8 +121,9 @@ def _relabel(data: LabelledImages, classes: tuple[str, ...], source: str) -> Lab
     return LabelledImages(data.images, labels, classes, data.skipped)
 
 
-def labelled_split(source: str, test_source: str | None = None, mode: str = "L"
-                   ) -> tuple[LabelledImages, LabelledImages]:
+def labelled_split(
+    source: str, test_source: str | None = None, mode: str = "L"
+) -> tuple[LabelledImages, LabelledImages]:
     """(train, held-out test) images of a source.
 
     Args:
@@ -127,18 +138,28 @@ def labelled_split(source: str, test_source: str | None = None, mode: str = "L"
         train = read_labelled(source, mode)
         return train, _relabel(read_labelled(test_source, mode), train.classes, test_source)
     if source == "sklearn:digits":
-        return read_labelled("sklearn:digits:train", mode), read_labelled("sklearn:digits:test", mode)
+        return read_labelled("sklearn:digits:train", mode), read_labelled(
+            "sklearn:digits:test", mode
+        )
     data = read_labelled(source, mode)
     counts = np.bincount(data.labels, minlength=len(data.classes))
     if counts.min() < 2:
         small = data.classes[int(counts.argmin())]
-        raise ValueError(f"class {small!r} of {source} has {counts.min()} image(s); a held-out split needs at least "
-                         f"2 per class (or give a separate test folder)")
+        raise ValueError(
+            f"class {small!r} of {source} has {counts.min()} image(s); a held-out split needs at least "
+            f"2 per class (or give a separate test folder)"
+        )
     from sklearn.model_selection import train_test_split
 
     try:
-        train, test = train_test_split(np.arange(len(data.labels)), test_size=TEST_FRACTION, random_state=SPLIT_SEED,
-                                       stratify=data.labels)
+        train, test = train_test_split(
+            np.arange(len(data.labels)),
+            test_size=TEST_FRACTION,
+            random_state=SPLIT_SEED,
+            stratify=data.labels,
+        )
     except ValueError as err:  # e.g. fewer held-out images than classes
-        raise ValueError(f"{source} is too small for a stratified held-out split of {TEST_FRACTION:.0%}: {err}") from None
+        raise ValueError(
+            f"{source} is too small for a stratified held-out split of {TEST_FRACTION:.0%}: {err}"
+        ) from None
     return data.subset(np.sort(train)), data.subset(np.sort(test))

@@ -66,14 +66,28 @@ FACTOR_NAMES: tuple[str, ...] = tuple(f.name for f in FACTORS)
 
 RGB = tuple[int, int, int]
 SKIN_PALETTE: tuple[RGB, ...] = (
-    (255, 226, 200), (240, 192, 150), (214, 160, 105), (160, 105, 60), (95, 60, 35),
+    (255, 226, 200),
+    (240, 192, 150),
+    (214, 160, 105),
+    (160, 105, 60),
+    (95, 60, 35),
 )
 HAIR_PALETTE: tuple[RGB, ...] = (
-    (30, 26, 26), (105, 65, 30), (235, 200, 100), (200, 75, 25), (185, 185, 190), (50, 105, 215),
+    (30, 26, 26),
+    (105, 65, 30),
+    (235, 200, 100),
+    (200, 75, 25),
+    (185, 185, 190),
+    (50, 105, 215),
 )
 # Light pastels plus one dark slate, so that grey and blonde hair still stand out somewhere.
 BACKGROUND_PALETTE: tuple[RGB, ...] = (
-    (160, 205, 245), (165, 225, 180), (245, 185, 205), (250, 235, 145), (195, 175, 235), (55, 65, 85),
+    (160, 205, 245),
+    (165, 225, 180),
+    (245, 185, 205),
+    (250, 235, 145),
+    (195, 175, 235),
+    (55, 65, 85),
 )
 SHIRT, EYE_WHITE, PUPIL = (85, 95, 120), (250, 250, 250), (35, 30, 40)
 LIPS, FRAME = (125, 25, 40), (25, 25, 30)
@@ -88,8 +102,10 @@ _SIN.setflags(write=False)
 # ---- factors ---------------------------------------------------------------------------------
 def check_resolution(resolution: int) -> int:
     """Return `resolution` if it is an int in [MIN_RESOLUTION, MAX_RESOLUTION], else raise."""
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not (
-        MIN_RESOLUTION <= resolution <= MAX_RESOLUTION
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, (int, np.integer))
+        or not (MIN_RESOLUTION <= resolution <= MAX_RESOLUTION)
     ):
         raise ValueError(
             f"resolution must be an integer in [{MIN_RESOLUTION}, {MAX_RESOLUTION}], got {resolution!r}"
@@ -156,7 +172,9 @@ class _Pen:
         self.draw.polygon(self.px(pts, plain), fill=fill)
 
     def line(self, pts: np.ndarray, fill: RGB, width: float) -> None:
-        self.draw.line(self.px(pts), fill=fill, width=max(1, round(width * self.unit)), joint="curve")
+        self.draw.line(
+            self.px(pts), fill=fill, width=max(1, round(width * self.unit)), joint="curve"
+        )
 
 
 def _hair_top(a: float, lift: float, spikes: bool) -> np.ndarray:
@@ -273,7 +291,11 @@ class SyntheticFaces:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         if not isinstance(length, (int, np.integer)) or length < 1:
             raise ValueError(f"length must be a positive integer, got {length!r}")
-        self.seed, self.resolution, self.length = int(seed), check_resolution(resolution), int(length)
+        self.seed, self.resolution, self.length = (
+            int(seed),
+            check_resolution(resolution),
+            int(length),
+        )
 
     def __len__(self) -> int:
         return self.length
@@ -281,7 +303,9 @@ class SyntheticFaces:
     def _index(self, index: int) -> int:
         i = int(index) + self.length if int(index) < 0 else int(index)
         if not 0 <= i < self.length:
-            raise IndexError(f"index {index} out of range for SyntheticFaces of length {self.length}")
+            raise IndexError(
+                f"index {index} out of range for SyntheticFaces of length {self.length}"
+            )
         return i
 
     def sample_factors(self, index: int) -> Labels:
@@ -317,14 +341,16 @@ def parse_spec(spec: str) -> dict[str, int]:
     """
     if not is_synthetic_spec(spec):
         raise ValueError(f"expected '{SPEC_PREFIX}faces[:key=value,...]', got {spec!r}")
-    name, _, options = spec[len(SPEC_PREFIX):].partition(":")
+    name, _, options = spec[len(SPEC_PREFIX) :].partition(":")
     if name != "faces":
         raise ValueError(f"unknown synthetic data set {name!r}; available: 'faces'")
     kwargs: dict[str, int] = {}
     for item in filter(None, options.split(",")):
         key, sep, value = item.partition("=")
         if key not in ("seed", "length") or not sep or not value.strip().isdigit():
-            raise ValueError(f"bad option {item!r} in {spec!r}; expected seed=<int> or length=<int>")
+            raise ValueError(
+                f"bad option {item!r} in {spec!r}; expected seed=<int> or length=<int>"
+            )
         kwargs[key] = int(value)
     return kwargs
 

@@ -73,18 +73,29 @@ class Directions:
 
     def __post_init__(self) -> None:
         v, s = self.vectors, self.sigma
-        if not isinstance(v, torch.Tensor) or v.ndim != 2 or v.shape[0] < 1 or not v.is_floating_point():
-            raise ValueError(f"vectors must be a float tensor [K, Z] with K >= 1, got {getattr(v, 'shape', v)}")
+        if (
+            not isinstance(v, torch.Tensor)
+            or v.ndim != 2
+            or v.shape[0] < 1
+            or not v.is_floating_point()
+        ):
+            raise ValueError(
+                f"vectors must be a float tensor [K, Z] with K >= 1, got {getattr(v, 'shape', v)}"
+            )
         for name, t in (("sigma", s), ("scores", s if self.scores is None else self.scores)):
             if not isinstance(t, torch.Tensor) or tuple(t.shape) != (v.shape[0],):
-                raise ValueError(f"{name} must be a tensor [{v.shape[0]}], got {getattr(t, 'shape', t)}")
+                raise ValueError(
+                    f"{name} must be a tensor [{v.shape[0]}], got {getattr(t, 'shape', t)}"
+                )
         if not (torch.isfinite(v).all() and torch.isfinite(s).all() and (s >= 0).all()):
             raise ValueError("vectors and sigma must be finite and sigma non-negative")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         layers = [int(k) for k in self.layers]
         if not layers or layers != sorted(set(layers)) or layers[0] < 0:
-            raise ValueError(f"layers must be sorted, distinct, non-negative style indices, got {self.layers!r}")
+            raise ValueError(
+                f"layers must be sorted, distinct, non-negative style indices, got {self.layers!r}"
+            )
         self.layers = layers
         json.dumps(self.provenance)  # fail now, not at save time
 
@@ -92,12 +103,18 @@ class Directions:
         """A one-line summary (the tensors would print thousands of numbers)."""
         sigma = self.sigma[:3].tolist()
         more = ", ..." if self.num_directions > 3 else ""
-        source = self.provenance.get("model", {}).get("name_or_path") if isinstance(
-            self.provenance.get("model"), dict) else None
-        return (f"Directions(method={self.method!r}, num_directions={self.num_directions}, "
-                f"latent_size={self.latent_size}, layers={describe_layers(self.layers)}, "
-                f"sigma=[{', '.join(f'{x:.3g}' for x in sigma)}{more}], scores={self.scores is not None}"
-                + (f", model={Path(str(source)).name!r}" if source else "") + ")")
+        source = (
+            self.provenance.get("model", {}).get("name_or_path")
+            if isinstance(self.provenance.get("model"), dict)
+            else None
+        )
+        return (
+            f"Directions(method={self.method!r}, num_directions={self.num_directions}, "
+            f"latent_size={self.latent_size}, layers={describe_layers(self.layers)}, "
+            f"sigma=[{', '.join(f'{x:.3g}' for x in sigma)}{more}], scores={self.scores is not None}"
+            + (f", model={Path(str(source)).name!r}" if source else "")
+            + ")"
+        )
 
     @property
     def num_directions(self) -> int:
@@ -110,25 +127,40 @@ class Directions:
     def check_compatible(self, latent_size: int, num_styles: int, what: str = "this model") -> None:
         """Raise a clear error if these directions cannot edit a model of that shape."""
         if self.latent_size != latent_size:
-            raise ValueError(f"these {self.method} directions have latent size {self.latent_size}, but {what} has "
-                             f"latent size {latent_size}: they were computed for another model "
-                             f"({self.provenance.get('model', 'unknown model')})")
+            raise ValueError(
+                f"these {self.method} directions have latent size {self.latent_size}, but {what} has "
+                f"latent size {latent_size}: they were computed for another model "
+                f"({self.provenance.get('model', 'unknown model')})"
+            )
         if self.layers[-1] >= num_styles:
-            raise ValueError(f"these directions are meant for styles {self.layers}, but {what} has only "
-                             f"{num_styles} styles ({describe_styles(num_styles)})")
+            raise ValueError(
+                f"these directions are meant for styles {self.layers}, but {what} has only "
+                f"{num_styles} styles ({describe_styles(num_styles)})"
+            )
 
     def save_to(self, path: str | Path) -> Path:
         """Write `path.safetensors` and `path.json` (a given suffix is dropped); returns the stem."""
         stem = _stem(path)
         stem.parent.mkdir(parents=True, exist_ok=True)
         named = {"vectors": self.vectors, "sigma": self.sigma, "scores": self.scores}
-        tensors = {k: t.detach().to("cpu", torch.float32).contiguous() for k, t in named.items() if t is not None}
+        tensors = {
+            k: t.detach().to("cpu", torch.float32).contiguous()
+            for k, t in named.items()
+            if t is not None
+        }
         save_file(tensors, str(stem.with_suffix(".safetensors")), metadata={"format": FORMAT})
-        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "method": self.method,
-                "num_directions": self.num_directions, "latent_size": self.latent_size, "layers": self.layers,
-                "has_scores": self.scores is not None, "sign_convention": SIGN_CONVENTION,
-                "sigma": "std of <w - mean(w), v_k> over mapped samples; 'sigma' units move w by alpha*sigma_k*v_k",
-                "provenance": self.provenance}
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "method": self.method,
+            "num_directions": self.num_directions,
+            "latent_size": self.latent_size,
+            "layers": self.layers,
+            "has_scores": self.scores is not None,
+            "sign_convention": SIGN_CONVENTION,
+            "sigma": "std of <w - mean(w), v_k> over mapped samples; 'sigma' units move w by alpha*sigma_k*v_k",
+            "provenance": self.provenance,
+        }
         stem.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         return stem
 
@@ -142,19 +174,31 @@ class Directions:
         stem = _stem(path)
         tensor_path, json_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
         if not (tensor_path.is_file() and json_path.is_file()):
-            raise FileNotFoundError(f"missing {tensor_path} or {json_path} (a .safetensors + .json pair)")
+            raise FileNotFoundError(
+                f"missing {tensor_path} or {json_path} (a .safetensors + .json pair)"
+            )
         meta = json.loads(json_path.read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{json_path} is not {FORMAT} version {FORMAT_VERSION} metadata")
         tensors = load_file(str(tensor_path))
         expected = {"vectors", "sigma"} | ({"scores"} if meta.get("has_scores") else set())
         if set(tensors) != expected:
-            raise ValueError(f"{tensor_path} holds tensors {sorted(tensors)}, expected {sorted(expected)}")
+            raise ValueError(
+                f"{tensor_path} holds tensors {sorted(tensors)}, expected {sorted(expected)}"
+            )
         shape = (meta.get("num_directions"), meta.get("latent_size"))
         if tuple(tensors["vectors"].shape) != shape:
-            raise ValueError(f"{tensor_path}: vectors {tuple(tensors['vectors'].shape)} but metadata says {shape}")
-        out = cls(tensors["vectors"], tensors.get("scores"), tensors["sigma"], meta.get("method"),
-                  meta.get("layers", []), meta.get("provenance", {}))
+            raise ValueError(
+                f"{tensor_path}: vectors {tuple(tensors['vectors'].shape)} but metadata says {shape}"
+            )
+        out = cls(
+            tensors["vectors"],
+            tensors.get("scores"),
+            tensors["sigma"],
+            meta.get("method"),
+            meta.get("layers", []),
+            meta.get("provenance", {}),
+        )
         if model is not None:
             out.check_compatible(model.arch.latent_size, model.arch.num_styles)
         return out
@@ -175,12 +219,20 @@ class Directions:
 
 
 def _stem(path: str | Path) -> Path:
-    return Path(path).with_suffix("") if Path(path).suffix in (".safetensors", ".json") else Path(path)
+    return (
+        Path(path).with_suffix("") if Path(path).suffix in (".safetensors", ".json") else Path(path)
+    )
 
 
 def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".json", ".safetensors")):
-        raise ValueError(f"a directions name is letters, digits, '_', '.', '-' (no suffix, no path), got {name!r}")
+    if (
+        not isinstance(name, str)
+        or not _NAME.match(name)
+        or name.endswith((".json", ".safetensors"))
+    ):
+        raise ValueError(
+            f"a directions name is letters, digits, '_', '.', '-' (no suffix, no path), got {name!r}"
+        )
     return name
 
 
@@ -205,7 +257,9 @@ def _descending_eigh(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return values[order], canonical_signs(vectors[:, order].T.contiguous())
 
 
-def mapped_samples(model: ALAEModel, n_samples: int, seed: int, batch_size: int = 10_000) -> Iterator[torch.Tensor]:
+def mapped_samples(
+    model: ALAEModel, n_samples: int, seed: int, batch_size: int = 10_000
+) -> Iterator[torch.Tensor]:
     """Yield w = F(z) in batches, z from one `numpy.random.RandomState(seed)` stream (so the
     samples do not depend on `batch_size`, and the first batch is `model.seed_latents(b, seed)`)."""
     if n_samples < 1 or batch_size < 1:
@@ -217,8 +271,14 @@ def mapped_samples(model: ALAEModel, n_samples: int, seed: int, batch_size: int 
             yield model.map(torch.from_numpy(z).to(model.device, model.dtype))
 
 
-def latent_moments(model: ALAEModel, n_samples: int, seed: int, batch_size: int = 10_000,
-                   progress: Progress | None = None, label: str = "mapping") -> tuple[torch.Tensor, torch.Tensor]:
+def latent_moments(
+    model: ALAEModel,
+    n_samples: int,
+    seed: int,
+    batch_size: int = 10_000,
+    progress: Progress | None = None,
+    label: str = "mapping",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean [Z] and sample covariance [Z, Z] (ddof 1) of mapped w, accumulated in float64 on CPU
     (shifted by the first batch's mean to avoid cancellation)."""
     if n_samples < 2:
@@ -239,8 +299,14 @@ def latent_moments(model: ALAEModel, n_samples: int, seed: int, batch_size: int 
     return shift + mean, (cov + cov.T) / 2
 
 
-def projection_sigma(model: ALAEModel, vectors: torch.Tensor, n_samples: int = 10_000, seed: int = 0,
-                     batch_size: int = 10_000, progress: Progress | None = None) -> torch.Tensor:
+def projection_sigma(
+    model: ALAEModel,
+    vectors: torch.Tensor,
+    n_samples: int = 10_000,
+    seed: int = 0,
+    batch_size: int = 10_000,
+    progress: Progress | None = None,
+) -> torch.Tensor:
     """σ_k = std of ⟨w − mean, v_k⟩ over `n_samples` mapped samples (float32 [K]): √(v_k C v_kᵀ)."""
     _, cov = latent_moments(model, n_samples, seed, batch_size, progress, "sigma")
     v = vectors.detach().to("cpu", torch.float64)
@@ -253,9 +319,14 @@ def model_fingerprint(model: ALAEModel, tensors: Sequence[torch.Tensor]) -> dict
     digest = hashlib.sha256()
     for t in tensors:
         digest.update(t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-    return {"config_hash": hashlib.sha256(arch).hexdigest()[:16], "weights_hash": digest.hexdigest()[:16],
-            "name_or_path": model.config.get("_name_or_path"), "config": model.arch.to_dict(),
-            "alae_hf": __version__, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "config_hash": hashlib.sha256(arch).hexdigest()[:16],
+        "weights_hash": digest.hexdigest()[:16],
+        "name_or_path": model.config.get("_name_or_path"),
+        "config": model.arch.to_dict(),
+        "alae_hf": __version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 # ---- SeFa ------------------------------------------------------------------------------------
@@ -267,14 +338,22 @@ def sefa_basis(model: ALAEModel, layers: LayerSpec = "all") -> tuple[torch.Tenso
     """
     indices = layer_range(model, layers)
     with torch.no_grad():
-        a = torch.cat([model.style_affine(k).effective_weight().to("cpu", torch.float64) for k in indices])
+        a = torch.cat(
+            [model.style_affine(k).effective_weight().to("cpu", torch.float64) for k in indices]
+        )
     a = a / a.norm(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
     values, vectors = _descending_eigh(a.T @ a)
     return vectors, values
 
 
-def sefa(model: ALAEModel, layers: LayerSpec = "all", num_directions: int | None = None,
-         n_sigma_samples: int = 10_000, seed: int = 0, batch_size: int = 10_000) -> Directions:
+def sefa(
+    model: ALAEModel,
+    layers: LayerSpec = "all",
+    num_directions: int | None = None,
+    n_sigma_samples: int = 10_000,
+    seed: int = 0,
+    batch_size: int = 10_000,
+) -> Directions:
     """SeFa directions (Shen & Zhou 2021) for the chosen styles, with σ from mapped samples.
 
     Args:
@@ -290,24 +369,42 @@ def sefa(model: ALAEModel, layers: LayerSpec = "all", num_directions: int | None
     vectors, values = sefa_basis(model, indices)
     k = model.arch.latent_size if num_directions is None else num_directions
     if not 1 <= k <= model.arch.latent_size:
-        raise ValueError(f"num_directions must be in [1, {model.arch.latent_size}], got {num_directions}")
+        raise ValueError(
+            f"num_directions must be in [1, {model.arch.latent_size}], got {num_directions}"
+        )
     vectors, values = vectors[:k], values[:k]
     sigma = projection_sigma(model, vectors, n_sigma_samples, seed, batch_size)
     weights = [model.style_affine(i).weight for i in indices] + list(model.mapping.parameters())
-    provenance = {"model": model_fingerprint(model, weights), "normalisation": "unit rows (genforce)",
-                  "n_sigma_samples": n_sigma_samples, "sigma_seed": seed}
+    provenance = {
+        "model": model_fingerprint(model, weights),
+        "normalisation": "unit rows (genforce)",
+        "n_sigma_samples": n_sigma_samples,
+        "sigma_seed": seed,
+    }
     return Directions(vectors.float(), values.float(), sigma, "sefa", indices, provenance)
 
 
 def _part(progress: Progress | None, start: float, span: float) -> Progress | None:
     """A callback reporting a sub-task's fractions as [start, start + span] of the whole."""
-    return None if progress is None else (lambda fraction, message: progress(start + span * fraction, message))
+    return (
+        None
+        if progress is None
+        else (lambda fraction, message: progress(start + span * fraction, message))
+    )
 
 
 # ---- GANSpace --------------------------------------------------------------------------------
-def ganspace(model: ALAEModel, n_samples: int = 100_000, n_components: int = 64, seed: int = 0,
-             batch_size: int = 10_000, progress: Progress | None = None, layers: LayerSpec = "all",
-             n_sigma_samples: int = 10_000, sigma_seed: int | None = None) -> Directions:
+def ganspace(
+    model: ALAEModel,
+    n_samples: int = 100_000,
+    n_components: int = 64,
+    seed: int = 0,
+    batch_size: int = 10_000,
+    progress: Progress | None = None,
+    layers: LayerSpec = "all",
+    n_sigma_samples: int = 10_000,
+    sigma_seed: int | None = None,
+) -> Directions:
     """GANSpace directions (Härkönen et al. 2020): exact PCA of mapped w in W space.
 
     Args:
@@ -323,17 +420,31 @@ def ganspace(model: ALAEModel, n_samples: int = 100_000, n_components: int = 64,
     """
     indices = layer_range(model, layers)
     if not 1 <= n_components <= model.arch.latent_size:
-        raise ValueError(f"n_components must be in [1, {model.arch.latent_size}], got {n_components}")
+        raise ValueError(
+            f"n_components must be in [1, {model.arch.latent_size}], got {n_components}"
+        )
     sigma_seed = seed + 1 if sigma_seed is None else sigma_seed
-    share = n_samples / (n_samples + n_sigma_samples)  # of the progress bar spent on the PCA samples
-    _, cov = latent_moments(model, n_samples, seed, batch_size, _part(progress, 0.0, share), "GANSpace PCA")
+    share = n_samples / (
+        n_samples + n_sigma_samples
+    )  # of the progress bar spent on the PCA samples
+    _, cov = latent_moments(
+        model, n_samples, seed, batch_size, _part(progress, 0.0, share), "GANSpace PCA"
+    )
     values, vectors = _descending_eigh(cov)
     vectors, kept = vectors[:n_components], values[:n_components]
-    sigma = projection_sigma(model, vectors, n_sigma_samples, sigma_seed, batch_size, _part(progress, share, 1 - share))
+    sigma = projection_sigma(
+        model, vectors, n_sigma_samples, sigma_seed, batch_size, _part(progress, share, 1 - share)
+    )
     ratio = (kept / values.clamp_min(0).sum()).tolist()
-    provenance = {"model": model_fingerprint(model, list(model.mapping.parameters())), "estimator": "exact PCA",
-                  "n_samples": n_samples, "seed": seed, "n_sigma_samples": n_sigma_samples,
-                  "sigma_seed": sigma_seed, "explained_variance_ratio": ratio}
+    provenance = {
+        "model": model_fingerprint(model, list(model.mapping.parameters())),
+        "estimator": "exact PCA",
+        "n_samples": n_samples,
+        "seed": seed,
+        "n_sigma_samples": n_sigma_samples,
+        "sigma_seed": sigma_seed,
+        "explained_variance_ratio": ratio,
+    }
     return Directions(vectors.float(), kept.float(), sigma, "ganspace", indices, provenance)
 
 
@@ -345,24 +456,50 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ..loading import load
 
-    parser = argparse.ArgumentParser(prog="alae-directions", description="Compute SeFa or GANSpace directions.")
+    parser = argparse.ArgumentParser(
+        prog="alae-directions", description="Compute SeFa or GANSpace directions."
+    )
     parser.add_argument("--model", required=True, help="model folder (StyleALAE or MLPALAE)")
     parser.add_argument("--method", choices=("sefa", "ganspace"), default="sefa")
-    parser.add_argument("--layers", default="all", help="layer spec: all, coarse, middle, fine or ranges such as 0-3")
+    parser.add_argument(
+        "--layers",
+        default="all",
+        help="layer spec: all, coarse, middle, fine or ranges such as 0-3",
+    )
     parser.add_argument("--num", type=int, default=16, help="directions kept")
-    parser.add_argument("--samples", type=int, default=100_000, help="GANSpace: mapped samples for the PCA")
+    parser.add_argument(
+        "--samples", type=int, default=100_000, help="GANSpace: mapped samples for the PCA"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--name", default=None, help="name in the folder's directions/ (default: METHOD)")
-    parser.add_argument("--out", default=None, help="write OUT.safetensors + OUT.json instead of into the folder")
+    parser.add_argument(
+        "--name", default=None, help="name in the folder's directions/ (default: METHOD)"
+    )
+    parser.add_argument(
+        "--out", default=None, help="write OUT.safetensors + OUT.json instead of into the folder"
+    )
     args = parser.parse_args(argv)
     try:
         model = load(args.model).eval()
         if args.method == "sefa":
-            found = sefa(model, args.layers, num_directions=min(args.num, model.arch.latent_size), seed=args.seed)
+            found = sefa(
+                model,
+                args.layers,
+                num_directions=min(args.num, model.arch.latent_size),
+                seed=args.seed,
+            )
         else:
-            found = ganspace(model, n_samples=args.samples, n_components=min(args.num, model.arch.latent_size),
-                             seed=args.seed, layers=args.layers)
-        path = found.save_to(args.out) if args.out else found.save(args.model, args.name or args.method)
+            found = ganspace(
+                model,
+                n_samples=args.samples,
+                n_components=min(args.num, model.arch.latent_size),
+                seed=args.seed,
+                layers=args.layers,
+            )
+        path = (
+            found.save_to(args.out)
+            if args.out
+            else found.save(args.model, args.name or args.method)
+        )
     except (OSError, ValueError) as err:
         parser.exit(2, f"alae-directions: error: {err}\n")
     print(f"wrote {path}.safetensors and .json: {found!r}")

@@ -39,8 +39,13 @@ Alphas = Mapping[int, float] | Sequence[float]
 
 
 # ---- truncation and mixing -------------------------------------------------------------------
-def seed_to_w_plus(model: ALAEModel, n: int, seed: int | Sequence[int], psi: float | None = None,
-                   cutoff: int | None = None) -> torch.Tensor:
+def seed_to_w_plus(
+    model: ALAEModel,
+    n: int,
+    seed: int | Sequence[int],
+    psi: float | None = None,
+    cutoff: int | None = None,
+) -> torch.Tensor:
     """Truncated w+ [n, 2L, Z] of `n` samples from a seed: z (`model.seed_latents`, the
     NVlabs/official `RandomState` convention) -> F -> `model.truncate` (apply truncation before
     edits, never to encoded real images; see the module docstring).
@@ -54,7 +59,9 @@ def seed_to_w_plus(model: ALAEModel, n: int, seed: int | Sequence[int], psi: flo
     return model.truncate(model.map(model.seed_latents(n, seed)), psi, cutoff)
 
 
-def style_mix(model: ALAEModel, w_dst: torch.Tensor, w_src: torch.Tensor, layers: LayerSpec) -> torch.Tensor:
+def style_mix(
+    model: ALAEModel, w_dst: torch.Tensor, w_src: torch.Tensor, layers: LayerSpec
+) -> torch.Tensor:
     """w+ of `w_dst` with the styles of `w_src` on `layers` (exact copies); [N, 2L, Z].
 
     Args:
@@ -69,9 +76,14 @@ def style_mix(model: ALAEModel, w_dst: torch.Tensor, w_src: torch.Tensor, layers
     return torch.where(mask, src, dst)
 
 
-def mixing_grid(model: ALAEModel, sources_w: torch.Tensor, destinations_w: torch.Tensor,
-                row_layers: LayerSpec | Sequence[LayerSpec], noise: NoiseSpec = None,
-                batch_size: int = 8) -> Image.Image:
+def mixing_grid(
+    model: ALAEModel,
+    sources_w: torch.Tensor,
+    destinations_w: torch.Tensor,
+    row_layers: LayerSpec | Sequence[LayerSpec],
+    noise: NoiseSpec = None,
+    batch_size: int = 8,
+) -> Image.Image:
     """The style-mixing figure of StyleGAN fig. 3: sources across the top, destinations down
     the left, and cell (i, j) = destination i with source j's styles on row i's layers.
 
@@ -87,18 +99,25 @@ def mixing_grid(model: ALAEModel, sources_w: torch.Tensor, destinations_w: torch
         ValueError: a list of specs whose length is not the number of destination rows.
     """
     src, dst = model.to_w_plus(sources_w), model.to_w_plus(destinations_w)
-    per_row = isinstance(row_layers, (list, tuple)) and not all(isinstance(r, int) for r in row_layers)
+    per_row = isinstance(row_layers, (list, tuple)) and not all(
+        isinstance(r, int) for r in row_layers
+    )
     specs = list(row_layers) if per_row else [row_layers] * dst.shape[0]
     if len(specs) != dst.shape[0]:
-        raise ValueError(f"row_layers needs one layer spec per destination row (or one spec for all rows): got "
-                         f"{len(specs)} specs for {dst.shape[0]} destination rows")
-    cells = [style_mix(model, dst[i:i + 1].expand(src.shape[0], -1, -1), src, spec) for i, spec in enumerate(specs)]
+        raise ValueError(
+            f"row_layers needs one layer spec per destination row (or one spec for all rows): got "
+            f"{len(specs)} specs for {dst.shape[0]} destination rows"
+        )
+    cells = [
+        style_mix(model, dst[i : i + 1].expand(src.shape[0], -1, -1), src, spec)
+        for i, spec in enumerate(specs)
+    ]
     images = render(model, torch.cat([src, dst, *cells]), noise, batch_size)
     n_src, blank = src.shape[0], Image.new(images[0].mode, images[0].size, "white")
     rows = [[blank, *images[:n_src]]]
     for i in range(dst.shape[0]):
         start = n_src + dst.shape[0] + i * n_src
-        rows.append([images[n_src + i], *images[start:start + n_src]])
+        rows.append([images[n_src + i], *images[start : start + n_src]])
     return make_grid([image for row in rows for image in row], columns=n_src + 1)
 
 
@@ -112,7 +131,9 @@ def lerp_w(w0: torch.Tensor, w1: torch.Tensor, t: float | torch.Tensor) -> torch
 def slerp_z(z0: torch.Tensor, z1: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     """Spherical interpolation of z along the last axis (falls back to lerp for parallel vectors)."""
     t = torch.as_tensor(t, dtype=z0.dtype, device=z0.device)
-    cos = (torch.nn.functional.normalize(z0, dim=-1) * torch.nn.functional.normalize(z1, dim=-1)).sum(-1, True)
+    cos = (
+        torch.nn.functional.normalize(z0, dim=-1) * torch.nn.functional.normalize(z1, dim=-1)
+    ).sum(-1, True)
     omega = torch.acos(cos.clamp(-1.0, 1.0))
     sin = torch.sin(omega)
     parallel = sin.abs() < 1e-6
@@ -121,8 +142,9 @@ def slerp_z(z0: torch.Tensor, z1: torch.Tensor, t: float | torch.Tensor) -> torc
     return torch.where(parallel, torch.lerp(z0, z1, t), out)
 
 
-def traversal(model: ALAEModel, start: torch.Tensor, end: torch.Tensor, n_frames: int,
-              space: str = "w") -> torch.Tensor:
+def traversal(
+    model: ALAEModel, start: torch.Tensor, end: torch.Tensor, n_frames: int, space: str = "w"
+) -> torch.Tensor:
     """w+ for `n_frames` evenly spaced frames from `start` to `end`: [n_frames, N, 2L, Z].
 
     Args:
@@ -144,7 +166,9 @@ def traversal(model: ALAEModel, start: torch.Tensor, end: torch.Tensor, n_frames
 
 
 # ---- applying directions ---------------------------------------------------------------------
-def direction_offset(directions: Directions, alphas: Alphas, units: str = "sigma") -> torch.Tensor | None:
+def direction_offset(
+    directions: Directions, alphas: Alphas, units: str = "sigma"
+) -> torch.Tensor | None:
     """Σ_k α_k·(σ_k)·v_k as float64 [Z] on the directions' device, or None if every α is 0."""
     if units not in ("sigma", "raw"):
         raise ValueError(f"units must be 'sigma' or 'raw', got {units!r}")
@@ -152,8 +176,10 @@ def direction_offset(directions: Directions, alphas: Alphas, units: str = "sigma
     pairs = [(int(k), float(a)) for k, a in items if a != 0]
     for k, a in pairs:
         if not 0 <= k < directions.num_directions or not math.isfinite(a):
-            raise ValueError(f"direction index must be in [0, {directions.num_directions - 1}] and alpha finite, "
-                             f"got {k} and {a}")
+            raise ValueError(
+                f"direction index must be in [0, {directions.num_directions - 1}] and alpha finite, "
+                f"got {k} and {a}"
+            )
     if not pairs:
         return None
     index = torch.tensor([k for k, _ in pairs], device=directions.vectors.device)
@@ -163,8 +189,13 @@ def direction_offset(directions: Directions, alphas: Alphas, units: str = "sigma
     return coef @ directions.vectors[index].double()
 
 
-def apply_directions(w_plus: torch.Tensor, directions: Directions, alphas: Alphas, layers: LayerSpec | None = None,
-                     units: str = "sigma") -> torch.Tensor:
+def apply_directions(
+    w_plus: torch.Tensor,
+    directions: Directions,
+    alphas: Alphas,
+    layers: LayerSpec | None = None,
+    units: str = "sigma",
+) -> torch.Tensor:
     """Several sliders at once: w+ plus Σ_k α_k·σ_k·v_k on the chosen styles only.
 
     Args:
@@ -178,8 +209,10 @@ def apply_directions(w_plus: torch.Tensor, directions: Directions, alphas: Alpha
     α = 0 the whole tensor is.
     """
     if w_plus.ndim != 3 or w_plus.shape[-1] != directions.latent_size:
-        raise ValueError(f"expected w+ [N, 2L, {directions.latent_size}] (see model.to_w_plus), "
-                         f"got {tuple(w_plus.shape)}")
+        raise ValueError(
+            f"expected w+ [N, 2L, {directions.latent_size}] (see model.to_w_plus), "
+            f"got {tuple(w_plus.shape)}"
+        )
     if layers is None:
         directions.check_compatible(directions.latent_size, w_plus.shape[1], "this w+")
     indices = directions.layers if layers is None else layer_range(w_plus.shape[1], layers)
@@ -190,20 +223,34 @@ def apply_directions(w_plus: torch.Tensor, directions: Directions, alphas: Alpha
     return out
 
 
-def apply_direction(w_plus: torch.Tensor, directions: Directions, index: int, alpha: float,
-                    layers: LayerSpec | None = None, units: str = "sigma") -> torch.Tensor:
+def apply_direction(
+    w_plus: torch.Tensor,
+    directions: Directions,
+    index: int,
+    alpha: float,
+    layers: LayerSpec | None = None,
+    units: str = "sigma",
+) -> torch.Tensor:
     """One slider: w+ plus α·σ_k·v_k (or α·v_k for `units="raw"`) on `layers` (default
     `directions.layers`); α = 0 returns an identical copy. See `apply_directions`."""
     return apply_directions(w_plus, directions, {index: alpha}, layers, units)
 
 
-def sweep(w_plus: torch.Tensor, directions: Directions, index: int, alphas: Sequence[float],
-          layers: LayerSpec | None = None, units: str = "sigma") -> torch.Tensor:
+def sweep(
+    w_plus: torch.Tensor,
+    directions: Directions,
+    index: int,
+    alphas: Sequence[float],
+    layers: LayerSpec | None = None,
+    units: str = "sigma",
+) -> torch.Tensor:
     """One direction at several strengths (a traversal strip): [len(alphas), N, 2L, Z].
 
     `render(model, sweep(...), noise)` renders it directly (frame-major: all N images at the
     first strength, then the next)."""
-    return torch.stack([apply_direction(w_plus, directions, index, a, layers, units) for a in alphas])
+    return torch.stack(
+        [apply_direction(w_plus, directions, index, a, layers, units) for a in alphas]
+    )
 
 
 # ---- rendering and real images ---------------------------------------------------------------
@@ -214,7 +261,9 @@ def shared_noise(model: ALAEModel, noise: NoiseSpec, batch: int = 1) -> list[tor
 
 
 @torch.no_grad()
-def render(model: ALAEModel, w_plus: torch.Tensor, noise: NoiseSpec = None, batch_size: int = 8) -> list[Image.Image]:
+def render(
+    model: ALAEModel, w_plus: torch.Tensor, noise: NoiseSpec = None, batch_size: int = 8
+) -> list[Image.Image]:
     """Synthesize w [N, Z], w+ [N, 2L, Z] or a stack of w+ [A, N, 2L, Z] (`sweep`'s output,
     frame-major) into PIL images, `batch_size` at a time. Noise: see the module docstring."""
     if w_plus.ndim == 4:
@@ -223,25 +272,36 @@ def render(model: ALAEModel, w_plus: torch.Tensor, noise: NoiseSpec = None, batc
     maps = shared_noise(model, noise, styles.shape[0])
     images = []
     for i in range(0, styles.shape[0], batch_size):
-        chunk = None if maps is None else [m if m.shape[0] == 1 else m[i:i + batch_size] for m in maps]
-        images += tensor_to_pil(model.synthesize(styles[i:i + batch_size], noise=chunk))
+        chunk = (
+            None
+            if maps is None
+            else [m if m.shape[0] == 1 else m[i : i + batch_size] for m in maps]
+        )
+        images += tensor_to_pil(model.synthesize(styles[i : i + batch_size], noise=chunk))
     return images
 
 
 @torch.no_grad()
-def encode_images(model: ALAEModel, images: ImageLike | Sequence[ImageLike] | torch.Tensor,
-                  batch_size: int = 16) -> torch.Tensor:
+def encode_images(
+    model: ALAEModel, images: ImageLike | Sequence[ImageLike] | torch.Tensor, batch_size: int = 16
+) -> torch.Tensor:
     """Encode images (paths, bytes, PIL images of any mode/size, or a tensor [N, C, r, r] in
     [-1, 1]) to w [N, Z]. Images are centre-cropped and resized to the model's resolution."""
     if isinstance(images, torch.Tensor):
         x = images
     else:
-        items = [images] if isinstance(images, (str, os.PathLike, bytes, Image.Image)) else list(images)
+        items = (
+            [images] if isinstance(images, (str, os.PathLike, bytes, Image.Image)) else list(images)
+        )
         if not items:
             raise ValueError("encode_images needs at least one image")
-        x = torch.cat([to_model_tensor(i, model.arch.resolution, model.arch.channels) for i in items])
+        x = torch.cat(
+            [to_model_tensor(i, model.arch.resolution, model.arch.channels) for i in items]
+        )
     x = x.to(model.device, model.dtype)
-    return torch.cat([model.encode(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)])
+    return torch.cat(
+        [model.encode(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+    )
 
 
 @dataclass
@@ -257,9 +317,15 @@ class EditResult:
 
 
 @torch.no_grad()
-def edit_image(model: ALAEModel, image: ImageLike, directions: Directions | None = None,
-               alphas: Alphas | None = None, layers: LayerSpec | None = None, noise: NoiseSpec = None,
-               units: str = "sigma") -> EditResult:
+def edit_image(
+    model: ALAEModel,
+    image: ImageLike,
+    directions: Directions | None = None,
+    alphas: Alphas | None = None,
+    layers: LayerSpec | None = None,
+    noise: NoiseSpec = None,
+    units: str = "sigma",
+) -> EditResult:
     """Encode a real image, reconstruct it, and apply slider edits (no truncation).
 
     Args:
@@ -273,7 +339,10 @@ def edit_image(model: ALAEModel, image: ImageLike, directions: Directions | None
     x = to_model_tensor(image, model.arch.resolution, model.arch.channels)
     w = encode_images(model, x)
     base = model.to_w_plus(w)
-    edited = base.clone() if directions is None or not alphas else apply_directions(base, directions, alphas, layers,
-                                                                                     units)
+    edited = (
+        base.clone()
+        if directions is None or not alphas
+        else apply_directions(base, directions, alphas, layers, units)
+    )
     recon, out = render(model, torch.cat([base, edited]), noise)
     return EditResult(tensor_to_pil(x)[0], recon, out, w, edited)

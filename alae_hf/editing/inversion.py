@@ -69,10 +69,20 @@ class InversionResult:
     steps: int = 0
 
 
-def invert(model: ALAEModel, images: torch.Tensor, steps: int = 50, space: str = "w+", lr: float = 0.5,
-           pixel_weight: float = 1.0, feature_weight: float = 0.01, lpips_weight: float = 0.0,
-           domain_weight: float = 0.0, noise: NoiseSpec = None, feature_net: torch.nn.Module | None = None,
-           progress: Callable[[int, int], None] | None = None) -> InversionResult:
+def invert(
+    model: ALAEModel,
+    images: torch.Tensor,
+    steps: int = 50,
+    space: str = "w+",
+    lr: float = 0.5,
+    pixel_weight: float = 1.0,
+    feature_weight: float = 0.01,
+    lpips_weight: float = 0.0,
+    domain_weight: float = 0.0,
+    noise: NoiseSpec = None,
+    feature_net: torch.nn.Module | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> InversionResult:
     """Invert images into the model's latent space, starting from the encoder's code.
 
     Starts at w₀ = E(x) (In-Domain GAN Inversion) and runs `steps` Adam steps on
@@ -112,11 +122,21 @@ def invert(model: ALAEModel, images: torch.Tensor, steps: int = 50, space: str =
     Returns:
         An `InversionResult`.
     """
-    x, steps, space = _check(model, images, steps, space, lr, pixel_weight, feature_weight, lpips_weight,
-                             domain_weight)
+    x, steps, space = _check(
+        model, images, steps, space, lr, pixel_weight, feature_weight, lpips_weight, domain_weight
+    )
     noise_maps = _fixed_noise(model, noise, x.shape[0])
-    objective, terms = _objective(model, x, space, noise_maps, pixel_weight, feature_weight, lpips_weight,
-                                  domain_weight, feature_net)
+    objective, terms = _objective(
+        model,
+        x,
+        space,
+        noise_maps,
+        pixel_weight,
+        feature_weight,
+        lpips_weight,
+        domain_weight,
+        feature_net,
+    )
     frozen = [p for m in (model, feature_net) if m is not None for p in m.parameters()]
     flags = [p.requires_grad for p in frozen]
     try:
@@ -131,17 +151,33 @@ def invert(model: ALAEModel, images: torch.Tensor, steps: int = 50, space: str =
     finally:
         for p, flag in zip(frozen, flags):
             p.requires_grad_(flag)
-    return InversionResult(w=w0 if steps == 0 else best_w, w_encoder=w0, losses=losses,
-                           reconstruction=after.clamp(-1, 1), psnr_before=_psnr(before, x),
-                           psnr_after=_psnr(after, x), loss_terms=terms, space=space, steps=steps)
+    return InversionResult(
+        w=w0 if steps == 0 else best_w,
+        w_encoder=w0,
+        losses=losses,
+        reconstruction=after.clamp(-1, 1),
+        psnr_before=_psnr(before, x),
+        psnr_after=_psnr(after, x),
+        loss_terms=terms,
+        space=space,
+        steps=steps,
+    )
 
 
 Objective = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-def _objective(model: ALAEModel, x: torch.Tensor, space: str, noise: list[torch.Tensor] | None,
-               pixel_weight: float, feature_weight: float, lpips_weight: float, domain_weight: float,
-               feature_net: torch.nn.Module | None) -> tuple[Objective, dict[str, float]]:
+def _objective(
+    model: ALAEModel,
+    x: torch.Tensor,
+    space: str,
+    noise: list[torch.Tensor] | None,
+    pixel_weight: float,
+    feature_weight: float,
+    lpips_weight: float,
+    domain_weight: float,
+    feature_net: torch.nn.Module | None,
+) -> tuple[Objective, dict[str, float]]:
     """w -> (per-image loss [N], G(w)), and the terms in use with their weights."""
     feature_fn = _feature_fn(model, feature_weight, feature_net)
     lpips_fn = _lpips_fn(model, lpips_weight)
@@ -168,8 +204,13 @@ def _objective(model: ALAEModel, x: torch.Tensor, space: str, noise: list[torch.
     return objective, terms
 
 
-def _optimise(objective: Objective, w0: torch.Tensor, steps: int, lr: float,
-              progress: Callable[[int, int], None] | None) -> tuple[torch.Tensor, list[float], torch.Tensor]:
+def _optimise(
+    objective: Objective,
+    w0: torch.Tensor,
+    steps: int,
+    lr: float,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[torch.Tensor, list[float], torch.Tensor]:
     """Adam from w0 for `steps` steps: (best code per image, mean loss per evaluation, G(w0))."""
     w = w0.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([w], lr=lr)
@@ -190,8 +231,9 @@ def _optimise(objective: Objective, w0: torch.Tensor, steps: int, lr: float,
     return best_w, losses, before
 
 
-def _keep_best(loss: torch.Tensor, w: torch.Tensor, best_loss: torch.Tensor | None,
-               best_w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _keep_best(
+    loss: torch.Tensor, w: torch.Tensor, best_loss: torch.Tensor | None, best_w: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     if best_loss is None:
         return loss, w.clone()
     better = loss < best_loss
@@ -206,13 +248,20 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> list[float]:
 
 
 # ---- validation ---------------------------------------------------------------------------------
-def _check(model: ALAEModel, images: torch.Tensor, steps: int, space: str, lr: float, *weights: float
-           ) -> tuple[torch.Tensor, int, str]:
+def _check(
+    model: ALAEModel, images: torch.Tensor, steps: int, space: str, lr: float, *weights: float
+) -> tuple[torch.Tensor, int, str]:
     c, r = model.arch.channels, model.arch.resolution
-    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[0] < 1 \
-            or tuple(images.shape[1:]) != (c, r, r):
+    if (
+        not isinstance(images, torch.Tensor)
+        or images.ndim != 4
+        or images.shape[0] < 1
+        or tuple(images.shape[1:]) != (c, r, r)
+    ):
         got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"invert expects images [N, {c}, {r}, {r}] in [-1, 1] (the model's resolution), got {got}")
+        raise ValueError(
+            f"invert expects images [N, {c}, {r}, {r}] in [-1, 1] (the model's resolution), got {got}"
+        )
     if not images.is_floating_point():
         raise ValueError(f"invert expects float images in [-1, 1], got dtype {images.dtype}")
     if not torch.isfinite(images).all():
@@ -226,7 +275,9 @@ def _check(model: ALAEModel, images: torch.Tensor, steps: int, space: str, lr: f
         raise ValueError(f"space must be 'w' or 'w+', got {space!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
-    for name, value in zip(("pixel_weight", "feature_weight", "lpips_weight", "domain_weight"), weights):
+    for name, value in zip(
+        ("pixel_weight", "feature_weight", "lpips_weight", "domain_weight"), weights
+    ):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a non-negative number, got {value!r}")
     # clone(): a tensor made under torch.inference_mode cannot take part in autograd.
@@ -247,8 +298,9 @@ def _attribute_net(device: str, dtype: torch.dtype):
     return load_attribute_net(device=device, dtype=dtype)
 
 
-def _feature_fn(model: ALAEModel, weight: float, net: torch.nn.Module | None
-                ) -> Callable[[torch.Tensor], torch.Tensor] | None:
+def _feature_fn(
+    model: ALAEModel, weight: float, net: torch.nn.Module | None
+) -> Callable[[torch.Tensor], torch.Tensor] | None:
     if weight == 0:
         return None
     net = _attribute_net(str(model.device), model.dtype) if net is None else net
@@ -261,7 +313,9 @@ def _feature_fn(model: ALAEModel, weight: float, net: torch.nn.Module | None
     return features
 
 
-def _lpips_fn(model: ALAEModel, weight: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
+def _lpips_fn(
+    model: ALAEModel, weight: float
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
     """LPIPS-VGG if `lpips` is installed and its VGG weights are cached; never downloads."""
     if weight == 0 or importlib.util.find_spec("lpips") is None:
         return None

@@ -51,12 +51,16 @@ class DirectionMatrix(nn.Module):
     """A = [a_1 … a_K] in W, [Z, K]: unit-norm columns ("unit") or orthonormal ones ("ortho",
     the Q of a QR decomposition with sign(diag R) fixed positive so it is unique)."""
 
-    def __init__(self, latent_size: int, num_directions: int, parametrization: str = "ortho") -> None:
+    def __init__(
+        self, latent_size: int, num_directions: int, parametrization: str = "ortho"
+    ) -> None:
         super().__init__()
         if parametrization not in ("ortho", "unit"):
             raise ValueError(f"parametrization must be 'ortho' or 'unit', got {parametrization!r}")
         if parametrization == "ortho" and num_directions > latent_size:
-            raise ValueError(f"'ortho' allows at most latent_size={latent_size} directions, got {num_directions}")
+            raise ValueError(
+                f"'ortho' allows at most latent_size={latent_size} directions, got {num_directions}"
+            )
         self.parametrization = parametrization
         self.raw = nn.Parameter(torch.randn(latent_size, num_directions))
 
@@ -75,8 +79,14 @@ class Reconstructor(nn.Module):
     then two linear heads, as upstream's two-headed ResNet.
     """
 
-    def __init__(self, channels: int, num_directions: int, resolution: int, width: int = 32,
-                 max_width: int = 256) -> None:
+    def __init__(
+        self,
+        channels: int,
+        num_directions: int,
+        resolution: int,
+        width: int = 32,
+        max_width: int = 256,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(2 * channels, width, 3, padding=1), nn.LeakyReLU(0.2)]
         cin = width
@@ -88,7 +98,9 @@ class Reconstructor(nn.Module):
         self.direction = nn.Linear(cin, num_directions)
         self.shift = nn.Linear(cin, 1)
 
-    def forward(self, original: torch.Tensor, shifted: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, original: torch.Tensor, shifted: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.features(torch.cat([original, shifted], dim=1)).mean(dim=(2, 3))
         return self.direction(h), self.shift(h)[:, 0]
 
@@ -96,8 +108,14 @@ class Reconstructor(nn.Module):
 class _Pairs:
     """Draws training pairs from the frozen model: (x, x_shifted, k, ε)."""
 
-    def __init__(self, model: ALAEModel, layers: list[int], w_scale: float, image_size: int,
-                 shift_range: tuple[float, float]) -> None:
+    def __init__(
+        self,
+        model: ALAEModel,
+        layers: list[int],
+        w_scale: float,
+        image_size: int,
+        shift_range: tuple[float, float],
+    ) -> None:
         self.model, self.w_scale, self.shift_range = model, w_scale, shift_range
         self.mask = torch.zeros(model.num_styles, 1, device=model.device, dtype=model.dtype)
         self.mask[layers] = 1.0
@@ -113,7 +131,9 @@ class _Pairs:
         low, high = self.shift_range
         eps = (torch.rand(batch, generator=gen, device=device) * 2 - 1) * high
         eps = torch.where(eps < 0, eps.clamp(max=-low), eps.clamp(min=low))
-        z = torch.randn(batch, model.arch.latent_size, generator=gen, device=device, dtype=self.mask.dtype)
+        z = torch.randn(
+            batch, model.arch.latent_size, generator=gen, device=device, dtype=self.mask.dtype
+        )
         noise = model.make_noise(batch, gen)
         with torch.no_grad():
             w_plus = model.to_w_plus(model.map(z))
@@ -130,15 +150,18 @@ def _loss(r: Reconstructor, batch: tuple) -> tuple[torch.Tensor, float]:
     return loss, (logits.argmax(1) == k).float().mean().item()
 
 
-def _evaluate(pairs: _Pairs, a: torch.Tensor, r: Reconstructor, batch: int, seed: int, batches: int = 4) -> float:
+def _evaluate(
+    pairs: _Pairs, a: torch.Tensor, r: Reconstructor, batch: int, seed: int, batches: int = 4
+) -> float:
     """Reconstructor classification accuracy on fresh pairs (the paper's RCA)."""
     gen = torch.Generator(device=pairs.mask.device).manual_seed(seed)
     with torch.no_grad():
         return sum(_loss(r, pairs.draw(a, batch, gen))[1] for _ in range(batches)) / batches
 
 
-def _init_networks(model: ALAEModel, num_directions: int, parametrization: str, size: int,
-                   seed: int) -> tuple[DirectionMatrix, Reconstructor]:
+def _init_networks(
+    model: ALAEModel, num_directions: int, parametrization: str, size: int, seed: int
+) -> tuple[DirectionMatrix, Reconstructor]:
     """A and R initialised from `seed` without touching the global RNG state."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -147,10 +170,21 @@ def _init_networks(model: ALAEModel, num_directions: int, parametrization: str, 
     return deformer.to(model.device), r.to(model.device)
 
 
-def train_voynov(model: ALAEModel, num_directions: int = 32, steps: int = 10_000, batch_size: int = 32,
-                 layers: LayerSpec = "all", lr: float = 1e-4, seed: int = 0, device: str | torch.device | None = None,
-                 progress: Progress | None = None, parametrization: str = "ortho", image_size: int = 64,
-                 shift_range: tuple[float, float] = (0.5, 6.0), n_sigma_samples: int = 10_000) -> Directions:
+def train_voynov(
+    model: ALAEModel,
+    num_directions: int = 32,
+    steps: int = 10_000,
+    batch_size: int = 32,
+    layers: LayerSpec = "all",
+    lr: float = 1e-4,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    progress: Progress | None = None,
+    parametrization: str = "ortho",
+    image_size: int = 64,
+    shift_range: tuple[float, float] = (0.5, 6.0),
+    n_sigma_samples: int = 10_000,
+) -> Directions:
     """Learn K directions in W with a reconstructor on the frozen `model` (Voynov & Babenko 2020).
 
     Args:
@@ -171,8 +205,10 @@ def train_voynov(model: ALAEModel, num_directions: int = 32, steps: int = 10_000
     model = model.to(device) if device is not None else model
     indices = layer_range(model, layers)
     if steps < 1 or batch_size < 1 or num_directions < 2:
-        raise ValueError(f"need steps >= 1, batch_size >= 1 and num_directions >= 2, got {steps}, {batch_size}, "
-                         f"{num_directions}")
+        raise ValueError(
+            f"need steps >= 1, batch_size >= 1 and num_directions >= 2, got {steps}, {batch_size}, "
+            f"{num_directions}"
+        )
     _, cov = latent_moments(model, 2_000, seed, 2_000)
     w_scale = math.sqrt(float(torch.diagonal(cov).mean()))
     pairs = _Pairs(model, indices, w_scale, image_size, shift_range)
@@ -190,18 +226,38 @@ def train_voynov(model: ALAEModel, num_directions: int = 32, steps: int = 10_000
     vectors = canonical_signs(a.T.detach().to("cpu", torch.float32))
     sigma = projection_sigma(model, vectors, n_sigma_samples, seed + 2)
     window = max(1, steps // 10)
-    provenance = {"model": model_fingerprint(model, [*model.mapping.parameters(), *model.generator.parameters()]),
-                  "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "parametrization": parametrization,
-                  "shift_range": list(shift_range), "w_scale": w_scale, "image_size": pairs.size,
-                  "loss_first": sum(history[0][:window]) / window, "loss_last": sum(history[0][-window:]) / window,
-                  "train_accuracy_last": sum(history[1][-window:]) / window,
-                  "eval_accuracy": _evaluate(pairs, a, r, batch_size, seed + 1),
-                  "n_sigma_samples": n_sigma_samples, "sigma_seed": seed + 2}
+    provenance = {
+        "model": model_fingerprint(
+            model, [*model.mapping.parameters(), *model.generator.parameters()]
+        ),
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "parametrization": parametrization,
+        "shift_range": list(shift_range),
+        "w_scale": w_scale,
+        "image_size": pairs.size,
+        "loss_first": sum(history[0][:window]) / window,
+        "loss_last": sum(history[0][-window:]) / window,
+        "train_accuracy_last": sum(history[1][-window:]) / window,
+        "eval_accuracy": _evaluate(pairs, a, r, batch_size, seed + 1),
+        "n_sigma_samples": n_sigma_samples,
+        "sigma_seed": seed + 2,
+    }
     return Directions(vectors, None, sigma, "voynov", indices, provenance)
 
 
-def _train(pairs: _Pairs, deformer: DirectionMatrix, r: Reconstructor, optimizer: torch.optim.Optimizer,
-           steps: int, batch_size: int, seed: int, progress: Progress | None) -> tuple[list[float], list[float]]:
+def _train(
+    pairs: _Pairs,
+    deformer: DirectionMatrix,
+    r: Reconstructor,
+    optimizer: torch.optim.Optimizer,
+    steps: int,
+    batch_size: int,
+    seed: int,
+    progress: Progress | None,
+) -> tuple[list[float], list[float]]:
     gen = torch.Generator(device=pairs.mask.device).manual_seed(seed)
     losses, accuracies = [], []
     for step in range(steps):
@@ -212,19 +268,28 @@ def _train(pairs: _Pairs, deformer: DirectionMatrix, r: Reconstructor, optimizer
         losses.append(loss.item())
         accuracies.append(accuracy)
         if progress is not None:
-            progress((step + 1) / steps, f"step {step + 1}/{steps}: loss {losses[-1]:.4f}, accuracy {accuracy:.3f}")
+            progress(
+                (step + 1) / steps,
+                f"step {step + 1}/{steps}: loss {losses[-1]:.4f}, accuracy {accuracy:.3f}",
+            )
     return losses, accuracies
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: train Voynov–Babenko directions for a saved model and write a `Directions` pair."""
-    parser = argparse.ArgumentParser(prog="python -m alae_hf.editing.learned", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m alae_hf.editing.learned", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--model", required=True, help="model folder or Hub repo id")
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--out", help="write OUT.safetensors + OUT.json")
-    parser.add_argument("--save-into-model", metavar="NAME", help="write MODEL/directions/NAME.* (local folder)")
+    parser.add_argument(
+        "--save-into-model", metavar="NAME", help="write MODEL/directions/NAME.* (local folder)"
+    )
     parser.add_argument("--num-directions", type=int, default=32)
-    parser.add_argument("--layers", default="all", help="'all', 'coarse', 'middle', 'fine' or e.g. '0-3'")
+    parser.add_argument(
+        "--layers", default="all", help="'all', 'coarse', 'middle', 'fine' or e.g. '0-3'"
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
@@ -242,13 +307,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if round(fraction * args.steps) % every == 0:
             print(message, file=sys.stderr, flush=True)
 
-    directions = train_voynov(model, args.num_directions, args.steps, args.batch_size, args.layers, args.lr,
-                              args.seed, args.device, report, args.parametrization)
+    directions = train_voynov(
+        model,
+        args.num_directions,
+        args.steps,
+        args.batch_size,
+        args.layers,
+        args.lr,
+        args.seed,
+        args.device,
+        report,
+        args.parametrization,
+    )
     if args.out:
         print(f"wrote {directions.save_to(args.out)}.safetensors/.json")
     if args.save_into_model:
         print(f"wrote {directions.save(args.model, args.save_into_model)}.safetensors/.json")
-    print(f"reconstructor accuracy {directions.provenance['eval_accuracy']:.3f} (chance {1 / args.num_directions:.3f})")
+    print(
+        f"reconstructor accuracy {directions.provenance['eval_accuracy']:.3f} (chance {1 / args.num_directions:.3f})"
+    )
     return 0
 
 

@@ -29,8 +29,10 @@ def _styles(source: StyleSource) -> tuple[int, dict[str, list[int]]]:
     arch = source if isinstance(source, int) else getattr(source, "arch", source)
     n = arch if isinstance(arch, int) else getattr(arch, "num_styles", None)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1 or (n > 1 and n % 2):
-        raise TypeError(f"expected a StyleALAE, an MLPALAE, their config, or 1 or an even number of styles, "
-                        f"got {source!r}")
+        raise TypeError(
+            f"expected a StyleALAE, an MLPALAE, their config, or 1 or an even number of styles, "
+            f"got {source!r}"
+        )
     if not isinstance(arch, int):
         return n, arch.style_groups
     return n, (named_style_groups(n) if n % 2 == 0 else {})
@@ -69,9 +71,13 @@ def _parse_indices(spec: str, limit: int = 4096) -> list[int]:
     try:
         ranges = parse_ranges(spec)
     except ValueError as err:
-        raise ValueError(f"could not parse layer spec {spec!r} ({err}): use one of {['all', *STYLE_GROUP_RESOLUTIONS]} or "
-                         "inclusive ranges and commas such as '0-3' or '4,5,8-11'") from None
-    if any(last > limit for _, last in ranges):  # refuse before expanding: '0-999999999' is no style index
+        raise ValueError(
+            f"could not parse layer spec {spec!r} ({err}): use one of {['all', *STYLE_GROUP_RESOLUTIONS]} or "
+            "inclusive ranges and commas such as '0-3' or '4,5,8-11'"
+        ) from None
+    if any(
+        last > limit for _, last in ranges
+    ):  # refuse before expanding: '0-999999999' is no style index
         raise ValueError(f"layer spec {spec!r} names styles beyond {limit}")
     return [i for first, last in ranges for i in range(first, last + 1)]
 
@@ -97,15 +103,24 @@ def layer_range(model: StyleSource, spec: LayerSpec) -> list[int]:
     if key is not None:
         indices = _parse_indices(key)
     else:
-        indices = [spec] if isinstance(spec, (int, np.integer)) else list(spec) if isinstance(
-            spec, (range, Sequence, np.ndarray)) else [None]
+        indices = (
+            [spec]
+            if isinstance(spec, (int, np.integer))
+            else list(spec)
+            if isinstance(spec, (range, Sequence, np.ndarray))
+            else [None]
+        )
     if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in indices):
-        raise TypeError(f"a layer spec is a name, a range string, an int, a range or ints; got {spec!r}")
+        raise TypeError(
+            f"a layer spec is a name, a range string, an int, a range or ints; got {spec!r}"
+        )
     bad = [int(i) for i in indices if not 0 <= i < n]
     if bad or not indices:
         problem = f"indices {bad} out of range" if bad else "an empty selection"
-        raise ValueError(f"layer spec {spec!r} gives {problem}; valid style indices are 0-{n - 1} "
-                         f"({describe_styles(model)})")
+        raise ValueError(
+            f"layer spec {spec!r} gives {problem}; valid style indices are 0-{n - 1} "
+            f"({describe_styles(model)})"
+        )
     return sorted({int(i) for i in indices})
 
 

@@ -75,7 +75,9 @@ class EvalSizes:
 
 
 # ---- data -------------------------------------------------------------------------------------
-def synthetic_real(spec: str, resolution: int, start: int, count: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def synthetic_real(
+    spec: str, resolution: int, start: int, count: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Held-out faces `start .. start+count-1` of a synthetic spec at `resolution` (uint8 NHWC)."""
     kwargs = parse_spec(spec)
     render_res = min(max(resolution, 32), 256)
@@ -84,7 +86,12 @@ def synthetic_real(spec: str, resolution: int, start: int, count: int) -> tuple[
     if render_res != resolution:
         from PIL import Image
 
-        images = np.stack([np.asarray(Image.fromarray(a).resize((resolution, resolution), Image.BOX)) for a in images])
+        images = np.stack(
+            [
+                np.asarray(Image.fromarray(a).resize((resolution, resolution), Image.BOX))
+                for a in images
+            ]
+        )
     return images, labels
 
 
@@ -92,7 +99,9 @@ def folder_images(folder: str | Path, resolution: int, channels: int, count: int
     """The first `count` images (sorted, recursive) of a folder, square-cropped to `resolution`."""
     from ..imaging import IMAGE_EXTENSIONS, fit_square, load_image
 
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)[:count]
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)[
+        :count
+    ]
     if not files:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {folder}")
     mode = "RGB" if channels == 3 else "L"
@@ -108,13 +117,19 @@ def offline_weight_notes() -> list[str]:
     notes = []
     fid_file = hub / "pt_inception-2015-12-05-6726825d.pth"
     if not (_importable("pytorch_fid") and fid_file.is_file()):
-        notes.append("Standard FID (Inception-v3) skipped: no Inception weights offline (checked pip packages "
-                     f"pytorch_fid / torch_fidelity / cleanfid / torchvision and {fid_file}). FD-attr replaces it.")
+        notes.append(
+            "Standard FID (Inception-v3) skipped: no Inception weights offline (checked pip packages "
+            f"pytorch_fid / torch_fidelity / cleanfid / torchvision and {fid_file}). FD-attr replaces it."
+        )
     else:
-        notes.append("Standard FID available offline (pytorch_fid) but not run by this CLI; FD-attr is reported.")
+        notes.append(
+            "Standard FID available offline (pytorch_fid) but not run by this CLI; FD-attr is reported."
+        )
     if lpips_distance("cpu") is None:
-        notes.append("LPIPS (VGG16) unavailable offline (no `lpips` package with cached VGG weights): PPL uses "
-                     "squared L2 distances of attribute-net features instead.")
+        notes.append(
+            "LPIPS (VGG16) unavailable offline (no `lpips` package with cached VGG weights): PPL uses "
+            "squared L2 distances of attribute-net features instead."
+        )
     return notes
 
 
@@ -137,15 +152,16 @@ def lpips_distance(device: str | torch.device):
 
 
 # ---- the synthetic-faces evaluation -----------------------------------------------------------
-def _generation_and_reconstruction(model: ALAEModel, net, spec: str, sz: EvalSizes, out: Path, m: dict,
-                                   progress: bool) -> tuple[dict, np.ndarray, dict]:
+def _generation_and_reconstruction(
+    model: ALAEModel, net, spec: str, sz: EvalSizes, out: Path, m: dict, progress: bool
+) -> tuple[dict, np.ndarray, dict]:
     res, n = model.arch.resolution, sz.num_samples
     start = parse_spec(spec).get("length", 70_000)
     real_a, labels_a = synthetic_real(spec, res, start, max(n, sz.num_real))
     real_b, _ = synthetic_real(spec, res, start + len(real_a), n)
     gen = generated_samples(model, net, n, sz.seed, sz.batch_size, sz.num_reciprocity, 32, progress)
     m["fd_attr"] = fd_report(gen["features"], _features(net, real_a[:n]), _features(net, real_b))
-    real, labels = real_a[:sz.num_real], {k: v[:sz.num_real] for k, v in labels_a.items()}
+    real, labels = real_a[: sz.num_real], {k: v[: sz.num_real] for k, v in labels_a.items()}
     w_real, recon = encode_reconstruct(model, real, sz.batch_size, sz.seed, progress)
     m["reconstruction"] = reconstruction_metrics(net, real, recon, labels)
     m["reciprocity"] = latent_reciprocity(gen["w"], gen["w_rec"])
@@ -159,18 +175,24 @@ def _features(net, images: np.ndarray) -> np.ndarray:
     return describe_images(net, images)[0]
 
 
-def _save_figures(out: Path, m: dict, samples: np.ndarray | None, real: np.ndarray, recon: np.ndarray) -> None:
+def _save_figures(
+    out: Path, m: dict, samples: np.ndarray | None, real: np.ndarray, recon: np.ndarray
+) -> None:
     if samples is not None:
         rep.sample_grid(samples).save(out / "samples.png")
         m["figures"]["samples.png"] = "uncurated samples (no truncation, seed noise)"
     rep.pairs_figure(real, recon).save(out / "reconstructions.png")
-    m["figures"]["reconstructions.png"] = "held-out originals (rows 1, 3) over their reconstructions G(E(x))"
+    m["figures"]["reconstructions.png"] = (
+        "held-out originals (rows 1, 3) over their reconstructions G(E(x))"
+    )
 
 
 def _separability(gen: dict, w_real: np.ndarray, labels: dict, seed: int) -> dict:
-    return {"w_real": linear_separability(w_real, labels, FACTORS, seed=seed),
-            "z_generated": linear_separability(gen["z"], gen["predictions"], FACTORS, seed=seed),
-            "w_generated": linear_separability(gen["w"], gen["predictions"], FACTORS, seed=seed)}
+    return {
+        "w_real": linear_separability(w_real, labels, FACTORS, seed=seed),
+        "z_generated": linear_separability(gen["z"], gen["predictions"], FACTORS, seed=seed),
+        "w_generated": linear_separability(gen["w"], gen["predictions"], FACTORS, seed=seed),
+    }
 
 
 def _directions(model: ALAEModel, net, sz: EvalSizes, out: Path, m: dict, progress: bool) -> dict:
@@ -178,23 +200,42 @@ def _directions(model: ALAEModel, net, sz: EvalSizes, out: Path, m: dict, progre
     from ..editing.directions import ganspace, sefa
 
     k = min(sz.num_directions, model.arch.latent_size)
-    sets = {"sefa": sefa(model, "all", num_directions=k, seed=sz.seed),
-            "ganspace": ganspace(model, n_samples=sz.ganspace_samples, n_components=k, seed=sz.seed)}
+    sets = {
+        "sefa": sefa(model, "all", num_directions=k, seed=sz.seed),
+        "ganspace": ganspace(model, n_samples=sz.ganspace_samples, n_components=k, seed=sz.seed),
+    }
     m["directions"] = {}
     for method, d in sets.items():
-        r = direction_response(model, net, d, n=sz.num_response, seed=sz.seed, batch_size=sz.batch_size,
-                               progress=progress)
+        r = direction_response(
+            model,
+            net,
+            d,
+            n=sz.num_response,
+            seed=sz.seed,
+            batch_size=sz.batch_size,
+            progress=progress,
+        )
         share, dominant = isolation(r["mean_abs"])
         figure = f"response_{method}.png"
         rows = [f"{method} {i} (sigma {float(d.sigma[i]):.2f})" for i in r["indices"]]
         title = f"{method}: factor change per +1 sigma (styles {d.layers[0]}-{d.layers[-1]})"
         rep.heatmap(r["mean"], rows, r["factors"], title).save(out / figure)
-        m["figures"][figure] = f"{method} direction ↔ factor response (signed; categorical = total variation)"
+        m["figures"][figure] = (
+            f"{method} direction ↔ factor response (signed; categorical = total variation)"
+        )
         m["directions"][method] = {
-            "indices": r["indices"], "layers": d.layers, "sigma": d.sigma.tolist(), "num_samples": r["num_samples"],
-            "factors": r["factors"], "response_mean": r["mean"].tolist(), "response_mean_abs": r["mean_abs"].tolist(),
-            "isolation": share.tolist(), "dominant": [r["factors"][j] for j in dominant],
-            "total_response": r["mean_abs"].sum(1).tolist(), "figure": figure}
+            "indices": r["indices"],
+            "layers": d.layers,
+            "sigma": d.sigma.tolist(),
+            "num_samples": r["num_samples"],
+            "factors": r["factors"],
+            "response_mean": r["mean"].tolist(),
+            "response_mean_abs": r["mean_abs"].tolist(),
+            "isolation": share.tolist(),
+            "dominant": [r["factors"][j] for j in dominant],
+            "total_response": r["mean_abs"].sum(1).tolist(),
+            "figure": figure,
+        }
     return sets
 
 
@@ -204,8 +245,12 @@ def _best_per_factor(m: dict) -> dict:
         rows, values = best_per_factor(np.asarray(d["response_mean_abs"]))
         for j, name in enumerate(d["factors"]):
             if name not in best or values[j] > best[name]["response"]:
-                best[name] = {"method": method, "direction": d["indices"][rows[j]], "response": float(values[j]),
-                              "isolation": d["isolation"][rows[j]]}
+                best[name] = {
+                    "method": method,
+                    "direction": d["indices"][rows[j]],
+                    "response": float(values[j]),
+                    "isolation": d["isolation"][rows[j]],
+                }
     return best
 
 
@@ -219,23 +264,48 @@ def _traversals(model: ALAEModel, sets: dict, best: dict, seed: int, out: Path, 
         frames = sweep(w_plus, sets[b["method"]], b["direction"], TRAVERSAL_ALPHAS)[:, 0]
         rows.append(render(model, frames, noise=seed))
         labels.append(f"{name}: {b['method']} {b['direction']} ({b['response']:.3f}/sigma)")
-    header = "best direction per factor; alpha = " + ", ".join(f"{a:+g}" for a in TRAVERSAL_ALPHAS) + " sigma"
+    header = (
+        "best direction per factor; alpha = "
+        + ", ".join(f"{a:+g}" for a in TRAVERSAL_ALPHAS)
+        + " sigma"
+    )
     rep.labelled_rows(rows, labels, header).save(out / "traversals.png")
     m["figures"]["traversals.png"] = "traversal of the best direction per factor (-3σ .. +3σ)"
 
 
 def _ppl(model: ALAEModel, net, sz: EvalSizes, progress: bool) -> dict:
     distance = lpips_distance(model.device)
-    return {f"{space}_{sampling}": path_length(model, net, sz.num_ppl, space, sampling, seed=sz.seed,
-                                               batch_size=sz.batch_size, progress=progress, distance=distance)
-            for space in ("z", "w") for sampling in ("full", "end")}
+    return {
+        f"{space}_{sampling}": path_length(
+            model,
+            net,
+            sz.num_ppl,
+            space,
+            sampling,
+            seed=sz.seed,
+            batch_size=sz.batch_size,
+            progress=progress,
+            distance=distance,
+        )
+        for space in ("z", "w")
+        for sampling in ("full", "end")
+    }
 
 
-def evaluate_synthetic(model: ALAEModel, spec: str, sz: EvalSizes, out: Path, m: dict,
-                       attribute_net: str | None = None, progress: bool = True) -> None:
+def evaluate_synthetic(
+    model: ALAEModel,
+    spec: str,
+    sz: EvalSizes,
+    out: Path,
+    m: dict,
+    attribute_net: str | None = None,
+    progress: bool = True,
+) -> None:
     """Every metric, on held-out faces of `spec` (see the module docstring)."""
     if model.arch.channels != 3:
-        raise ValueError(f"synthetic faces are RGB; this model has {model.arch.channels} channel(s)")
+        raise ValueError(
+            f"synthetic faces are RGB; this model has {model.arch.channels} channel(s)"
+        )
     net = load_attribute_net(attribute_net, device=model.device)
     m["attribute_net"] = load_attribute_metrics(attribute_net).get("heldout", {})
     with _timed(m, "generation_reconstruction_reciprocity"):
@@ -257,20 +327,33 @@ def _timed(m: dict, name: str) -> Iterator[None]:
     m.setdefault("timings_s", {})[name] = round(time.time() - start, 1)
 
 
-def evaluate_folder(model: ALAEModel, folder: str, sz: EvalSizes, out: Path, m: dict, progress: bool = True) -> None:
+def evaluate_folder(
+    model: ALAEModel, folder: str, sz: EvalSizes, out: Path, m: dict, progress: bool = True
+) -> None:
     """Reconstruction MSE/PSNR on images from `folder` and latent reciprocity only."""
     real = folder_images(folder, model.arch.resolution, model.arch.channels, sz.num_real)
     _, recon = encode_reconstruct(model, real, sz.batch_size, sz.seed, progress)
     m["reconstruction"] = reconstruction_metrics(None, real, recon)
-    gen = generated_samples(model, None, sz.num_reciprocity, sz.seed, sz.batch_size, sz.num_reciprocity, 32, progress)
+    gen = generated_samples(
+        model, None, sz.num_reciprocity, sz.seed, sz.batch_size, sz.num_reciprocity, 32, progress
+    )
     m["reciprocity"] = latent_reciprocity(gen["w"], gen["w_rec"])
     _save_figures(out, m, gen["images"], real[:16], recon[:16])
-    m["notes"].append(f"{folder} has no synthetic-face labels: FD-attr, separability, direction response and PPL "
-                      "(all in the synthetic-face attribute net's space) are skipped as not meaningful.")
+    m["notes"].append(
+        f"{folder} has no synthetic-face labels: FD-attr, separability, direction response and PPL "
+        "(all in the synthetic-face attribute net's space) are skipped as not meaningful."
+    )
 
 
-def evaluate(model_path: str, out: str | Path, data: str = "synthetic:faces", sizes: EvalSizes = EvalSizes(),
-             device: str = "cpu", attribute_net: str | None = None, progress: bool = True) -> dict:
+def evaluate(
+    model_path: str,
+    out: str | Path,
+    data: str = "synthetic:faces",
+    sizes: EvalSizes = EvalSizes(),
+    device: str = "cpu",
+    attribute_net: str | None = None,
+    progress: bool = True,
+) -> dict:
     """Run the evaluation and write metrics.json, report.md and the figures into `out`."""
     from ..model import StyleALAE
 
@@ -278,16 +361,26 @@ def evaluate(model_path: str, out: str | Path, data: str = "synthetic:faces", si
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = StyleALAE.from_pretrained(model_path).to(device).eval().requires_grad_(False)
-    m: dict = {"model": str(model_path), "data": data, "device": str(device), "sizes": asdict(sizes),
-               "notes": offline_weight_notes(), "figures": {}}
-    m["notes"].append("Generated samples use no truncation and no style mixing (the official FID script mixes "
-                      "with p = 0.9); PPL images are not face-cropped (the attribute net sees whole images).")
+    m: dict = {
+        "model": str(model_path),
+        "data": data,
+        "device": str(device),
+        "sizes": asdict(sizes),
+        "notes": offline_weight_notes(),
+        "figures": {},
+    }
+    m["notes"].append(
+        "Generated samples use no truncation and no style mixing (the official FID script mixes "
+        "with p = 0.9); PPL images are not face-cropped (the attribute net sees whole images)."
+    )
     if is_synthetic_spec(data):
         evaluate_synthetic(model, data, sizes, out, m, attribute_net, progress)
     else:
         evaluate_folder(model, data, sizes, out, m, progress)
     m["seconds"] = time.time() - start
-    (out / "metrics.json").write_text(json.dumps(m, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    (out / "metrics.json").write_text(
+        json.dumps(m, indent=2, default=_json_default) + "\n", encoding="utf-8"
+    )
     rep.write_report(m, out)
     return m
 
@@ -301,22 +394,40 @@ def _json_default(value: object) -> object:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description="Evaluate a StyleALAE model folder (metrics.json, report.md, PNGs).")
-    p.add_argument("--model", required=True, help="model folder or Hub id (StyleALAE.from_pretrained)")
+    p = argparse.ArgumentParser(
+        description="Evaluate a StyleALAE model folder (metrics.json, report.md, PNGs)."
+    )
+    p.add_argument(
+        "--model", required=True, help="model folder or Hub id (StyleALAE.from_pretrained)"
+    )
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--data", default="synthetic:faces", help="synthetic:faces[:seed=S,length=L] or an image folder")
+    p.add_argument(
+        "--data",
+        default="synthetic:faces",
+        help="synthetic:faces[:seed=S,length=L] or an image folder",
+    )
     d = EvalSizes()
     for field, value in asdict(d).items():
         p.add_argument("--" + field.replace("_", "-"), type=int, default=value)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--attribute-net", default=None, help="attribute-net weights (default: the shipped ones)")
+    p.add_argument(
+        "--attribute-net", default=None, help="attribute-net weights (default: the shipped ones)"
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     sizes = EvalSizes(**{k: getattr(args, k) for k in asdict(d)})
-    m = evaluate(args.model, args.out, args.data, sizes, args.device, args.attribute_net, not args.no_progress)
+    m = evaluate(
+        args.model,
+        args.out,
+        args.data,
+        sizes,
+        args.device,
+        args.attribute_net,
+        not args.no_progress,
+    )
     print(f"wrote {Path(args.out) / 'metrics.json'} and report.md in {m['seconds']:.0f} s")
 
 

@@ -65,26 +65,39 @@ class Split:
     classes: tuple[str, ...]
 
 
-def load_split(source: str, resolution: int, channels: int, test_source: str | None = None) -> Split:
+def load_split(
+    source: str, resolution: int, channels: int, test_source: str | None = None
+) -> Split:
     """`labelled_split` of a source as model inputs."""
     mode = "RGB" if channels == 3 else "L"
     train, test = labelled_split(source, test_source, mode)
-    return Split(to_model_input(train.images, resolution, channels), train.labels,
-                 to_model_input(test.images, resolution, channels), test.labels, train.classes)
+    return Split(
+        to_model_input(train.images, resolution, channels),
+        train.labels,
+        to_model_input(test.images, resolution, channels),
+        test.labels,
+        train.classes,
+    )
 
 
 @torch.no_grad()
 def encode_all(encode, x: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     """Codes of `x` by `encode` (a model's E), in batches, as float64 numpy [N, Z]."""
-    return torch.cat([encode(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).double().cpu().numpy()
+    return (
+        torch.cat([encode(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+        .double()
+        .cpu()
+        .numpy()
+    )
 
 
 def pixels(x: torch.Tensor) -> np.ndarray:
     return x.flatten(1).double().cpu().numpy()
 
 
-def knn_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
-                 k: int = DEFAULT_K) -> float:
+def knn_accuracy(
+    train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray, k: int = DEFAULT_K
+) -> float:
     """Test accuracy of a k-nearest-neighbour vote (Euclidean) fitted on the train codes."""
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -100,7 +113,9 @@ def fit_probe(train: np.ndarray, y_train: np.ndarray):
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(train, y_train)
 
 
-def probe_accuracy(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray) -> float:
+def probe_accuracy(
+    train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray
+) -> float:
     """Test accuracy of the linear probe fitted on the train codes."""
     return float(fit_probe(train, y_train).score(test, y_test))
 
@@ -115,14 +130,27 @@ class Row:
     probe: float
 
 
-def classify(name: str, train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,
-             k: int = DEFAULT_K) -> Row:
-    return Row(name, train.shape[1], knn_accuracy(train, y_train, test, y_test, k),
-               probe_accuracy(train, y_train, test, y_test))
+def classify(
+    name: str,
+    train: np.ndarray,
+    y_train: np.ndarray,
+    test: np.ndarray,
+    y_test: np.ndarray,
+    k: int = DEFAULT_K,
+) -> Row:
+    return Row(
+        name,
+        train.shape[1],
+        knn_accuracy(train, y_train, test, y_test, k),
+        probe_accuracy(train, y_train, test, y_test),
+    )
 
 
 def markdown_table(rows: list[Row], k: int = DEFAULT_K) -> str:
-    lines = [f"| representation | dims | {k}-NN accuracy | linear-probe accuracy |", "| --- | --- | --- | --- |"]
+    lines = [
+        f"| representation | dims | {k}-NN accuracy | linear-probe accuracy |",
+        "| --- | --- | --- | --- |",
+    ]
     lines += [f"| {r.name} | {r.dims} | {100 * r.knn:.1f}% | {100 * r.probe:.1f}% |" for r in rows]
     return "\n".join(lines)
 
@@ -141,47 +169,94 @@ def fit_pixel_classifier(data: Split, k: int = DEFAULT_K):
 def reconstruction_scores(reconstruct, data: Split, pixel_classifier) -> dict[str, float]:
     """Held-out reconstruction MSE (in [-1, 1]) and the share of G(E(x)) that a classifier fitted on
     the train pixels (`fit_pixel_classifier`) labels as x (`label_kept`)."""
-    rec = torch.cat([reconstruct(data.x_test[i:i + 256]) for i in range(0, len(data.x_test), 256)])
-    return {"mse": float((rec - data.x_test).pow(2).mean()),
-            "label_kept": float(pixel_classifier.score(pixels(rec), data.y_test))}
+    rec = torch.cat(
+        [reconstruct(data.x_test[i : i + 256]) for i in range(0, len(data.x_test), 256)]
+    )
+    return {
+        "mse": float((rec - data.x_test).pow(2).mean()),
+        "label_kept": float(pixel_classifier.score(pixels(rec), data.y_test)),
+    }
 
 
 def w_scores(model, data: Split, pixel_classifier, k: int = DEFAULT_K) -> dict[str, float]:
     """One learning-curve point: k-NN and probe accuracy on w, reconstruction MSE and label kept."""
     model = model.eval()
     w_train, w_test = encode_all(model.encode, data.x_train), encode_all(model.encode, data.x_test)
-    return {"knn": knn_accuracy(w_train, data.y_train, w_test, data.y_test, k),
-            "probe": probe_accuracy(w_train, data.y_train, w_test, data.y_test),
-            **{f"reconstruction_{key}": v for key, v in reconstruction_scores(model.reconstruct, data,
-                                                                              pixel_classifier).items()}}
+    return {
+        "knn": knn_accuracy(w_train, data.y_train, w_test, data.y_test, k),
+        "probe": probe_accuracy(w_train, data.y_train, w_test, data.y_test),
+        **{
+            f"reconstruction_{key}": v
+            for key, v in reconstruction_scores(model.reconstruct, data, pixel_classifier).items()
+        },
+    }
 
 
-def evaluate(model, data: Split, baseline_run: BaselineRun, baseline_x: torch.Tensor | None = None,
-             baseline_folder: str | Path | None = None, k: int = DEFAULT_K) -> tuple[list[Row], dict[str, Any]]:
+def evaluate(
+    model,
+    data: Split,
+    baseline_run: BaselineRun,
+    baseline_x: torch.Tensor | None = None,
+    baseline_folder: str | Path | None = None,
+    k: int = DEFAULT_K,
+) -> tuple[list[Row], dict[str, Any]]:
     """The table for an MLPALAE: raw pixels, ALAE w, the plain autoencoder (trained as `baseline_run`
     says on `baseline_x`, default the train images, or reused from `baseline_folder`), untrained E.
     Returns the rows and the details (sizes, reconstruction scores of both models, the baseline run)."""
     model = model.eval()
-    ae, done = baseline(data.x_train if baseline_x is None else baseline_x, model.arch, baseline_run, baseline_folder)
+    ae, done = baseline(
+        data.x_train if baseline_x is None else baseline_x,
+        model.arch,
+        baseline_run,
+        baseline_folder,
+    )
     w = [encode_all(model.encode, x) for x in (data.x_train, data.x_test)]
     z = [encode_all(ae.encode, x) for x in (data.x_train, data.x_test)]
     torch.manual_seed(baseline_run.seed)
-    untrained = FCEncoder(model.arch).to(data.x_train.device)  # control: E's architecture before training
+    untrained = FCEncoder(model.arch).to(
+        data.x_train.device
+    )  # control: E's architecture before training
     u = [encode_all(untrained, x) for x in (data.x_train, data.x_test)]
     side = model.arch.resolution
-    rows = [classify(f"raw pixels ({side}x{side})", pixels(data.x_train), data.y_train, pixels(data.x_test),
-                     data.y_test, k),
-            classify("ALAE w = E(x)", w[0], data.y_train, w[1], data.y_test, k),
-            classify("plain autoencoder z = E(x) (MSE, same E/G, same budget)", z[0], data.y_train, z[1],
-                     data.y_test, k),
-            classify("untrained E (random init), control", u[0], data.y_train, u[1], data.y_test, k)]
+    rows = [
+        classify(
+            f"raw pixels ({side}x{side})",
+            pixels(data.x_train),
+            data.y_train,
+            pixels(data.x_test),
+            data.y_test,
+            k,
+        ),
+        classify("ALAE w = E(x)", w[0], data.y_train, w[1], data.y_test, k),
+        classify(
+            "plain autoencoder z = E(x) (MSE, same E/G, same budget)",
+            z[0],
+            data.y_train,
+            z[1],
+            data.y_test,
+            k,
+        ),
+        classify("untrained E (random init), control", u[0], data.y_train, u[1], data.y_test, k),
+    ]
     pixel_classifier = fit_pixel_classifier(data, k)
-    details = dict(k=k, classes=list(data.classes), train_images=len(data.y_train), test_images=len(data.y_test),
-                   reconstruction={"alae": reconstruction_scores(model.reconstruct, data, pixel_classifier),
-                                   "plain_autoencoder": reconstruction_scores(ae, data, pixel_classifier)},
-                   baseline=dict(images=done.images, steps=done.steps, batch_size=done.batch_size,
-                                 learning_rate=done.learning_rate, seconds=done.seconds,
-                                 final_loss=float(np.mean(done.losses[-50:])) if done.losses else None))
+    details = dict(
+        k=k,
+        classes=list(data.classes),
+        train_images=len(data.y_train),
+        test_images=len(data.y_test),
+        reconstruction={
+            "alae": reconstruction_scores(model.reconstruct, data, pixel_classifier),
+            "plain_autoencoder": reconstruction_scores(ae, data, pixel_classifier),
+        },
+        baseline=dict(
+            images=done.images,
+            steps=done.steps,
+            batch_size=done.batch_size,
+            learning_rate=done.learning_rate,
+            seconds=done.seconds,
+            final_loss=float(np.mean(done.losses[-50:])) if done.losses else None,
+        ),
+    )
     return rows, details
 
 
@@ -213,7 +288,9 @@ def checkpoint_models(run_dir: str | Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def learning_curve(run_dir: str | Path, data: Split, k: int = DEFAULT_K, every: int = 1) -> list[dict[str, Any]]:
+def learning_curve(
+    run_dir: str | Path, data: Split, k: int = DEFAULT_K, every: int = 1
+) -> list[dict[str, Any]]:
     """`w_scores` of every `every`-th checkpoint of a run (and its last), against images seen."""
     from ..loading import load
 
@@ -222,39 +299,82 @@ def learning_curve(run_dir: str | Path, data: Split, k: int = DEFAULT_K, every: 
         raise ValueError(f"{run_dir} holds no complete checkpoint-* folders or final model")
     chosen = models[::every] + ([models[-1]] if (len(models) - 1) % every else [])
     pixel_classifier = fit_pixel_classifier(data, k)
-    return [{"images_seen": images, **w_scores(load(path), data, pixel_classifier, k)} for images, path in chosen]
+    return [
+        {"images_seen": images, **w_scores(load(path), data, pixel_classifier, k)}
+        for images, path in chosen
+    ]
 
 
 def curve_table(points: list[dict[str, Any]], k: int = DEFAULT_K) -> str:
-    lines = [f"| images seen | {k}-NN on w | probe on w | reconstruction MSE | G(E(x)) keeps the label |",
-             "| --- | --- | --- | --- | --- |"]
-    lines += [f"| {p['images_seen']:,} | {100 * p['knn']:.1f}% | {100 * p['probe']:.1f}% | "
-              f"{p['reconstruction_mse']:.3f} | {100 * p['reconstruction_label_kept']:.1f}% |" for p in points]
+    lines = [
+        f"| images seen | {k}-NN on w | probe on w | reconstruction MSE | G(E(x)) keeps the label |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {p['images_seen']:,} | {100 * p['knn']:.1f}% | {100 * p['probe']:.1f}% | "
+        f"{p['reconstruction_mse']:.3f} | {100 * p['reconstruction_label_kept']:.1f}% |"
+        for p in points
+    ]
     return "\n".join(lines)
 
 
 # ---- the command line --------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Label classification from an MLP ALAE's w vs pixels vs a plain "
-                                            "autoencoder, on held-out labelled images.")
+    p = argparse.ArgumentParser(
+        description="Label classification from an MLP ALAE's w vs pixels vs a plain "
+        "autoencoder, on held-out labelled images."
+    )
     p.add_argument("--model", help="MLPALAE folder or Hub repo id (the table)")
-    p.add_argument("--curve", metavar="RUN_DIR", help="a train_accelerate.py output folder: score w and "
-                   "reconstructions of each checkpoint's EMA model against images seen (no baseline)")
-    p.add_argument("--every", type=int, default=1, help="with --curve: every N-th checkpoint (and the last)")
-    p.add_argument("--data", default=DEFAULT_SOURCE, help="a folder with one sub-folder of images per class "
-                   "(split 80/20, stratified, fixed seed) or sklearn:digits (its fixed split)")
-    p.add_argument("--test_data", default=None, help="a labelled folder held out whole (then all of --data trains)")
-    p.add_argument("--baseline_images", type=int, default=None, help="images the plain autoencoder trains on "
-                   "(default: the model's own images_seen from its training_state.json, else 128000)")
-    p.add_argument("--baseline_data", default=None, help="the plain autoencoder's training images, a folder or "
-                   "a data spec such as sklearn:digits:train (default: the --data train split); give the ALAE's")
-    p.add_argument("--baseline_folder", default=None, help="reuse the plain autoencoder saved here, or save it here")
+    p.add_argument(
+        "--curve",
+        metavar="RUN_DIR",
+        help="a train_accelerate.py output folder: score w and "
+        "reconstructions of each checkpoint's EMA model against images seen (no baseline)",
+    )
+    p.add_argument(
+        "--every", type=int, default=1, help="with --curve: every N-th checkpoint (and the last)"
+    )
+    p.add_argument(
+        "--data",
+        default=DEFAULT_SOURCE,
+        help="a folder with one sub-folder of images per class "
+        "(split 80/20, stratified, fixed seed) or sklearn:digits (its fixed split)",
+    )
+    p.add_argument(
+        "--test_data",
+        default=None,
+        help="a labelled folder held out whole (then all of --data trains)",
+    )
+    p.add_argument(
+        "--baseline_images",
+        type=int,
+        default=None,
+        help="images the plain autoencoder trains on "
+        "(default: the model's own images_seen from its training_state.json, else 128000)",
+    )
+    p.add_argument(
+        "--baseline_data",
+        default=None,
+        help="the plain autoencoder's training images, a folder or "
+        "a data spec such as sklearn:digits:train (default: the --data train split); give the ALAE's",
+    )
+    p.add_argument(
+        "--baseline_folder",
+        default=None,
+        help="reuse the plain autoencoder saved here, or save it here",
+    )
     p.add_argument("--batch_size", type=int, default=128, help="the plain autoencoder's batch")
-    p.add_argument("--learning_rate", type=float, default=0.002, help="the plain autoencoder's (LREQAdam)")
+    p.add_argument(
+        "--learning_rate", type=float, default=0.002, help="the plain autoencoder's (LREQAdam)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--k", type=int, default=DEFAULT_K)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--out", default=None, help="folder for latent_classification.{md,json} (or learning_curve.*)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="folder for latent_classification.{md,json} (or learning_curve.*)",
+    )
     return p
 
 
@@ -281,7 +401,9 @@ def _run(args: argparse.Namespace) -> tuple[str, str, Any]:
     from ..mlp import MLPALAE
 
     if (args.model is None) == (args.curve is None):
-        raise ValueError("give --model (the table) or --curve RUN_DIR (the learning curve), one of them")
+        raise ValueError(
+            "give --model (the table) or --curve RUN_DIR (the learning curve), one of them"
+        )
     if args.k < 1 or args.every < 1 or args.batch_size < 1:
         raise ValueError("--k, --every and --batch_size must be >= 1")
     models = checkpoint_models(args.curve) if args.curve else [(None, args.model)]
@@ -292,12 +414,26 @@ def _run(args: argparse.Namespace) -> tuple[str, str, Any]:
     data = load_split(args.data, res, ch, args.test_data)
     if args.curve:
         points = learning_curve(args.curve, data, args.k, args.every)
-        return "learning_curve", curve_table(points, args.k), dict(k=args.k, data=args.data, points=points)
+        return (
+            "learning_curve",
+            curve_table(points, args.k),
+            dict(k=args.k, data=args.data, points=points),
+        )
     total = args.baseline_images or images_seen(args.model) or 128_000
     run = BaselineRun(-(-total // args.batch_size), args.batch_size, args.learning_rate, args.seed)
-    rows, details = evaluate(model, data, run, baseline_images_x(args.baseline_data, res, ch),
-                             args.baseline_folder, args.k)
-    return "latent_classification", markdown_table(rows, args.k), dict(rows=[r.__dict__ for r in rows], **details)
+    rows, details = evaluate(
+        model,
+        data,
+        run,
+        baseline_images_x(args.baseline_data, res, ch),
+        args.baseline_folder,
+        args.k,
+    )
+    return (
+        "latent_classification",
+        markdown_table(rows, args.k),
+        dict(rows=[r.__dict__ for r in rows], **details),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -311,8 +447,12 @@ def main(argv: list[str] | None = None) -> None:
     print(markdown)
     if stem == "latent_classification":
         rec = payload["reconstruction"]
-        print("\nheld-out reconstruction (MSE in [-1, 1]; label kept by a pixel classifier): " + "; ".join(
-            f"{name} {r['mse']:.3f}, {100 * r['label_kept']:.1f}%" for name, r in rec.items()))
+        print(
+            "\nheld-out reconstruction (MSE in [-1, 1]; label kept by a pixel classifier): "
+            + "; ".join(
+                f"{name} {r['mse']:.3f}, {100 * r['label_kept']:.1f}%" for name, r in rec.items()
+            )
+        )
     _write(args.out, stem, markdown, payload)
 
 

@@ -49,7 +49,9 @@ def conditional_entropy_bits(x: np.ndarray, y: np.ndarray) -> float:
     return float(max(0.0, -np.sum(joint[nz] * np.log2((joint / np.maximum(px, 1e-300))[nz]))))
 
 
-def svm_predictions(latents: np.ndarray, targets: np.ndarray, folds: int = 2, seed: int = 0) -> np.ndarray:
+def svm_predictions(
+    latents: np.ndarray, targets: np.ndarray, folds: int = 2, seed: int = 0
+) -> np.ndarray:
     """Out-of-fold predictions of a standardised linear SVM (sklearn `LinearSVC`, C = 1) trained
     on `latents` [N, D] to predict binary `targets` [N]; a fold whose training part has one class
     predicts that class."""
@@ -73,7 +75,9 @@ def svm_predictions(latents: np.ndarray, targets: np.ndarray, folds: int = 2, se
     return out
 
 
-def binary_tasks(labels: dict[str, np.ndarray], factors: Sequence[Factor]) -> dict[str, list[tuple[np.ndarray, np.ndarray | None]]]:
+def binary_tasks(
+    labels: dict[str, np.ndarray], factors: Sequence[Factor]
+) -> dict[str, list[tuple[np.ndarray, np.ndarray | None]]]:
     """Per factor, the binary tasks (target [N], confidence [N] or None) of the separability test.
 
     Labels are exact values (int classes / floats) or attribute-net predictions (class
@@ -95,12 +99,23 @@ def binary_tasks(labels: dict[str, np.ndarray], factors: Sequence[Factor]) -> di
             if probs is None:
                 tasks[f.name].append(((v == c).astype(np.int64), None))
             else:
-                tasks[f.name].append(((probs.argmax(1) == c).astype(np.int64), np.maximum(probs[:, c], 1 - probs[:, c])))
+                tasks[f.name].append(
+                    (
+                        (probs.argmax(1) == c).astype(np.int64),
+                        np.maximum(probs[:, c], 1 - probs[:, c]),
+                    )
+                )
     return tasks
 
 
-def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], factors: Sequence[Factor],
-                        keep: float = 0.5, folds: int = 2, seed: int = 0) -> dict:
+def linear_separability(
+    latents: np.ndarray,
+    labels: dict[str, np.ndarray],
+    factors: Sequence[Factor],
+    keep: float = 0.5,
+    folds: int = 2,
+    seed: int = 0,
+) -> dict:
     """Linear separability of every factor in a latent space (Karras et al. 2019 §4.2).
 
     Args:
@@ -122,17 +137,29 @@ def linear_separability(latents: np.ndarray, labels: dict[str, np.ndarray], fact
     for name, tasks in binary_tasks(labels, factors).items():
         h, h0, acc = [], [], []
         for target, confidence in tasks:
-            idx = np.arange(len(target)) if confidence is None else np.argsort(-confidence, kind="stable")
+            idx = (
+                np.arange(len(target))
+                if confidence is None
+                else np.argsort(-confidence, kind="stable")
+            )
             idx = idx[: max(2, int(round(keep * len(idx))))] if confidence is not None else idx
             pred = svm_predictions(latents[idx], target[idx], folds, seed)
             h.append(conditional_entropy_bits(pred, target[idx]))
             h0.append(conditional_entropy_bits(np.zeros_like(pred), target[idx]))
             acc.append(float((pred == target[idx]).mean()))
-        scores[name] = {"entropy_bits": float(np.mean(h)), "chance_bits": float(np.mean(h0)),
-                        "separability": float(2 ** np.mean(h)), "accuracy": float(np.mean(acc))}
-    return {"score": float(2 ** sum(f["entropy_bits"] for f in scores.values())),
-            "chance": float(2 ** sum(f["chance_bits"] for f in scores.values())),
-            "num_samples": len(latents), "keep": keep, "factors": scores}
+        scores[name] = {
+            "entropy_bits": float(np.mean(h)),
+            "chance_bits": float(np.mean(h0)),
+            "separability": float(2 ** np.mean(h)),
+            "accuracy": float(np.mean(acc)),
+        }
+    return {
+        "score": float(2 ** sum(f["entropy_bits"] for f in scores.values())),
+        "chance": float(2 ** sum(f["chance_bits"] for f in scores.values())),
+        "num_samples": len(latents),
+        "keep": keep,
+        "factors": scores,
+    }
 
 
 # ---- direction ↔ factor response ---------------------------------------------------------------
@@ -142,7 +169,11 @@ def factor_scalars(predictions: Predictions, factors: Sequence[Factor]) -> dict[
     out = {}
     for f in factors:
         p = predictions[f.name]
-        out[f.name] = p / (f.high - f.low) if f.kind == "continuous" else (p[:, 1] if f.kind == "binary" else p)
+        out[f.name] = (
+            p / (f.high - f.low)
+            if f.kind == "continuous"
+            else (p[:, 1] if f.kind == "binary" else p)
+        )
     return out
 
 
@@ -154,9 +185,17 @@ def _half_change(plus: Predictions, minus: Predictions, factors: Sequence[Factor
 
 
 @torch.no_grad()
-def direction_response(model: ALAEModel, net: AttributeNet, directions: Directions,
-                       indices: Sequence[int] | None = None, n: int = 32, seed: int = 0, alpha: float = 1.0,
-                       batch_size: int = 32, progress: bool = False) -> dict:
+def direction_response(
+    model: ALAEModel,
+    net: AttributeNet,
+    directions: Directions,
+    indices: Sequence[int] | None = None,
+    n: int = 32,
+    seed: int = 0,
+    alpha: float = 1.0,
+    batch_size: int = 32,
+    progress: bool = False,
+) -> dict:
     """Mean change of every factor (attribute-net predictions) for a ±`alpha`σ move along each
     direction, on the direction set's layers, for `n` untruncated samples with fixed noise.
 
@@ -167,24 +206,44 @@ def direction_response(model: ALAEModel, net: AttributeNet, directions: Directio
     """
     from ..editing.edits import apply_direction
 
-    indices = list(range(directions.num_directions)) if indices is None else [int(i) for i in indices]
+    indices = (
+        list(range(directions.num_directions)) if indices is None else [int(i) for i in indices]
+    )
     w_plus = model.to_w_plus(model.map(model.seed_latents(n, seed)))
     noise = model.make_noise(n, torch.Generator(device=model.device).manual_seed(seed))
     rows = []
     for k in progress_bar(indices, len(indices), f"{directions.method} response", progress):
-        ends = [_predict(model, net, apply_direction(w_plus, directions, k, s * alpha), noise, batch_size)
-                for s in (1.0, -1.0)]
+        ends = [
+            _predict(
+                model, net, apply_direction(w_plus, directions, k, s * alpha), noise, batch_size
+            )
+            for s in (1.0, -1.0)
+        ]
         rows.append(_half_change(*ends, net.factors))
     changes = np.stack(rows)  # [K, N, F]
-    return {"mean": changes.mean(1), "mean_abs": np.abs(changes).mean(1), "indices": indices,
-            "factors": [f.name for f in net.factors], "alpha": alpha, "num_samples": n, "method": directions.method}
+    return {
+        "mean": changes.mean(1),
+        "mean_abs": np.abs(changes).mean(1),
+        "indices": indices,
+        "factors": [f.name for f in net.factors],
+        "alpha": alpha,
+        "num_samples": n,
+        "method": directions.method,
+    }
 
 
-def _predict(model: ALAEModel, net: AttributeNet, w_plus: torch.Tensor, noise: list[torch.Tensor],
-             batch_size: int) -> Predictions:
+def _predict(
+    model: ALAEModel,
+    net: AttributeNet,
+    w_plus: torch.Tensor,
+    noise: list[torch.Tensor],
+    batch_size: int,
+) -> Predictions:
     parts = []
     for i in range(0, w_plus.shape[0], batch_size):
-        x = model.synthesize(w_plus[i:i + batch_size], noise=chunk_noise(noise, i, i + batch_size))
+        x = model.synthesize(
+            w_plus[i : i + batch_size], noise=chunk_noise(noise, i, i + batch_size)
+        )
         parts.append(describe_images(net, x.clamp(-1, 1))[1])
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
@@ -213,9 +272,18 @@ def percentile_mean(values: np.ndarray, low: float = 1.0, high: float = 99.0) ->
 
 
 @torch.no_grad()
-def path_length(model: ALAEModel, net: AttributeNet, n: int = 500, space: str = "w", sampling: str = "full",
-                epsilon: float = 1e-4, seed: int = 0, batch_size: int = 32, progress: bool = False,
-                distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> dict:
+def path_length(
+    model: ALAEModel,
+    net: AttributeNet,
+    n: int = 500,
+    space: str = "w",
+    sampling: str = "full",
+    epsilon: float = 1e-4,
+    seed: int = 0,
+    batch_size: int = 32,
+    progress: bool = False,
+    distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+) -> dict:
     """Perceptual path length in attribute-net feature space (Karras et al. 2019 §4.1).
 
     Args:
@@ -235,14 +303,20 @@ def path_length(model: ALAEModel, net: AttributeNet, n: int = 500, space: str = 
     from ..editing.edits import lerp_w, slerp_z
 
     if space not in ("z", "w") or sampling not in ("full", "end"):
-        raise ValueError(f"space must be 'z' or 'w' and sampling 'full' or 'end', got {space!r}, {sampling!r}")
+        raise ValueError(
+            f"space must be 'z' or 'w' and sampling 'full' or 'end', got {space!r}, {sampling!r}"
+        )
     rng = np.random.RandomState(seed)
     z = torch.from_numpy(rng.randn(2, n, model.arch.latent_size)).to(model.device, model.dtype)
-    t = torch.from_numpy(rng.uniform(size=(n, 1)) * (sampling == "full")).to(model.device, model.dtype)
+    t = torch.from_numpy(rng.uniform(size=(n, 1)) * (sampling == "full")).to(
+        model.device, model.dtype
+    )
     gen = torch.Generator(device=model.device).manual_seed(seed)
     dist = []
-    for i in progress_bar(range(0, n, batch_size), -(-n // batch_size), f"PPL {space}/{sampling}", progress):
-        z0, z1, ti = z[0, i:i + batch_size], z[1, i:i + batch_size], t[i:i + batch_size]
+    for i in progress_bar(
+        range(0, n, batch_size), -(-n // batch_size), f"PPL {space}/{sampling}", progress
+    ):
+        z0, z1, ti = z[0, i : i + batch_size], z[1, i : i + batch_size], t[i : i + batch_size]
         if space == "z":
             w = model.map(torch.cat([slerp_z(z0, z1, ti), slerp_z(z0, z1, ti + epsilon)]))
         else:
@@ -251,10 +325,18 @@ def path_length(model: ALAEModel, net: AttributeNet, n: int = 500, space: str = 
         x = model.synthesize(w, noise=model.make_noise(1, gen, batch_constant=True))
         half = x.shape[0] // 2
         if distance is not None:
-            dist.append(distance(x[:half], x[half:]).reshape(-1).double().cpu().numpy() / epsilon**2)
+            dist.append(
+                distance(x[:half], x[half:]).reshape(-1).double().cpu().numpy() / epsilon**2
+            )
             continue
         f = describe_images(net, x)[0]  # unclamped, as ALAE `ppl.py`
         dist.append(((f[:half] - f[half:]) ** 2).sum(1) / epsilon**2)
     d = np.concatenate(dist)
-    return {"ppl": percentile_mean(d), "median": float(np.median(d)), "num_pairs": n, "space": space,
-            "sampling": sampling, "epsilon": epsilon}
+    return {
+        "ppl": percentile_mean(d),
+        "median": float(np.median(d)),
+        "num_pairs": n,
+        "space": space,
+        "sampling": sampling,
+        "epsilon": epsilon,
+    }

@@ -55,8 +55,14 @@ class BaselineRun:
         return self.steps * self.batch_size
 
 
-def train_plain_autoencoder(x: torch.Tensor, config: MLPConfig, steps: int, batch_size: int = 128,
-                            learning_rate: float = 0.002, seed: int = 0) -> tuple[PlainAutoencoder, list[float]]:
+def train_plain_autoencoder(
+    x: torch.Tensor,
+    config: MLPConfig,
+    steps: int,
+    batch_size: int = 128,
+    learning_rate: float = 0.002,
+    seed: int = 0,
+) -> tuple[PlainAutoencoder, list[float]]:
     """Train the baseline on images `x` [N, C, R, R] in [-1, 1] (batches drawn with replacement)
     with `LREQAdam` as the ALAE trainer builds it; returns it (eval mode) and the loss per step."""
     if steps < 1 or batch_size < 1:
@@ -76,24 +82,39 @@ def train_plain_autoencoder(x: torch.Tensor, config: MLPConfig, steps: int, batc
     return model.eval(), losses
 
 
-def train_baseline(x: torch.Tensor, config: MLPConfig, run: BaselineRun) -> tuple[PlainAutoencoder, BaselineRun]:
+def train_baseline(
+    x: torch.Tensor, config: MLPConfig, run: BaselineRun
+) -> tuple[PlainAutoencoder, BaselineRun]:
     """`train_plain_autoencoder` as `run` says; returns the model and `run` with seconds and losses."""
     start = time.perf_counter()
-    model, losses = train_plain_autoencoder(x, config, run.steps, run.batch_size, run.learning_rate, run.seed)
-    return model, BaselineRun(run.steps, run.batch_size, run.learning_rate, run.seed,
-                              round(time.perf_counter() - start, 1), losses)
+    model, losses = train_plain_autoencoder(
+        x, config, run.steps, run.batch_size, run.learning_rate, run.seed
+    )
+    return model, BaselineRun(
+        run.steps,
+        run.batch_size,
+        run.learning_rate,
+        run.seed,
+        round(time.perf_counter() - start, 1),
+        losses,
+    )
 
 
 def save_baseline(model: PlainAutoencoder, run: BaselineRun, folder: str | Path) -> None:
     """`folder/plain_autoencoder.safetensors` and `folder/plain_autoencoder.json` (config and run)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "plain_autoencoder.safetensors")
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()},
+        folder / "plain_autoencoder.safetensors",
+    )
     payload = dict(config=model.arch.to_dict(), run=asdict(run))
     (folder / "plain_autoencoder.json").write_text(json.dumps(payload), encoding="utf-8")
 
 
-def load_baseline(folder: str | Path, config: MLPConfig, run: BaselineRun) -> tuple[PlainAutoencoder, BaselineRun]:
+def load_baseline(
+    folder: str | Path, config: MLPConfig, run: BaselineRun
+) -> tuple[PlainAutoencoder, BaselineRun]:
     """A baseline saved by `save_baseline`, checked to be the one asked for (same architecture and
     the same steps, batch, learning rate and seed)."""
     folder = Path(folder)
@@ -102,15 +123,18 @@ def load_baseline(folder: str | Path, config: MLPConfig, run: BaselineRun) -> tu
     wanted = (config.to_dict(), run.steps, run.batch_size, run.learning_rate, run.seed)
     found = (payload["config"], saved.steps, saved.batch_size, saved.learning_rate, saved.seed)
     if wanted != found:
-        raise ValueError(f"the baseline in {folder} was trained differently (steps, batch, learning rate, seed "
-                         f"{found[1:]} vs {wanted[1:]}, or another architecture); remove it or choose another folder")
+        raise ValueError(
+            f"the baseline in {folder} was trained differently (steps, batch, learning rate, seed "
+            f"{found[1:]} vs {wanted[1:]}, or another architecture); remove it or choose another folder"
+        )
     model = PlainAutoencoder(config)
     model.load_state_dict(load_file(folder / "plain_autoencoder.safetensors"))
     return model.eval(), saved
 
 
-def baseline(x: torch.Tensor, config: MLPConfig, run: BaselineRun, folder: str | Path | None = None
-             ) -> tuple[PlainAutoencoder, BaselineRun]:
+def baseline(
+    x: torch.Tensor, config: MLPConfig, run: BaselineRun, folder: str | Path | None = None
+) -> tuple[PlainAutoencoder, BaselineRun]:
     """The baseline from `folder` if it holds one trained as `run` says, else trained now (and
     saved there when a folder is given)."""
     if folder is not None and (Path(folder) / "plain_autoencoder.json").is_file():

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 clock = time.monotonic
 FIRST_SAVE_GUESS_S = 10.0  # before any checkpoint has been timed; a 64 px run saves in ~1 s
-SAFETY = 1.25  # margin on the measured durations (a step can be slower than the slowest seen so far)
+SAFETY = (
+    1.25  # margin on the measured durations (a step can be slower than the slowest seen so far)
+)
 
 
 @dataclass

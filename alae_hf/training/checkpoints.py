@@ -36,7 +36,15 @@ from ..hub import model_folder_problems
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 TEMPORARY = re.compile(r"^checkpoint-(\d+)\.tmp-[0-9a-f]+$")
 COMPLETE = "COMPLETE"
-REQUIRED_STATE_KEYS = ("step", "images_seen", "lod", "ema_updates", "num_processes", "arch", "schedule")
+REQUIRED_STATE_KEYS = (
+    "step",
+    "images_seen",
+    "lod",
+    "ema_updates",
+    "num_processes",
+    "arch",
+    "schedule",
+)
 Log = Callable[[str], None]
 
 
@@ -94,7 +102,11 @@ def _promote(tmp: Path, final: Path) -> None:
 def complete_checkpoints(output_dir: str | os.PathLike) -> list[tuple[int, Path]]:
     """(step, folder) of finished checkpoints, oldest first; temp and unmarked folders are ignored."""
     root = Path(output_dir)
-    found = [(int(m.group(1)), d) for d in root.iterdir() if (m := CHECKPOINT.match(d.name))] if root.is_dir() else []
+    found = (
+        [(int(m.group(1)), d) for d in root.iterdir() if (m := CHECKPOINT.match(d.name))]
+        if root.is_dir()
+        else []
+    )
     return sorted((s, d) for s, d in found if (d / COMPLETE).is_file())
 
 
@@ -105,7 +117,9 @@ def remove_stale_temporaries(output_dir: str | os.PathLike, log: Log = print) ->
     `checkpoint-<step>` (the kill came between marking it and renaming it); one without is deleted.
     """
     root = Path(output_dir)
-    temporaries = sorted(d for d in root.iterdir() if TEMPORARY.match(d.name)) if root.is_dir() else []
+    temporaries = (
+        sorted(d for d in root.iterdir() if TEMPORARY.match(d.name)) if root.is_dir() else []
+    )
     removed = 0
     for tmp in temporaries:
         if (tmp / COMPLETE).is_file():
@@ -156,7 +170,9 @@ def is_write_error(err: BaseException) -> bool:
         return True
     if isinstance(err, RuntimeError) and any(s in text for s in _TORCH_WRITE_FAILURES):
         return True
-    return type(err).__name__ == "SafetensorError" and ("I/O error" in text or _OS_ERROR.search(text) is not None)
+    return type(err).__name__ == "SafetensorError" and (
+        "I/O error" in text or _OS_ERROR.search(text) is not None
+    )
 
 
 def write_failure(what: str, out: Path, err: BaseException) -> str:
@@ -164,15 +180,25 @@ def write_failure(what: str, out: Path, err: BaseException) -> str:
     last good checkpoint to resume from."""
     text = str(err)
     code = _OS_ERROR.search(text)
-    full = (getattr(err, "errno", None) == errno.ENOSPC or (code is not None and int(code.group(1)) == errno.ENOSPC)
-            or "write failed" in text or "unexpected pos" in text)
+    full = (
+        getattr(err, "errno", None) == errno.ENOSPC
+        or (code is not None and int(code.group(1)) == errno.ENOSPC)
+        or "write failed" in text
+        or "unexpected pos" in text
+    )
     try:
         full = full or shutil.disk_usage(out).free < 1 << 20
     except OSError:
         pass
     done = complete_checkpoints(out)
-    last = f"the last good checkpoint is {done[-1][1]}" if done else "there is no earlier checkpoint"
-    reason = "the disk is full" if full else (getattr(err, "strerror", None) or (text.splitlines() or [""])[0])
+    last = (
+        f"the last good checkpoint is {done[-1][1]}" if done else "there is no earlier checkpoint"
+    )
+    reason = (
+        "the disk is full"
+        if full
+        else (getattr(err, "strerror", None) or (text.splitlines() or [""])[0])
+    )
     return f"could not write {what} in {out}: {reason}; {last}"
 
 
@@ -184,7 +210,11 @@ def _load_problem(path: Path, what: type) -> str | None:
         value = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as err:  # noqa: BLE001 - torch raises many types for a damaged zip/pickle
         return f"{path.name} is unreadable or truncated ({type(err).__name__}: {str(err).splitlines()[0][:160]})"
-    return None if isinstance(value, what) else f"{path.name} holds a {type(value).__name__}, not a {what.__name__}"
+    return (
+        None
+        if isinstance(value, what)
+        else f"{path.name} holds a {type(value).__name__}, not a {what.__name__}"
+    )
 
 
 def _state_problems(folder: Path) -> tuple[list[str], dict]:
@@ -198,8 +228,12 @@ def _state_problems(folder: Path) -> tuple[list[str], dict]:
     if not isinstance(state, dict):
         return [f"{path.name} is not a JSON object"], {}
     missing = [k for k in REQUIRED_STATE_KEYS if k not in state]
-    bad = [k for k in ("step", "images_seen", "lod", "ema_updates", "num_processes")
-           if k in state and (isinstance(state[k], bool) or not isinstance(state[k], int) or state[k] < 0)]
+    bad = [
+        k
+        for k in ("step", "images_seen", "lod", "ema_updates", "num_processes")
+        if k in state
+        and (isinstance(state[k], bool) or not isinstance(state[k], int) or state[k] < 0)
+    ]
     problems = [f"{path.name} lacks {', '.join(missing)}"] if missing else []
     problems += [f"{path.name}: {k} must be a non-negative integer, got {state[k]!r}" for k in bad]
     if state.get("num_processes") == 0:
@@ -218,7 +252,9 @@ def validate_checkpoint(path: str | os.PathLike, require_rng: bool = True) -> li
     folder = Path(path)
     if not folder.is_dir():
         return [f"{folder} is not a folder"]
-    problems = [] if (folder / COMPLETE).is_file() else [f"no {COMPLETE} marker (an unfinished save)"]
+    problems = (
+        [] if (folder / COMPLETE).is_file() else [f"no {COMPLETE} marker (an unfinished save)"]
+    )
     for sub in ("model", "ema"):
         problems += [f"{sub}/: {p}" for p in model_folder_problems(folder / sub)]
     problems += [p for p in [_load_problem(folder / "optimizers.pt", dict)] if p]
@@ -233,8 +269,9 @@ def validate_checkpoint(path: str | os.PathLike, require_rng: bool = True) -> li
 
 
 # ---- resuming ----------------------------------------------------------------------------------
-def resolve_resume(spec: str | None, output_dir: str | os.PathLike, log: Log = print,
-                   require_rng: bool = True) -> Path | None:
+def resolve_resume(
+    spec: str | None, output_dir: str | os.PathLike, log: Log = print, require_rng: bool = True
+) -> Path | None:
     """The checkpoint to resume from: None for no spec; for `latest` the newest checkpoint that
     validates (None if there is none), logging `skipping checkpoint-N: <reason>` for each newer
     one; otherwise the named folder (or `output_dir/<name>`), if it validates.
@@ -270,8 +307,15 @@ def abandon_newer(output_dir: str | os.PathLike, step: int, log: Log = print) ->
     nothing was newer).
     """
     root = Path(output_dir)
-    newer = sorted((int(m.group(1)), d) for d in root.iterdir()
-                   if (m := CHECKPOINT.match(d.name)) and int(m.group(1)) > step) if root.is_dir() else []
+    newer = (
+        sorted(
+            (int(m.group(1)), d)
+            for d in root.iterdir()
+            if (m := CHECKPOINT.match(d.name)) and int(m.group(1)) > step
+        )
+        if root.is_dir()
+        else []
+    )
     if not newer:
         return None
     target = root / f"abandoned-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S.%fZ')}"
@@ -287,7 +331,9 @@ def abandon_newer(output_dir: str | os.PathLike, step: int, log: Log = print) ->
 def _finite(folder: Path) -> bool:
     """Whether a checkpoint was written outside a non-finite streak (by its training_state.json)."""
     try:
-        return not json.loads((folder / "training_state.json").read_text(encoding="utf-8")).get("nonfinite_run")
+        return not json.loads((folder / "training_state.json").read_text(encoding="utf-8")).get(
+            "nonfinite_run"
+        )
     except (OSError, ValueError, AttributeError):
         return False
 
@@ -298,7 +344,7 @@ def rotate(output_dir: str | os.PathLike, limit: int | None) -> None:
     if not limit:
         return
     done = complete_checkpoints(output_dir)
-    keep = {folder for _, folder in done[-max(limit, 1):]}
+    keep = {folder for _, folder in done[-max(limit, 1) :]}
     for _, folder in reversed(done):  # newest first: usually the first one checked is the keeper
         if _finite(folder) and not validate_checkpoint(folder):
             keep.add(folder)

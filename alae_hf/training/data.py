@@ -63,7 +63,9 @@ class RobustImageDataset(torch.utils.data.Dataset):
         """Decode, convert to the model's channels, fit to a square, as uint8 [C, R, R]."""
         image = load_image(source, mode="RGB" if self.channels == 3 else "L")
         array = np.asarray(fit_square(image, self.resolution, self.center_crop), dtype=np.uint8)
-        return torch.from_numpy(array.reshape(self.resolution, self.resolution, -1).copy()).permute(2, 0, 1)
+        return torch.from_numpy(array.reshape(self.resolution, self.resolution, -1).copy()).permute(
+            2, 0, 1
+        )
 
     def __getitem__(self, index: int) -> torch.Tensor:
         n = len(self)
@@ -80,8 +82,12 @@ class RobustImageDataset(torch.utils.data.Dataset):
 
 def list_images(root: str | os.PathLike) -> list[Path]:
     """Image files under `root` at any depth (extensions in IMAGE_EXTENSIONS, any case), sorted."""
-    files = [Path(d) / f for d, _, names in os.walk(root, followlinks=True) for f in names
-             if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith(".")]
+    files = [
+        Path(d) / f
+        for d, _, names in os.walk(root, followlinks=True)
+        for f in names
+        if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith(".")
+    ]
     return sorted(files)
 
 
@@ -102,7 +108,9 @@ class ImageFolderDataset(RobustImageDataset):
         resolution, channels, center_crop: see `RobustImageDataset`.
     """
 
-    def __init__(self, root: str | os.PathLike, resolution: int, channels: int = 3, center_crop: bool = True) -> None:
+    def __init__(
+        self, root: str | os.PathLike, resolution: int, channels: int = 3, center_crop: bool = True
+    ) -> None:
         root = Path(root)
         if not root.is_dir():
             raise ValueError(f"--train_data_dir {str(root)!r} does not exist or is not a folder")
@@ -163,13 +171,23 @@ class DigitsDataset(RobustImageDataset):
 class HubImageDataset(RobustImageDataset):
     """The image column of a Hugging Face `datasets` data set (needs the `datasets` package)."""
 
-    def __init__(self, name: str, resolution: int, channels: int = 3, center_crop: bool = True,
-                 config_name: str | None = None, split: str = "train", image_column: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        resolution: int,
+        channels: int = 3,
+        center_crop: bool = True,
+        config_name: str | None = None,
+        split: str = "train",
+        image_column: str | None = None,
+    ) -> None:
         try:
             import datasets
         except ImportError as err:
-            raise ValueError("--dataset_name needs the `datasets` package (pip install datasets, or "
-                             "pip install 'alae_hf[datasets]'); or pass a folder with --train_data_dir") from err
+            raise ValueError(
+                "--dataset_name needs the `datasets` package (pip install datasets, or "
+                "pip install 'alae_hf[datasets]'); or pass a folder with --train_data_dir"
+            ) from err
         self.data = datasets.load_dataset(name, config_name, split=split)
         self.column = image_column or _image_column(self.data)
         super().__init__(resolution, channels, center_crop)
@@ -193,8 +211,14 @@ def _image_column(data: Any) -> str:
     raise ValueError(f"no image column in {data.column_names}; pass image_column")
 
 
-def make_dataset(train_data_dir: str | None, dataset_name: str | None, resolution: int, channels: int,
-                 center_crop: bool = True, min_images: int = 1) -> RobustImageDataset:
+def make_dataset(
+    train_data_dir: str | None,
+    dataset_name: str | None,
+    resolution: int,
+    channels: int,
+    center_crop: bool = True,
+    min_images: int = 1,
+) -> RobustImageDataset:
     """Open the training source and check it holds at least `min_images` readable images.
 
     `train_data_dir` is a folder or a synthetic spec (`synthetic:faces[:seed=..,length=..]`);
@@ -208,15 +232,23 @@ def make_dataset(train_data_dir: str | None, dataset_name: str | None, resolutio
     from ..datasets.synthetic_faces import is_synthetic_spec
 
     if (train_data_dir is None) == (dataset_name is None):
-        raise ValueError("pass exactly one of --train_data_dir (a folder, or synthetic:faces) and --dataset_name")
+        raise ValueError(
+            "pass exactly one of --train_data_dir (a folder, or synthetic:faces) and --dataset_name"
+        )
     if dataset_name is not None:
-        dataset, where = HubImageDataset(dataset_name, resolution, channels, center_crop), f"data set {dataset_name!r}"
+        dataset, where = (
+            HubImageDataset(dataset_name, resolution, channels, center_crop),
+            f"data set {dataset_name!r}",
+        )
     elif is_synthetic_spec(train_data_dir):
         dataset, where = SyntheticFacesDataset(train_data_dir, resolution, channels), train_data_dir
     elif is_digits_spec(train_data_dir):
         dataset, where = DigitsDataset(train_data_dir, resolution, channels), train_data_dir
     else:
-        dataset, where = ImageFolderDataset(train_data_dir, resolution, channels, center_crop), f"{train_data_dir!r}"
+        dataset, where = (
+            ImageFolderDataset(train_data_dir, resolution, channels, center_crop),
+            f"{train_data_dir!r}",
+        )
     if len(dataset) < min_images:
         raise ValueError(
             f"{where} has {len(dataset)} readable images ({dataset.skipped} unreadable skipped, extensions "
@@ -242,10 +274,20 @@ class StreamSampler(torch.utils.data.Sampler[int]):
         rank, world_size: this process and the process count.
     """
 
-    def __init__(self, length: int, seed: int, start: int = 0, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self, length: int, seed: int, start: int = 0, rank: int = 0, world_size: int = 1
+    ) -> None:
         if length < 1 or not 0 <= rank < world_size or start < 0:
-            raise ValueError(f"bad stream: length={length}, rank={rank}, world_size={world_size}, start={start}")
-        self.length, self.seed, self.start, self.rank, self.world_size = length, seed, start, rank, world_size
+            raise ValueError(
+                f"bad stream: length={length}, rank={rank}, world_size={world_size}, start={start}"
+            )
+        self.length, self.seed, self.start, self.rank, self.world_size = (
+            length,
+            seed,
+            start,
+            rank,
+            world_size,
+        )
 
     def permutation(self, epoch: int) -> np.ndarray:
         return np.random.default_rng([self.seed, epoch]).permutation(self.length)
@@ -260,12 +302,26 @@ class StreamSampler(torch.utils.data.Sampler[int]):
             position += self.world_size
 
 
-def make_loader(dataset: RobustImageDataset, batch_size: int, seed: int, start: int, rank: int = 0,
-                world_size: int = 1, num_workers: int = 0, pin_memory: bool = False) -> Iterator[torch.Tensor]:
+def make_loader(
+    dataset: RobustImageDataset,
+    batch_size: int,
+    seed: int,
+    start: int,
+    rank: int = 0,
+    world_size: int = 1,
+    num_workers: int = 0,
+    pin_memory: bool = False,
+) -> Iterator[torch.Tensor]:
     """An endless iterator of uint8 batches [b, C, R, R] for this process, from stream position `start`."""
     sampler = StreamSampler(len(dataset), seed, start, rank, world_size)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers,
-                                         pin_memory=pin_memory, drop_last=True)
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        drop_last=True,
+    )
     return iter(loader)
 
 
@@ -297,8 +353,13 @@ def fade_in_reals(x: torch.Tensor, blend: float) -> torch.Tensor:
     return fade_in(upscale2d(downscale2d(x)), x, blend)
 
 
-def prepare_reals(batch: torch.Tensor, resolution: int, blend: float, device: torch.device,
-                  flip_rng: torch.Generator | None = None) -> torch.Tensor:
+def prepare_reals(
+    batch: torch.Tensor,
+    resolution: int,
+    blend: float,
+    device: torch.device,
+    flip_rng: torch.Generator | None = None,
+) -> torch.Tensor:
     """uint8 full-resolution batch -> [-1, 1] at `resolution`, flipped (if `flip_rng`), fade-in blended."""
     x = downsample_to(to_model_range(batch.to(device, non_blocking=True)), resolution)
     if flip_rng is not None:

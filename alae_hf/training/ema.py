@@ -33,8 +33,12 @@ class EMA:
         rampup: if set, the half-life is at most `rampup * images_seen` (e.g. 0.05); None = official.
     """
 
-    def __init__(self, model: nn.Module, half_life_images: float = OFFICIAL_HALF_LIFE_IMAGES,
-                 rampup: float | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        half_life_images: float = OFFICIAL_HALF_LIFE_IMAGES,
+        rampup: float | None = None,
+    ) -> None:
         if half_life_images <= 0:
             raise ValueError(f"half_life_images must be > 0, got {half_life_images}")
         if rampup is not None and not 0 < rampup <= 1:
@@ -70,8 +74,11 @@ class EMA:
         self.num_updates += 1
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": self.model.state_dict(), "num_updates": self.num_updates,
-                "half_life_images": self.half_life_images}
+        return {
+            "model": self.model.state_dict(),
+            "num_updates": self.num_updates,
+            "half_life_images": self.half_life_images,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])

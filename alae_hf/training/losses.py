@@ -64,8 +64,14 @@ def draw_mixing_cutoff(prob: float, lod: int, generator: torch.Generator) -> int
     return int(torch.randint(1, 2 * (lod + 1) + 1, (), generator=generator))
 
 
-def draw_latents(model: ALAEModel, batch: int, lod: int, mixing_prob: float, generator: torch.Generator,
-                 host_generator: torch.Generator) -> LatentDraw:
+def draw_latents(
+    model: ALAEModel,
+    batch: int,
+    lod: int,
+    mixing_prob: float,
+    generator: torch.Generator,
+    host_generator: torch.Generator,
+) -> LatentDraw:
     """z ~ N(0, I) on the model's device (from `generator`), plus a mixing draw (from `host_generator`)."""
     device, dtype = model.device, model.dtype
     shape = (batch, model.arch.latent_size)
@@ -83,8 +89,9 @@ def mix_styles(w: torch.Tensor, w_mix: torch.Tensor, cutoff: int, num_styles: in
     return torch.where(layer < cutoff, w[:, None, :], w_mix[:, None, :])
 
 
-def generate(model: ALAEModel, latents: LatentDraw, lod: int, blend: float,
-             noise: NoiseSpec) -> tuple[torch.Tensor, torch.Tensor]:
+def generate(
+    model: ALAEModel, latents: LatentDraw, lod: int, blend: float, noise: NoiseSpec
+) -> tuple[torch.Tensor, torch.Tensor]:
     """G(F(z)) with optional style mixing (official `Model.generate`, no truncation).
 
     Returns the images and w = F(z) [N, Z] before mixing (what the official code averages
@@ -124,8 +131,14 @@ def frozen(module: torch.nn.Module) -> Iterator[None]:
             p.requires_grad_(True)
 
 
-def real_reconstruction_error(model: ALAEModel, w_real: torch.Tensor, reals: torch.Tensor, lod: int, blend: float,
-                              noise: NoiseSpec) -> torch.Tensor:
+def real_reconstruction_error(
+    model: ALAEModel,
+    w_real: torch.Tensor,
+    reals: torch.Tensor,
+    lod: int,
+    blend: float,
+    noise: NoiseSpec,
+) -> torch.Tensor:
     """Per-image mean squared error ||G(E(x)) - x||^2 / (C H W) [N] on the [-1, 1] scale, G frozen.
 
     Not part of ALAE: the paper trains E only through latent reciprocity on generated images, so
@@ -140,10 +153,17 @@ def real_reconstruction_error(model: ALAEModel, w_real: torch.Tensor, reals: tor
     return (reconstruction.float() - reals.detach().float()).pow(2).mean(dim=[1, 2, 3])
 
 
-def encoder_discriminator_loss(model: ALAEModel, reals: torch.Tensor, fakes: torch.Tensor, blend: float,
-                               r1_gamma: float = R1_GAMMA, grad_scale: float = 1.0,
-                               w: torch.Tensor | None = None, recon_weight: float = 0.0,
-                               noise: NoiseSpec = None) -> tuple[torch.Tensor, Stats]:
+def encoder_discriminator_loss(
+    model: ALAEModel,
+    reals: torch.Tensor,
+    fakes: torch.Tensor,
+    blend: float,
+    r1_gamma: float = R1_GAMMA,
+    grad_scale: float = 1.0,
+    w: torch.Tensor | None = None,
+    recon_weight: float = 0.0,
+    noise: NoiseSpec = None,
+) -> tuple[torch.Tensor, Stats]:
     """Phase 1 (official `d_train=True, ae=False`): non-saturating logistic loss of D(E(.)) + R1.
 
     Args:
@@ -190,8 +210,9 @@ def _frozen_critic(model: ALAEModel, images: torch.Tensor, blend: float) -> torc
     return functional_call(model.discriminator, discriminator, (w,))
 
 
-def generator_loss(model: ALAEModel, latents: LatentDraw, lod: int, blend: float,
-                   noise: NoiseSpec) -> tuple[torch.Tensor, Stats]:
+def generator_loss(
+    model: ALAEModel, latents: LatentDraw, lod: int, blend: float, noise: NoiseSpec
+) -> tuple[torch.Tensor, Stats]:
     """Phase 2 (official `d_train=False, ae=False`): softplus(-D(E(G(F(z))))), mean over the batch.
 
     Args:
@@ -205,8 +226,9 @@ def generator_loss(model: ALAEModel, latents: LatentDraw, lod: int, blend: float
     return loss, {"loss_g": loss.detach(), "w_mean": w.detach().float().mean(0)}
 
 
-def latent_reciprocity_loss(model: ALAEModel, z: torch.Tensor, lod: int, blend: float,
-                            noise: NoiseSpec) -> tuple[torch.Tensor, Stats]:
+def latent_reciprocity_loss(
+    model: ALAEModel, z: torch.Tensor, lod: int, blend: float, noise: NoiseSpec
+) -> tuple[torch.Tensor, Stats]:
     """Phase 3 (official `d_train=True, ae=True`): mean (E(G(w)) - w.detach())^2 with w = F(z).
 
     No style mixing. Only the target is detached, so gradients reach E, G and F; D is unused.

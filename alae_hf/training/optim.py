@@ -73,7 +73,9 @@ class LREQAdam(Optimizer):
         eps: ε in the official (effective-weight) units.
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = BETAS, eps: float = EPS) -> None:
+    def __init__(
+        self, params, lr: float = 1e-3, betas: tuple[float, float] = BETAS, eps: float = EPS
+    ) -> None:
         if not (math.isfinite(lr) and lr >= 0):
             raise ValueError(f"learning rate must be finite and >= 0, got {lr}")
         if betas[0] != 0.0:
@@ -97,7 +99,9 @@ class LREQAdam(Optimizer):
 
     def _step_group(self, group: dict) -> None:
         beta2 = group["betas"][1]
-        buckets: dict[int, tuple[list, list, list]] = {}  # by step count: parameters share a bias correction
+        buckets: dict[
+            int, tuple[list, list, list]
+        ] = {}  # by step count: parameters share a bias correction
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -117,7 +121,7 @@ class LREQAdam(Optimizer):
             torch._foreach_addcmul_(sqs, grads, grads, value=1.0 - beta2)
             denom = torch._foreach_sqrt(sqs)
             torch._foreach_add_(denom, group["eps"] * group["eps_scale"])
-            step_size = group["lr"] * math.sqrt(1.0 - beta2 ** t)
+            step_size = group["lr"] * math.sqrt(1.0 - beta2**t)
             torch._foreach_addcdiv_(params, grads, denom, value=-step_size)
 
 
@@ -137,6 +141,10 @@ def make_optimizers(model: nn.Module, lr: float, kind: str = "lreq") -> tuple[Op
         raise ValueError(f"optimizer kind must be one of {', '.join(KINDS)}, got {kind!r}")
     pairs = ((model.encoder, model.discriminator), (model.generator, model.mapping))
     if kind == "adam":
-        return tuple(torch.optim.Adam([{"params": m.parameters()} for m in pair], lr=lr, betas=BETAS, eps=EPS)
-                     for pair in pairs)  # type: ignore[return-value]
+        return tuple(
+            torch.optim.Adam(
+                [{"params": m.parameters()} for m in pair], lr=lr, betas=BETAS, eps=EPS
+            )
+            for pair in pairs
+        )  # type: ignore[return-value]
     return tuple(LREQAdam(lreq_param_groups(pair), lr=lr) for pair in pairs)  # type: ignore[return-value]

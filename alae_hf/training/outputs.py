@@ -30,8 +30,12 @@ def sample_grid(run: Run, state: TrainingState, path: Path) -> None:
     batch = torch.stack([run.dataset[i] for i in range(min(8, len(run.dataset)))])
     reals = prepare_reals(batch, state.resolution, state.blend, device)
     noise = torch.Generator(device).manual_seed(0)
-    recs = ema.synthesize(ema.encode(reals, state.blend), noise=noise, lod=state.lod, blend=state.blend)
-    fakes = ema.synthesize(ema.map(ema.seed_latents(16, SAMPLE_SEED)), noise=noise, lod=state.lod, blend=state.blend)
+    recs = ema.synthesize(
+        ema.encode(reals, state.blend), noise=noise, lod=state.lod, blend=state.blend
+    )
+    fakes = ema.synthesize(
+        ema.map(ema.seed_latents(16, SAMPLE_SEED)), noise=noise, lod=state.lod, blend=state.blend
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     make_grid(tensor_to_pil(torch.cat([reals, recs, fakes])), columns=8).save(path)
 
@@ -49,14 +53,22 @@ def tensor_hash(module: torch.nn.Module) -> str:
     digest = hashlib.sha256()
     for name, tensor in sorted(module.state_dict().items()):
         digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        digest.update(
+            tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+        )
     return digest.hexdigest()
 
 
 def summary(run: Run, state: TrainingState) -> dict[str, Any]:
-    return dict(steps=run.step, images_seen=run.images, lod=state.lod, blend=state.blend,
-                skipped_files=skipped_files(run), nonfinite_steps=run.nonfinite_total,
-                num_processes=run.accelerator.num_processes)
+    return dict(
+        steps=run.step,
+        images_seen=run.images,
+        lod=state.lod,
+        blend=state.blend,
+        skipped_files=skipped_files(run),
+        nonfinite_steps=run.nonfinite_total,
+        num_processes=run.accelerator.num_processes,
+    )
 
 
 def write_outputs(run: Run, state: TrainingState, info: dict[str, Any]) -> None:
@@ -66,8 +78,10 @@ def write_outputs(run: Run, state: TrainingState, info: dict[str, Any]) -> None:
     sample_grid(run, state, out / "samples.png")
     (out / "training_summary.json").write_text(json.dumps(info, indent=1))
     (out / "README.md").write_text(card(run, info))
-    run.accelerator.print(f"skipped {info['skipped_files']} unreadable image file(s); {run.nonfinite_total} "
-                          f"non-finite step(s); saved {out}")
+    run.accelerator.print(
+        f"skipped {info['skipped_files']} unreadable image file(s); {run.nonfinite_total} "
+        f"non-finite step(s); saved {out}"
+    )
     if run.config.push_to_hub:
         push(run, out)
 
@@ -75,23 +89,31 @@ def write_outputs(run: Run, state: TrainingState, info: dict[str, Any]) -> None:
 def card(run: Run, info: dict[str, Any]) -> str:
     config = run.config
     data = config.dataset_name or config.train_data_dir
-    extra = (f"\n## Training\n\n![samples](samples.png)\n\nRows: real images, their reconstructions, "
-             f"generations from fixed latents (EMA weights, lod {info['lod']}).\n\n"
-             f"Trained with `train_accelerate.py --preset {config.preset}` on `{data}`: {run.step} steps, "
-             f"{run.images / 1000:.1f} kimg, {info['num_processes']} process(es), "
-             f"mixed precision `{run.accelerator.mixed_precision}`, optimizer `{config.optimizer}`; "
-             f"{info['skipped_files']} unreadable files skipped.\n")
+    extra = (
+        f"\n## Training\n\n![samples](samples.png)\n\nRows: real images, their reconstructions, "
+        f"generations from fixed latents (EMA weights, lod {info['lod']}).\n\n"
+        f"Trained with `train_accelerate.py --preset {config.preset}` on `{data}`: {run.step} steps, "
+        f"{run.images / 1000:.1f} kimg, {info['num_processes']} process(es), "
+        f"mixed precision `{run.accelerator.mixed_precision}`, optimizer `{config.optimizer}`; "
+        f"{info['skipped_files']} unreadable files skipped.\n"
+    )
     datasets = (config.dataset_name,) if config.dataset_name else ()
-    return run.model.card(title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra)
+    return run.model.card(
+        title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra
+    )
 
 
 def push(run: Run, out: Path) -> None:
     """Upload the finished folder (no checkpoints, logs or abandoned branches); a failure is one
     line, after the model is safely on disk."""
     try:
-        repo = push_folder(out, run.config.hub_model_id or out.name, token=run.config.hub_token,
-                           commit_message=f"{run.images / 1000:.1f} kimg",
-                           ignore_patterns=["checkpoint-*", "logs/*", "rank_hashes/*", "samples/*", "abandoned-*"])
+        repo = push_folder(
+            out,
+            run.config.hub_model_id or out.name,
+            token=run.config.hub_token,
+            commit_message=f"{run.images / 1000:.1f} kimg",
+            ignore_patterns=["checkpoint-*", "logs/*", "rank_hashes/*", "samples/*", "abandoned-*"],
+        )
     except OSError as err:
         run.accelerator.print(f"warning: the model is saved in {out} but was not uploaded: {err}")
         return

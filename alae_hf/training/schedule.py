@@ -49,24 +49,42 @@ class OfficialTraining:
 
 
 _FACES_LR = (0.0015,) * 6 + (0.002, 0.003, 0.003)
-_BIG_BATCH = {8: (512, 256, 128, 64, 32, 32, 32, 32, 32), 4: (512, 256, 128, 64, 32, 32, 32, 32, 16),
-              2: (512, 256, 128, 64, 32, 32, 16), 1: (512, 256, 128, 64, 32, 16)}
-_SMALL_BATCH = {8: (512, 256, 128, 64, 32, 32, 32, 32, 32), 4: (512, 256, 128, 64, 32, 32, 32, 32, 16),
-                2: (128, 128, 128, 64, 32, 32, 16), 1: (128, 128, 128, 64, 32, 16)}
+_BIG_BATCH = {
+    8: (512, 256, 128, 64, 32, 32, 32, 32, 32),
+    4: (512, 256, 128, 64, 32, 32, 32, 32, 16),
+    2: (512, 256, 128, 64, 32, 32, 16),
+    1: (512, 256, 128, 64, 32, 16),
+}
+_SMALL_BATCH = {
+    8: (512, 256, 128, 64, 32, 32, 32, 32, 32),
+    4: (512, 256, 128, 64, 32, 32, 32, 32, 16),
+    2: (128, 128, 128, 64, 32, 32, 16),
+    1: (128, 128, 128, 64, 32, 16),
+}
 
 # official configs/{ffhq,celeba-hq256,bedroom,celeba,mnist}.yaml (checked against the files).
 OFFICIAL_TRAINING: dict[str, OfficialTraining] = {
     "ffhq": OfficialTraining(60_000, 16, 300, _FACES_LR, _BIG_BATCH),
     "celeba-hq256": OfficialTraining(
-        29_000, 30, 280, (0.0015,) * 7 + (0.003, 0.003),
+        29_000,
+        30,
+        280,
+        (0.0015,) * 7 + (0.003, 0.003),
         {**_SMALL_BATCH, 8: (512, 256, 128, 64, 32, 32, 32, 32, 24)},
     ),
     "bedroom": OfficialTraining(758_260, 2, 112, _FACES_LR, _BIG_BATCH),
     "celeba": OfficialTraining(182_637, 6, 80, _FACES_LR, _SMALL_BATCH),
-    "mnist": OfficialTraining(60_000, 10, 60, (0.0015,) * 4, {g: (128, 128, 128, 64) for g in TABLE_PROCESS_COUNTS}),
+    "mnist": OfficialTraining(
+        60_000, 10, 60, (0.0015,) * 4, {g: (128, 128, 128, 64) for g in TABLE_PROCESS_COUNTS}
+    ),
     # configs/mnist_fc.yaml (the MLP ALAE, `alae_hf.mlp`): EPOCHS_PER_LOD 0, i.e. no growing
-    "mnist-fc": OfficialTraining(60_000, 0, 600, (0.003, 0.003, 0.002, 0.002),
-                                 {8: (128, 128, 128, 1024), 4: (128,) * 4, 2: (128,) * 4, 1: (128,) * 4}),
+    "mnist-fc": OfficialTraining(
+        60_000,
+        0,
+        600,
+        (0.003, 0.003, 0.002, 0.002),
+        {8: (128, 128, 128, 1024), 4: (128,) * 4, 2: (128,) * 4, 1: (128,) * 4},
+    ),
 }
 
 
@@ -100,16 +118,24 @@ class ScheduleConfig:
         if self.max_lod < 0:
             raise ValueError(f"max_lod must be >= 0, got {self.max_lod}")
         if not 0 <= self.fade_kimg <= self.lod_kimg or self.total_kimg <= 0:
-            raise ValueError(f"need 0 <= fade_kimg <= lod_kimg and total_kimg > 0, got fade_kimg="
-                             f"{self.fade_kimg}, lod_kimg={self.lod_kimg}, total_kimg={self.total_kimg}")
+            raise ValueError(
+                f"need 0 <= fade_kimg <= lod_kimg and total_kimg > 0, got fade_kimg="
+                f"{self.fade_kimg}, lod_kimg={self.lod_kimg}, total_kimg={self.total_kimg}"
+            )
         if self.lod_kimg > 0 and round(self.lod_kimg * 1000) < 1:  # lod_and_blend divides by it
-            raise ValueError(f"lod_kimg must be 0 (no growing) or at least 0.001 (one image per level), "
-                             f"got {self.lod_kimg}")
+            raise ValueError(
+                f"lod_kimg must be 0 (no growing) or at least 0.001 (one image per level), "
+                f"got {self.lod_kimg}"
+            )
         if not self.learning_rates or min(self.learning_rates) <= 0:
-            raise ValueError(f"learning_rates must be a non-empty list of positive numbers, got {self.learning_rates}")
+            raise ValueError(
+                f"learning_rates must be a non-empty list of positive numbers, got {self.learning_rates}"
+            )
         if not self.batch_tables or any(not t or min(t) < 1 for t in self.batch_tables.values()):
-            raise ValueError(f"batch_tables must map process counts to lists of positive batches, "
-                             f"got {self.batch_tables}")
+            raise ValueError(
+                f"batch_tables must map process counts to lists of positive batches, "
+                f"got {self.batch_tables}"
+            )
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.learning_rate is not None and self.learning_rate <= 0:
@@ -122,7 +148,9 @@ class ScheduleConfig:
     def replace(self, **overrides: Any) -> ScheduleConfig:
         unknown = set(overrides) - {f.name for f in fields(self)}
         if unknown:
-            raise ValueError(f"unknown schedule keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}")
+            raise ValueError(
+                f"unknown schedule keys {sorted(unknown)}; allowed: {[f.name for f in fields(self)]}"
+            )
         return replace(self, **overrides)
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,8 +201,11 @@ def schedule_preset(name: str, max_lod: int | None = None, **overrides: Any) -> 
     official = OFFICIAL_TRAINING[name]
     size = official.dataset_size / 1000
     config = ScheduleConfig(
-        max_lod=max_lod, lod_kimg=official.epochs_per_lod * size, fade_kimg=(official.epochs_per_lod // 2) * size,
-        total_kimg=official.train_epochs * size, learning_rates=official.learning_rates,
+        max_lod=max_lod,
+        lod_kimg=official.epochs_per_lod * size,
+        fade_kimg=(official.epochs_per_lod // 2) * size,
+        total_kimg=official.train_epochs * size,
+        learning_rates=official.learning_rates,
         batch_tables=dict(official.batch_tables),
     )
     return config.replace(**overrides) if overrides else config

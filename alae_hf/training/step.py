@@ -54,7 +54,9 @@ class Rollback:
         self._states: list[dict[Any, dict[str, Any]]] = []
 
     @staticmethod
-    def _gather(model: torch.nn.Module, optimizers: tuple[Optimizer, ...]) -> Iterator[torch.Tensor]:
+    def _gather(
+        model: torch.nn.Module, optimizers: tuple[Optimizer, ...]
+    ) -> Iterator[torch.Tensor]:
         yield from (p.data for p in model.parameters())
         yield from model.buffers()
         for optimizer in optimizers:
@@ -76,7 +78,9 @@ class Rollback:
             for p in [p for p in optimizer.state if p not in saved]:
                 del optimizer.state[p]  # state created by this iteration's first step
             for p, entries in saved.items():
-                optimizer.state[p].update({k: v for k, v in entries.items() if not isinstance(v, torch.Tensor)})
+                optimizer.state[p].update(
+                    {k: v for k, v in entries.items() if not isinstance(v, torch.Tensor)}
+                )
         with torch.no_grad():
             torch._foreach_copy_(self._tensors, self._copies)
         for p in model.parameters():
@@ -138,7 +142,9 @@ class Phase(NamedTuple):
     optimizers: list[Optimizer]
 
 
-def phases(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float, step: int = 0) -> list[Phase]:
+def phases(
+    ctx: StepContext, reals: torch.Tensor, lod: int, blend: float, step: int = 0
+) -> list[Phase]:
     """The official three phases for this batch of (fade-in blended) reals; latents are drawn when a
     phase's loss is evaluated, in the official order. `step` (the run's iteration count) decides
     whether this D step carries lazy R1."""
@@ -149,19 +155,35 @@ def phases(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float, step: 
 
     def encoder_discriminator() -> tuple[torch.Tensor, Stats]:
         with torch.no_grad():
-            fakes, w = generate(model, draw_latents(model, b, lod, mix, ctx.rng, ctx.host_rng), lod, blend, ctx.rng)
-        return encoder_discriminator_loss(model, reals, fakes, blend, ctx.r1_weight(step), ctx.scaler.get_scale(),
-                                          w=w, recon_weight=ctx.real_recon_weight, noise=ctx.rng)
+            fakes, w = generate(
+                model, draw_latents(model, b, lod, mix, ctx.rng, ctx.host_rng), lod, blend, ctx.rng
+            )
+        return encoder_discriminator_loss(
+            model,
+            reals,
+            fakes,
+            blend,
+            ctx.r1_weight(step),
+            ctx.scaler.get_scale(),
+            w=w,
+            recon_weight=ctx.real_recon_weight,
+            noise=ctx.rng,
+        )
 
     def generator() -> tuple[torch.Tensor, Stats]:
-        return generator_loss(model, draw_latents(model, b, lod, mix, ctx.rng, ctx.host_rng), lod, blend, ctx.rng)
+        return generator_loss(
+            model, draw_latents(model, b, lod, mix, ctx.rng, ctx.host_rng), lod, blend, ctx.rng
+        )
 
     def reciprocity() -> tuple[torch.Tensor, Stats]:
         z = torch.randn(b, model.arch.latent_size, generator=ctx.rng, device=reals.device)
         return latent_reciprocity_loss(model, z, lod, blend, ctx.rng)
 
-    return [Phase("d_step", encoder_discriminator, ed, [opt_ed]), Phase("g_step", generator, fg, [opt_fg]),
-            Phase("ae_step", reciprocity, ed + fg, [opt_ed, opt_fg])]
+    return [
+        Phase("d_step", encoder_discriminator, ed, [opt_ed]),
+        Phase("g_step", generator, fg, [opt_fg]),
+        Phase("ae_step", reciprocity, ed + fg, [opt_ed, opt_fg]),
+    ]
 
 
 def average_(ctx: StepContext, grads: list[torch.Tensor], stats: Stats) -> tuple[Stats, bool]:
@@ -175,8 +197,10 @@ def average_(ctx: StepContext, grads: list[torch.Tensor], stats: Stats) -> tuple
     pieces = torch.split(flat, [t.numel() for t in grads + values])
     if ctx.reduce_mean is not None:
         torch._foreach_copy_(grads, [piece.view_as(g) for g, piece in zip(grads, pieces)])
-    reduced = {k: piece.view_as(v) for k, v, piece in zip(stats, values, pieces[len(grads):])}
-    checked = flat[flat.numel() - sum(v.numel() for v in values):] if ctx.scaler.is_enabled() else flat
+    reduced = {k: piece.view_as(v) for k, v, piece in zip(stats, values, pieces[len(grads) :])}
+    checked = (
+        flat[flat.numel() - sum(v.numel() for v in values) :] if ctx.scaler.is_enabled() else flat
+    )
     return reduced, bool(torch.isfinite(checked).all())
 
 
@@ -184,7 +208,10 @@ def backward(ctx: StepContext, phase: Phase) -> tuple[Stats, bool]:
     """Zero, forward (autocast), backward (scaled), average over processes; no step yet."""
     for p in phase.params:
         p.grad = None
-    with ctx.autocast(), scaled_kernels(ctx.model, phase.params):  # the phase's weights scaled in one kernel
+    with (
+        ctx.autocast(),
+        scaled_kernels(ctx.model, phase.params),
+    ):  # the phase's weights scaled in one kernel
         loss, stats = phase.loss_fn()
     ctx.scaler.scale(loss).backward()
     return average_(ctx, [p.grad for p in phase.params if p.grad is not None], stats)
@@ -206,7 +233,9 @@ def run_phase(ctx: StepContext, phase: Phase) -> tuple[Stats, bool]:
     return stats, finite
 
 
-def iteration(ctx: StepContext, reals: torch.Tensor, lod: int, blend: float, step: int = 0) -> tuple[Stats, bool]:
+def iteration(
+    ctx: StepContext, reals: torch.Tensor, lod: int, blend: float, step: int = 0
+) -> tuple[Stats, bool]:
     """One official ALAE iteration: E+D step (with R1), F+G step, latent reciprocity step.
 
     `step` is the run's iteration count (0-based); with `ctx.r1_interval` 1 it changes nothing.

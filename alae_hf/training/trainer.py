@@ -53,43 +53,79 @@ def check_writable(folder: str) -> None:
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as err:
-        raise SystemExit(f"error: --output_dir {folder} is not writable ({err.strerror or err})") from None
+        raise SystemExit(
+            f"error: --output_dir {folder} is not writable ({err.strerror or err})"
+        ) from None
 
 
 def setup(config: TrainConfig, start: float | None = None) -> Run:
     """Data and output folder (checked before any model exists), model, EMA, random streams, resume."""
     log_with = None if config.report_to == "none" else config.report_to
-    acc = Accelerator(mixed_precision=config.mixed_precision, log_with=log_with, project_config=ProjectConfiguration(
-        project_dir=config.output_dir, logging_dir=os.path.join(config.output_dir, "logs")))
+    acc = Accelerator(
+        mixed_precision=config.mixed_precision,
+        log_with=log_with,
+        project_config=ProjectConfiguration(
+            project_dir=config.output_dir, logging_dir=os.path.join(config.output_dir, "logs")
+        ),
+    )
     try:
         arch, sched = arch_and_schedule(config)
-        dataset = make_dataset(config.train_data_dir, config.dataset_name, arch.resolution, arch.channels,
-                               config.center_crop, min_images=schedule_at(0, sched, acc.num_processes).batch_size)
-    except ValueError as err:  # bad data or settings: a message before any model is built, not a traceback
+        dataset = make_dataset(
+            config.train_data_dir,
+            config.dataset_name,
+            arch.resolution,
+            arch.channels,
+            config.center_crop,
+            min_images=schedule_at(0, sched, acc.num_processes).batch_size,
+        )
+    except (
+        ValueError
+    ) as err:  # bad data or settings: a message before any model is built, not a traceback
         raise SystemExit(f"error: {err}") from None
     check_writable(config.output_dir)
     resume_from = find_resume(config, acc)  # before the model: a refused folder costs nothing
     set_seed(config.seed)
     model = model_class_for(arch)(**arch.to_dict()).to(acc.device).train()
     if acc.num_processes > 1:
-        broadcast(list(model.state_dict().values()), from_process=0)  # every rank starts from rank 0's weights
-    acc.print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters; data: {len(dataset)} images")
+        broadcast(
+            list(model.state_dict().values()), from_process=0
+        )  # every rank starts from rank 0's weights
+    acc.print(
+        f"model: {sum(p.numel() for p in model.parameters()):,} parameters; data: {len(dataset)} images"
+    )
     if acc.mixed_precision == "bf16" and acc.device.type == "cpu" and not cpu_has_native_bf16():
-        acc.print("warning: this CPU has no native bfloat16 (AVX-512 BF16 or AMX): bf16 autocast is emulated and "
-                  "was ~10x slower than float32 on such a CPU; --mixed_precision no is faster here")
+        acc.print(
+            "warning: this CPU has no native bfloat16 (AVX-512 BF16 or AMX): bf16 autocast is emulated and "
+            "was ~10x slower than float32 on such a CPU; --mixed_precision no is faster here"
+        )
     rng, host_rng = run_state.generators(config.seed, acc.process_index, acc.device)
     scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == "fp16")
     reduce_mean = (lambda t: acc.reduce(t, reduction="mean")) if acc.num_processes > 1 else None
-    ctx = StepContext(model, make_optimizers(model, 0.0, config.optimizer), rng, host_rng, scaler,
-                      r1_gamma=config.r1_gamma, autocast=acc.autocast, reduce_mean=reduce_mean,
-                      r1_interval=config.r1_interval, real_recon_weight=config.real_recon_weight)
+    ctx = StepContext(
+        model,
+        make_optimizers(model, 0.0, config.optimizer),
+        rng,
+        host_rng,
+        scaler,
+        r1_gamma=config.r1_gamma,
+        autocast=acc.autocast,
+        reduce_mean=reduce_mean,
+        r1_interval=config.r1_interval,
+        real_recon_weight=config.real_recon_weight,
+    )
     minutes = config.max_train_minutes
-    budget = time_budget.TimeBudget(None if minutes is None else 60 * minutes,
-                                    time_budget.clock() if start is None else start)
+    budget = time_budget.TimeBudget(
+        None if minutes is None else 60 * minutes, time_budget.clock() if start is None else start
+    )
     run = Run(config, acc, sched, ctx, EMA(model, rampup=config.ema_rampup), dataset, budget)
     resume(run, resume_from)
-    acc.init_trackers("alae_hf", config={k: v if isinstance(v, (int, float, bool)) else str(v)
-                                         for k, v in config.to_dict().items()})
+    acc.init_trackers(
+        "alae_hf",
+        config={
+            k: v if isinstance(v, (int, float, bool)) else str(v)
+            for k, v in config.to_dict().items()
+        },
+    )
     return run
 
 
@@ -101,7 +137,9 @@ def find_resume(config: TrainConfig, acc: Accelerator) -> Path | None:
         ckpt.remove_stale_temporaries(config.output_dir, log=acc.print)
     acc.wait_for_everyone()  # every process must see the same folder before choosing a checkpoint
     try:  # a missing RNG file is judged by run_state (refused unless --allow_rng_reset), not skipped here
-        path = ckpt.resolve_resume(config.resume_from_checkpoint, config.output_dir, log=acc.print, require_rng=False)
+        path = ckpt.resolve_resume(
+            config.resume_from_checkpoint, config.output_dir, log=acc.print, require_rng=False
+        )
     except ValueError as err:
         raise SystemExit(f"error: {err}") from None
     if path is not None:
@@ -112,9 +150,11 @@ def find_resume(config: TrainConfig, acc: Accelerator) -> Path | None:
     if (out / "config.json").is_file() and not config.overwrite_output_dir:
         resumable = config.resume_from_checkpoint is None and ckpt.complete_checkpoints(out)
         hint = "--resume_from_checkpoint latest to continue it, " if resumable else ""
-        raise SystemExit(f"error: --output_dir {out} holds a finished model (config.json) and this run resumes "
-                         f"no checkpoint of it, so it would replace that model; pass {hint}--overwrite_output_dir "
-                         f"to start a new run there anyway, or choose another --output_dir")
+        raise SystemExit(
+            f"error: --output_dir {out} holds a finished model (config.json) and this run resumes "
+            f"no checkpoint of it, so it would replace that model; pass {hint}--overwrite_output_dir "
+            f"to start a new run there anyway, or choose another --output_dir"
+        )
     return None
 
 
@@ -123,23 +163,40 @@ def resume(run: Run, path: Path | None) -> None:
     config, acc = run.config, run.accelerator
     if path is not None:
         run_state.assign(run, run_state.read(run, path))
-        run.saved_step = run.step  # a run that has nothing left to do need not write this checkpoint again
-    if acc.is_main_process:  # a new run (step 0) or a resume from an older checkpoint starts a new branch:
-        ckpt.abandon_newer(config.output_dir, run.step, log=acc.print)  # newer checkpoints must not mix in
+        run.saved_step = (
+            run.step
+        )  # a run that has nothing left to do need not write this checkpoint again
+    if (
+        acc.is_main_process
+    ):  # a new run (step 0) or a resume from an older checkpoint starts a new branch:
+        ckpt.abandon_newer(
+            config.output_dir, run.step, log=acc.print
+        )  # newer checkpoints must not mix in
     acc.wait_for_everyone()
 
 
 def prepare_step(run: Run, state: TrainingState) -> None:
     """Fresh optimizers when the lod changes (official LODDriver), a new loader when the batch does."""
     if state.lod != run.lod:
-        run.ctx.optimizers, run.lod = make_optimizers(run.model, state.learning_rate, run.config.optimizer), state.lod
+        run.ctx.optimizers, run.lod = (
+            make_optimizers(run.model, state.learning_rate, run.config.optimizer),
+            state.lod,
+        )
     for optimizer in run.ctx.optimizers:
         for group in optimizer.param_groups:
             group["lr"] = state.learning_rate
     if state.batch_per_process != run.loader_batch:
         acc, config = run.accelerator, run.config
-        run.loader = make_loader(run.dataset, state.batch_per_process, config.seed, run.images, acc.process_index,
-                                 acc.num_processes, config.dataloader_num_workers, acc.device.type == "cuda")
+        run.loader = make_loader(
+            run.dataset,
+            state.batch_per_process,
+            config.seed,
+            run.images,
+            acc.process_index,
+            acc.num_processes,
+            config.dataloader_num_workers,
+            acc.device.type == "cuda",
+        )
         run.loader_batch = state.batch_per_process
 
 
@@ -150,12 +207,16 @@ def track_nonfinite(run: Run, finite: bool) -> None:
         return
     run.nonfinite_total += 1
     run.nonfinite_run += 1
-    run.accelerator.print(f"step {run.step}: non-finite loss or gradient, optimizer step skipped "
-                          f"({run.nonfinite_run} in a row, {run.nonfinite_total} in total)")
+    run.accelerator.print(
+        f"step {run.step}: non-finite loss or gradient, optimizer step skipped "
+        f"({run.nonfinite_run} in a row, {run.nonfinite_total} in total)"
+    )
     if run.nonfinite_run >= run.config.max_nonfinite_steps:
-        raise SystemExit(f"error: aborting after {run.nonfinite_run} consecutive non-finite steps (step {run.step}, "
-                         f"{run.images} images). Lower --learning_rate, use --mixed_precision bf16 or no, "
-                         f"or {run_state.resume_hint(run.config.output_dir)}.")
+        raise SystemExit(
+            f"error: aborting after {run.nonfinite_run} consecutive non-finite steps (step {run.step}, "
+            f"{run.images} images). Lower --learning_rate, use --mixed_precision bf16 or no, "
+            f"or {run_state.resume_hint(run.config.output_dir)}."
+        )
 
 
 def checkpoint(run: Run) -> None:
@@ -174,7 +235,11 @@ def time_is_up(run: Run) -> bool:
     """Whether the wall-time budget is spent or the run was interrupted, decided on every process
     together (any process out of time stops all of them; otherwise one would wait in a save while
     another trains)."""
-    if run.budget.limit_s is None and run.accelerator.num_processes == 1 and not run.budget.interrupted:
+    if (
+        run.budget.limit_s is None
+        and run.accelerator.num_processes == 1
+        and not run.budget.interrupted
+    ):
         return False
     up = torch.tensor([float(run.budget.exhausted())], device=run.accelerator.device)
     if run.accelerator.num_processes > 1:
@@ -186,15 +251,25 @@ def one_step(run: Run, state: TrainingState) -> dict[str, float]:
     """Draw a batch, run the iteration, update the EMA (finite steps only) and the counters."""
     prepare_step(run, state)
     flip = run.ctx.rng if run.config.random_flip else None
-    reals = prepare_reals(next(run.loader), state.resolution, state.blend, run.accelerator.device, flip)
+    reals = prepare_reals(
+        next(run.loader), state.resolution, state.blend, run.accelerator.device, flip
+    )
     stats, finite = iteration(run.ctx, reals, state.lod, state.blend, step=run.step)
     if finite:
         run.ema.update(run.model, state.batch_size, images_seen=run.images + state.batch_size)
     run.images, run.step = run.images + state.batch_size, run.step + 1
     track_nonfinite(run, finite)
-    values = torch.stack([v.float() for v in stats.values()]).tolist() if stats else []  # one device sync
-    return {**dict(zip(stats, values)), "kimg": run.images / 1000, "lod": state.lod,
-            "blend": state.blend, "lr": state.learning_rate, "nonfinite_steps": run.nonfinite_total}
+    values = (
+        torch.stack([v.float() for v in stats.values()]).tolist() if stats else []
+    )  # one device sync
+    return {
+        **dict(zip(stats, values)),
+        "kimg": run.images / 1000,
+        "lod": state.lod,
+        "blend": state.blend,
+        "lr": state.learning_rate,
+        "nonfinite_steps": run.nonfinite_total,
+    }
 
 
 def planned_stop(run: Run) -> tuple[int, str]:
@@ -210,7 +285,11 @@ def planned_stop(run: Run) -> tuple[int, str]:
     lod_images = round(sched.lod_kimg * 1000)
     while images < stop and (max_steps is None or step < max_steps):
         state = schedule_at(images, sched, n)
-        next_lod = (state.lod + 1) * lod_images if sched.growing and state.lod < sched.max_lod else math.inf
+        next_lod = (
+            (state.lod + 1) * lod_images
+            if sched.growing and state.lod < sched.max_lod
+            else math.inf
+        )
         count = math.ceil((min(stop, next_lod) - images) / state.batch_size)
         count = count if max_steps is None else min(count, max_steps - step)
         images, step = images + count * state.batch_size, step + count
@@ -225,16 +304,28 @@ def loop(run: Run) -> TrainingState:
     stop = min(config.max_train_kimg or math.inf, run.sched.total_kimg) * 1000
     total, limit = planned_stop(run)
     minutes = config.max_train_minutes
-    until = "" if minutes is None else f", or for --max_train_minutes {minutes:g} if that comes first"
+    until = (
+        "" if minutes is None else f", or for --max_train_minutes {minutes:g} if that comes first"
+    )
     acc.print(f"training to {total:,} images ({limit}){until}")
-    bar = tqdm(total=total, initial=run.images, unit="img", unit_scale=True, disable=not acc.is_main_process,
-               desc=None if minutes is None else f"≤ {minutes:g} min")
+    bar = tqdm(
+        total=total,
+        initial=run.images,
+        unit="img",
+        unit_scale=True,
+        disable=not acc.is_main_process,
+        desc=None if minutes is None else f"≤ {minutes:g} min",
+    )
     state = schedule_at(run.images, run.sched, acc.num_processes)
-    while run.images < stop and (config.max_train_steps is None or run.step < config.max_train_steps):
+    while run.images < stop and (
+        config.max_train_steps is None or run.step < config.max_train_steps
+    ):
         run.budget.step_started()
         if time_is_up(run):
             why = run.budget.interrupted or f"--max_train_minutes {config.max_train_minutes}"
-            acc.print(f"{why}: stopping at step {run.step}; continue with --resume_from_checkpoint latest")
+            acc.print(
+                f"{why}: stopping at step {run.step}; continue with --resume_from_checkpoint latest"
+            )
             break
         state = schedule_at(run.images, run.sched, acc.num_processes)
         before = run.images
@@ -244,7 +335,11 @@ def loop(run: Run) -> TrainingState:
         bar.set_postfix({k: f"{logs[k]:.3g}" for k in LOGGED if k in logs})
         every = (config.sample_every_kimg or 0) * 1000
         if every and acc.is_main_process and run.images // every > before // every:
-            sample_grid(run, state, Path(config.output_dir) / "samples" / f"kimg-{run.images / 1000:011.3f}.png")
+            sample_grid(
+                run,
+                state,
+                Path(config.output_dir) / "samples" / f"kimg-{run.images / 1000:011.3f}.png",
+            )
         if config.checkpointing_steps and run.step % config.checkpointing_steps == 0:
             checkpoint(run)
     bar.close()
@@ -252,7 +347,9 @@ def loop(run: Run) -> TrainingState:
     return state
 
 
-def finish(run: Run, state: TrainingState, on_finish: Callable[[Run, dict[str, Any]], None] | None = None) -> None:
+def finish(
+    run: Run, state: TrainingState, on_finish: Callable[[Run, dict[str, Any]], None] | None = None
+) -> None:
     """Summary, then (process 0) the final model, samples, card and upload; a failed write is one line."""
     info = summary(run, state)
     if on_finish is not None:  # a hook for tests and tools (e.g. per-rank weight hashes)
@@ -264,13 +361,18 @@ def finish(run: Run, state: TrainingState, on_finish: Callable[[Run, dict[str, A
             if not ckpt.is_write_error(err):
                 raise
             what = "the final model"
-            raise SystemExit(f"error: {ckpt.write_failure(what, Path(run.config.output_dir), err)}") from None
+            raise SystemExit(
+                f"error: {ckpt.write_failure(what, Path(run.config.output_dir), err)}"
+            ) from None
     run.accelerator.wait_for_everyone()
     run.accelerator.end_training()
 
 
-def train(config: TrainConfig, on_finish: Callable[[Run, dict[str, Any]], None] | None = None,
-          start: float | None = None) -> Run:
+def train(
+    config: TrainConfig,
+    on_finish: Callable[[Run, dict[str, Any]], None] | None = None,
+    start: float | None = None,
+) -> Run:
     """Run training as `config` says; returns the finished run."""
     run = setup(config, start)
     run.budget.stop_on_signals()  # Ctrl-C / SIGTERM: save a checkpoint at the next step boundary, then stop
