@@ -44,6 +44,14 @@ _DTYPE_BYTES = {
 _HEADER_LIMIT = 100_000_000  # safetensors refuses larger headers too
 
 
+def bundled_checkpoints() -> Path:
+    """The folder of the bundled models: `$ALAE_CHECKPOINTS` when set, else `checkpoints/` beside
+    the `alae_hf` package, i.e. in the checkout or the Space folder the package runs from (a
+    wheel installed elsewhere ships no models: set `ALAE_CHECKPOINTS` or pass a model)."""
+    folder = os.environ.get("ALAE_CHECKPOINTS")
+    return Path(folder) if folder else Path(__file__).resolve().parent.parent / "checkpoints"
+
+
 def offline() -> bool:
     """Whether huggingface_hub runs offline (`HF_HUB_OFFLINE`, read by huggingface_hub itself)."""
     return bool(constants.HF_HUB_OFFLINE)

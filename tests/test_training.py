@@ -298,11 +298,19 @@ def _train(args, launch=None, env=None, check=True, script=SCRIPT):
 
 
 HASHING_WRAPPER = """
-import json, sys
+import hashlib, json, sys
 from pathlib import Path
+import torch
 from alae_hf.training.options import parse_config
-from alae_hf.training.outputs import tensor_hash
 from alae_hf.training.trainer import train
+
+def tensor_hash(module):
+    # sha256 of every tensor of the state dict, by name: identical weights on all ranks
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 def dump(run, info):
     folder = Path(run.config.output_dir) / "rank_hashes"

@@ -10,11 +10,9 @@ import os
 import re
 from pathlib import Path
 
-from ..hub import offline
+from ..hub import bundled_checkpoints, offline
 
-BUNDLED = (
-    Path(__file__).resolve().parents[2] / "checkpoints"
-)  # models shipped with a checkout / the Space
+BUNDLED = bundled_checkpoints()  # models shipped with a checkout / the Space
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 

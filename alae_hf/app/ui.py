@@ -21,11 +21,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import gradio as gr
 import torch
 
+from ..hub import bundled_checkpoints
 from .api import endpoint
 from .components import user_errors
 from .handlers import Handlers
@@ -33,10 +33,7 @@ from .mlp_ui import build_mlp_app
 from .state import GANSPACE_SAMPLES, Studio, new_session
 from .tabs import CONCURRENCY, MODEL_EVENT, edit_tab, encode_tab, mix_tab, model_tab, sample_tab
 
-ROOT = (
-    Path(__file__).resolve().parents[2]
-)  # the checkout (or the Space folder) that holds checkpoints/
-DEFAULT_MODEL = ROOT / "checkpoints" / "alae-synthetic-faces-64"
+DEFAULT_MODEL = bundled_checkpoints() / "alae-synthetic-faces-64"
 LOG = logging.getLogger("alae_app")
 
 MAX_FILE_SIZE = "20mb"  # gradio's upload limit (launch(max_file_size=...))

@@ -7,7 +7,6 @@ their reconstructions, generations from fixed latents).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -46,17 +45,6 @@ def skipped_files(run: Run) -> int:
     if run.accelerator.num_processes > 1:
         mask = run.accelerator.reduce(mask, reduction="max")
     return run.dataset.rejected_when_opened + int(mask.sum())
-
-
-def tensor_hash(module: torch.nn.Module) -> str:
-    """sha256 of every tensor of `module`'s state dict, by name (identical weights on all ranks)."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(module.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(
-            tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
-        )
-    return digest.hexdigest()
 
 
 def summary(run: Run, state: TrainingState) -> dict[str, Any]:
