@@ -282,7 +282,7 @@ def test_sets_the_report_did_not_measure_are_measured_here(tiny_model, tmp_path)
 
     from alae_hf.app.sliders import slider_set
     from alae_hf.editing.directions import sefa
-    from alae_hf.evaluation.attributes import load_attribute_net
+    from alae_hf.attributes import load_attribute_net
     from alae_hf.evaluation.latent_metrics import direction_response
 
     coarse = sefa(tiny_model, "coarse", n_sigma_samples=500)

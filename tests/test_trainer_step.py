@@ -138,9 +138,11 @@ def test_every_option_is_a_field_with_the_same_default():
     actions = {a.dest: a for a in parser._actions if a.dest != "help"}
     assert set(actions) == {f.name for f in fields(TrainConfig)}
     defaults = TrainConfig()
+    declared = {f.name: f.default for f in fields(TrainConfig)}  # before __post_init__ fills --preset
     for name, action in actions.items():
-        assert action.default == getattr(defaults, name), name
+        assert action.default == declared[name], name
         assert action.help, name
+    assert defaults.preset == "celeba-hq256" and TrainConfig(architecture="mlp").preset == "mnist-fc"
     assert defaults.r1_gamma == losses.R1_GAMMA and defaults.optimizer == "lreq"
     config = parse_config(["--no-progressive", "--r1_gamma", "5", "--max_shard_size", "16MB", "--hub_token", "x"])
     assert not config.progressive and config.r1_gamma == 5.0 and config.max_shard_bytes == 16_000_000
