@@ -3,8 +3,10 @@
     python tools/direction_benchmark.py --model checkpoints/alae-synthetic-faces-64 \
         --learned voynov --out bench/results/directions_default.json
 
-Methods: SeFa (all styles and the coarse / middle / fine groups), GANSpace (PCA of w, all styles)
-and learned Voynov–Babenko directions (`python -m alae_hf.editing.learned`, read from the
+Methods: SeFa (all styles and the coarse / middle / fine groups), GANSpace (PCA of w, all styles),
+InterFaceGAN-style supervised directions with `--supervised N` (`alae_hf.editing.supervised`,
+fitted on other samples than the responses, but labelled by the same attribute net that scores
+them) and learned Voynov–Babenko directions (`python -m alae_hf.editing.learned`, read from the
 model's `directions/NAME.*`). Each direction's response to ±1σ on its own styles is measured on
 `--num-response` untruncated samples with `alae_hf.evaluation.latent_metrics.direction_response`
 and scored with `isolation` (max_j|r_kj| / Σ_j|r_kj|, 1 = one factor, 0.1 = spread evenly).
@@ -28,14 +30,18 @@ import torch
 from alae_hf import StyleALAE
 from alae_hf.datasets.synthetic_faces import FACTORS
 from alae_hf.editing.directions import Directions, ganspace, sefa
+from alae_hf.editing.supervised import supervised
 from alae_hf.attributes import load_attribute_net
 from alae_hf.evaluation.latent_metrics import direction_response, isolation
 
 
-def direction_sets(model: StyleALAE, folder: str, k: int, learned: list[str], ganspace_samples: int) -> dict[str, Directions]:
+def direction_sets(model: StyleALAE, folder: str, k: int, learned: list[str], ganspace_samples: int,
+                   supervised_samples: int = 0) -> dict[str, Directions]:
     sets = {f"sefa_{g}" if g != "all" else "sefa": sefa(model, g, num_directions=k, seed=0)
             for g in ("all", "coarse", "middle", "fine")}
     sets["ganspace"] = ganspace(model, n_samples=ganspace_samples, n_components=k, seed=0)
+    if supervised_samples:  # fitted on seed 1000's samples; the responses below use seed 0's
+        sets["interfacegan"] = supervised(model, load_attribute_net(), n_samples=supervised_samples)
     for name in learned:
         sets[name] = Directions.load(folder, name, model)
     return sets
@@ -63,11 +69,14 @@ def best_per_factor(rows: dict, min_response: float) -> dict:
 
 
 def method_of(name: str) -> str:
+    if name == "interfacegan":
+        return "InterFaceGAN"
     return "SeFa" if name.startswith("sefa") else "GANSpace" if name == "ganspace" else "learned"
 
 
 def markdown(best: dict, threshold: float = 0.5) -> str:
-    methods = ["SeFa", "GANSpace", "learned"]
+    present = {method_of(s) for per_set in best.values() for s in per_set}
+    methods = [m for m in ("SeFa", "GANSpace", "learned", "InterFaceGAN") if m in present]
     lines = ["| factor | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     counts = {m: 0 for m in methods + ["any"]}
     for factor, per_set in best.items():
@@ -98,6 +107,8 @@ def main() -> None:
     parser.add_argument("--num-response", type=int, default=32)
     parser.add_argument("--min-response", type=float, default=0.02)
     parser.add_argument("--ganspace-samples", type=int, default=20_000)
+    parser.add_argument("--supervised", type=int, default=0, metavar="N",
+                        help="also InterFaceGAN-style directions fitted on N labelled samples (alae_hf.editing.supervised)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rescore", type=Path, help="a previous --out: redo the table from its responses")
@@ -113,8 +124,11 @@ def main() -> None:
     model = StyleALAE.from_pretrained(args.model).eval().requires_grad_(False)
     net = load_attribute_net()
     rows = {}
-    for name, d in direction_sets(model, args.model, args.num_directions, args.learned, args.ganspace_samples).items():
-        indices = list(range(min(args.num_directions, d.num_directions)))
+    sets = direction_sets(model, args.model, args.num_directions, args.learned, args.ganspace_samples,
+                          args.supervised)
+    for name, d in sets.items():
+        # a supervised set has one direction per label: all of them count
+        indices = list(range(d.num_directions if name == "interfacegan" else min(args.num_directions, d.num_directions)))
         r = direction_response(model, net, d, indices=indices, n=args.num_response, seed=0)
         share, dominant = isolation(r["mean_abs"])
         rows[name] = {"layers": d.layers, "indices": indices, "isolation": share.tolist(),

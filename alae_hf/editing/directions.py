@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from ..base import ALAEModel
 
 Progress = Callable[[float, str], None]
-METHODS = ("sefa", "ganspace", "voynov", "custom")
+METHODS = ("sefa", "ganspace", "voynov", "interfacegan", "custom")
 SIGN_CONVENTION = "largest-magnitude coordinate of each vector is positive"
 FORMAT = "alae_hf.directions"
 FORMAT_VERSION = 1
@@ -59,7 +59,7 @@ class Directions:
         vectors: [K, Z] directions, one per row (unit norm for SeFa, GANSpace and Voynov).
         scores: [K] eigenvalues (SeFa), explained variances (GANSpace) or None.
         sigma: [K] std of ⟨w − mean, v_k⟩ over mapped samples; "sigma" units scale by it.
-        method: one of "sefa", "ganspace", "voynov", "custom".
+        method: one of "sefa", "ganspace", "voynov", "interfacegan" (`editing.supervised`), "custom".
         layers: style indices the directions were computed for and are applied to by default.
         provenance: JSON-serialisable facts (model fingerprint, samples, seed, date, ...).
     """
@@ -157,7 +157,7 @@ class Directions:
             "latent_size": self.latent_size,
             "layers": self.layers,
             "has_scores": self.scores is not None,
-            "sign_convention": SIGN_CONVENTION,
+            "sign_convention": self.provenance.get("sign", SIGN_CONVENTION),
             "sigma": "std of <w - mean(w), v_k> over mapped samples; 'sigma' units move w by alpha*sigma_k*v_k",
             "provenance": self.provenance,
         }
