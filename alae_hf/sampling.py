@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from .editing.styles import parse_ranges
 from .imaging import make_grid, tensor_to_pil
+from .latent.styles import parse_ranges
 from .loading import load
 
 MAX_SEEDS = 1024

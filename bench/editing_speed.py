@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from alae_hf import StyleALAE  # noqa: E402
-from alae_hf.editing.directions import ganspace, mapped_samples, sefa, sefa_basis  # noqa: E402
+from alae_hf.latent.spectral import ganspace, mapped_samples, sefa, sefa_basis  # noqa: E402
 
 
 def seconds(fn, repeats: int = 1) -> float:

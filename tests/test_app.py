@@ -439,7 +439,7 @@ def test_edit_reset_traversal_export(client, tmp_path):
     assert edit["base"] == "the sample of seed 11 (no truncation)" and edit["styles"] == list(range(8))
     for name in ("ganspace_directions.json", "ganspace_directions.safetensors"):   # the client stores each apart
         (tmp_path / name).write_bytes(paths[name].read_bytes())
-    from alae_hf.editing.directions import Directions
+    from alae_hf.latent.directions import Directions
 
     loaded = Directions.load_from(tmp_path / "ganspace_directions")
     assert loaded.method == "ganspace" and loaded.latent_size == 32

@@ -10,7 +10,7 @@ import torch
 from alae_hf import StyleALAE
 from alae_hf.attributes import load_attribute_net
 from alae_hf.datasets.synthetic_faces import SyntheticFaces
-from alae_hf.editing.directions import Directions, list_directions
+from alae_hf.latent.directions import Directions, list_directions
 from alae_hf.evaluation.metrics import fd_features, to_uint8
 
 DEFAULT = Path(__file__).resolve().parents[1] / "checkpoints" / "alae-synthetic-faces-64"

@@ -8,13 +8,13 @@ import torch
 from PIL import Image
 
 from alae_hf import ALAEConfig, StyleALAE
-from alae_hf.editing.directions import Directions, canonical_signs, list_directions, mapped_samples, sefa_basis
-from alae_hf.editing.styles import describe_styles, layer_range
+from alae_hf.latent.directions import Directions, list_directions
+from alae_hf.latent.spectral import canonical_signs, ganspace, mapped_samples, sefa, sefa_basis
+from alae_hf.latent.styles import describe_styles, layer_range
 from alae_hf.editing.learned import main as voynov_main
 from alae_hf.editing.learned import train_voynov
-from alae_hf.editing.directions import ganspace, sefa
-from alae_hf.editing.edits import (apply_direction, apply_directions, edit_image, encode_images, lerp_w, mixing_grid,
-                                   render, slerp_z, style_mix, traversal)
+from alae_hf.editing.edits import edit_image, encode_images, mixing_grid, style_mix
+from alae_hf.latent.ops import apply_direction, apply_directions, lerp_w, render, slerp_z, traversal
 from conftest import TINY
 
 

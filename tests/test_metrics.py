@@ -121,7 +121,7 @@ def test_isolation_share():
 
 # ---- direction response and PPL on a tiny model --------------------------------------------------
 def test_response_of_a_null_direction_is_zero_and_of_a_real_one_is_not(tiny_model, net):
-    from alae_hf.editing.directions import Directions
+    from alae_hf.latent.directions import Directions
 
     z = tiny_model.arch.latent_size
     vectors = torch.zeros(2, z)

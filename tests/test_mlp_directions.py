@@ -9,8 +9,9 @@ import torch
 from sklearn.decomposition import PCA
 
 from alae_hf.editing import apply_direction, apply_directions, ganspace, layer_range, render, sefa
-from alae_hf.editing.directions import Directions, mapped_samples
-from alae_hf.editing.styles import describe_styles
+from alae_hf.latent.directions import Directions
+from alae_hf.latent.spectral import mapped_samples
+from alae_hf.latent.styles import describe_styles
 from alae_hf.mlp import MLPALAE
 
 Z = 8

@@ -170,7 +170,7 @@ def test_noise_spec_errors_are_one_clear_line(tiny_model):
 
 def test_render_takes_sweep_output_directly(tiny_model):
     from alae_hf import editing
-    from alae_hf.editing.directions import sefa
+    from alae_hf.latent.spectral import sefa
 
     d = sefa(tiny_model, "all", n_sigma_samples=200)
     w = seed_to_w_plus(tiny_model, 2, 1)
@@ -230,7 +230,8 @@ def test_save_pretrained_keeps_directions_and_report(studio, tmp_path):
     """A loaded model saved again keeps its direction sets and evaluation report (the app and the
     slider labels read them); a model built in memory saves none."""
     from alae_hf import StyleALAE
-    from alae_hf.editing.directions import list_directions, sefa
+    from alae_hf.latent.directions import list_directions
+    from alae_hf.latent.spectral import sefa
 
     source = studio.get(None).folder
     sefa(studio.get(None).model, "all", n_sigma_samples=100).save(source, "sefa")
@@ -249,7 +250,7 @@ def test_sliders_are_labelled_and_sorted_from_the_report(tiny_model, tmp_path):
     import json
 
     from alae_hf.app.sliders import slider_set
-    from alae_hf.editing.directions import sefa
+    from alae_hf.latent.spectral import sefa
 
     d = sefa(tiny_model, "all", n_sigma_samples=500)
     entry = {"indices": [0, 1, 2], "layers": d.layers, "sigma": d.sigma[:3].tolist(),
@@ -281,7 +282,7 @@ def test_sets_the_report_did_not_measure_are_measured_here(tiny_model, tmp_path)
     import numpy as np
 
     from alae_hf.app.sliders import slider_set
-    from alae_hf.editing.directions import sefa
+    from alae_hf.latent.spectral import sefa
     from alae_hf.attributes import load_attribute_net
     from alae_hf.evaluation.latent_metrics import direction_response
 

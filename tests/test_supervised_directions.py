@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from alae_hf.editing.directions import Directions
 from alae_hf.editing.supervised import condition, fit_directions, supervised
+from alae_hf.latent.directions import Directions
 
 
 def test_the_fit_recovers_a_planted_direction_and_scores_it():

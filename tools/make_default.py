@@ -26,9 +26,10 @@ from PIL import Image, ImageDraw
 
 from alae_hf import StyleALAE
 from alae_hf.card import model_card
-from alae_hf.editing.directions import Directions, ganspace, sefa
 from alae_hf.evaluation.evaluate import EvalSizes, evaluate
 from alae_hf.imaging import make_grid, tensor_to_pil
+from alae_hf.latent.directions import Directions
+from alae_hf.latent.spectral import ganspace, sefa
 
 
 def directions(model: StyleALAE, out: Path, ganspace_samples: int) -> list[str]:

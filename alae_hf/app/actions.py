@@ -2,7 +2,7 @@
 
 `Actions` methods take a session dict (`alae_hf.app.state.new_session`) and the raw request values,
 check them (`InputError` names the field), run `StyleALAE` / `alae_hf.editing` (truncate-then-edit,
-shared noise maps, directions in σ units; see `alae_hf.editing.edits`) and return plain values:
+shared noise maps, directions in σ units; see `alae_hf.latent.ops`) and return plain values:
 PNG paths in the `Studio`'s output folder, markdown text and updated session dicts.
 `alae_hf.app.ui` turns them into Gradio components.
 
@@ -25,8 +25,8 @@ import torch
 from PIL import Image
 
 from .. import editing
-from ..editing.styles import describe_styles, layer_range
 from ..imaging import make_grid, tensor_to_pil
+from ..latent.styles import describe_styles, layer_range
 from .cards import card_body, model_markdown
 from .encoding import Encoded, check_refinement, encode_uploads, psnr, psnr_table
 from .figures import alpha_caption, caption_grid, grid_cells

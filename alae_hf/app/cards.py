@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..editing.styles import describe_styles
+from ..latent.styles import describe_styles
 from .state import LoadedModel
 
 CARD_IMAGE_BYTES = 2_000_000  # card images larger than this are left out rather than inlined

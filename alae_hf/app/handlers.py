@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..editing.directions import describe_styles
+from ..latent.styles import describe_styles
 from .actions import Actions, mix_choices
 from .cards import card_body, model_markdown
 from .sliders import SliderSet

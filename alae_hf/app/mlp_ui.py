@@ -4,7 +4,7 @@ Encode & reconstruct, Interpolate, Model.
 Style mixing and layer-range edits need StyleALAE's per-layer styles; an MLP ALAE has one w per
 image (`num_styles` 1), so those tabs are not offered and the first tab says why. The Edit tab
 moves the whole w along GANSpace (PCA of mapped w) or SeFa (G's first linear layer) directions
-(`alae_hf.editing.directions`): shipped in the folder's `directions/` if there, else computed
+(`alae_hf.latent.spectral`): shipped in the folder's `directions/` if there, else computed
 once per app. `build_app` hands a one-style default model to `build_mlp_app`.
 """
 
@@ -19,9 +19,9 @@ import gradio as gr
 import torch
 from PIL import Image
 
-from ..editing.directions import ganspace, sefa
-from ..editing.edits import apply_directions, render
 from ..imaging import make_grid, tensor_to_pil
+from ..latent.ops import apply_directions, render
+from ..latent.spectral import ganspace, sefa
 from .api import UI_ONLY, endpoint
 from .cards import card_body
 from .components import files_input, guard_range, named_sliders, user_errors

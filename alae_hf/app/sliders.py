@@ -28,7 +28,8 @@ from typing import Any
 
 import torch
 
-from ..editing.directions import Directions, mapped_samples
+from ..latent.directions import Directions
+from ..latent.spectral import mapped_samples
 
 Progress = Callable[[float, str], None]
 

@@ -34,9 +34,10 @@ from PIL import Image
 
 from ..base import ALAEModel
 from ..config import SEED_MAX, TRUNCATION_PSI_RANGE
-from ..editing.directions import Directions, ganspace, list_directions, sefa
-from ..editing.styles import layer_range, parse_ranges
 from ..imaging import ImageError, to_model_tensor
+from ..latent.directions import Directions, list_directions
+from ..latent.spectral import ganspace, sefa
+from ..latent.styles import layer_range, parse_ranges
 from ..loading import load as load_model
 from .sliders import SliderSet, slider_set
 from .sources import HUB_ID, bundled_models, display_name, download, resolve_folder

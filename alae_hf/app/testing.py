@@ -43,7 +43,8 @@ def make_random_model(
     from a checkpoint, at test scale. Not a trained model: its images are coloured noise."""
     import torch
 
-    from ..editing.directions import Directions, ganspace, sefa
+    from ..latent.directions import Directions
+    from ..latent.spectral import ganspace, sefa
     from ..model import StyleALAE
 
     config = dict(

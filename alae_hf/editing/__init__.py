@@ -1,30 +1,27 @@
-"""Editing StyleALAE latents: truncation, style mixing, interpolation and edits along directions
-(`edits`), SeFa and GANSpace directions and their folder format (`directions`), learned
-Voynov–Babenko directions (`learned`, `python -m alae_hf.editing.learned`).
+"""Editing StyleALAE latents: truncation, style mixing and real-image edits (`edits`), learned
+Voynov–Babenko directions (`learned`, `python -m alae_hf.editing.learned`), inversion
+(`inversion`). Interpolation, sliders, `render`, SeFa, GANSpace and the `Directions` type live one
+layer down, in `alae_hf.latent`, and are offered here too.
 
 The public editing API is importable from here: `from alae_hf.editing import sefa, render`.
 """
 
-from .directions import Directions, ganspace, list_directions, sefa
-from .edits import (
-    EditResult,
+from ..latent.directions import Directions, list_directions
+from ..latent.ops import (
     apply_direction,
     apply_directions,
     direction_offset,
-    edit_image,
-    encode_images,
     lerp_w,
-    mixing_grid,
     render,
-    seed_to_w_plus,
     shared_noise,
     slerp_z,
-    style_mix,
     sweep,
     traversal,
 )
+from ..latent.spectral import ganspace, sefa
+from ..latent.styles import layer_range
+from .edits import EditResult, edit_image, encode_images, mixing_grid, seed_to_w_plus, style_mix
 from .inversion import InversionResult, invert
-from .styles import layer_range
 
 __all__ = [
     "Directions",

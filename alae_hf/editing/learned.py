@@ -31,15 +31,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .directions import (
-    Directions,
+from ..latent.directions import Directions
+from ..latent.spectral import (
     Progress,
     canonical_signs,
     latent_moments,
     model_fingerprint,
     projection_sigma,
 )
-from .styles import LayerSpec, layer_range
+from ..latent.styles import LayerSpec, layer_range
 
 if TYPE_CHECKING:
     from ..base import ALAEModel

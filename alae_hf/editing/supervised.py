@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .directions import Directions, mapped_samples, model_fingerprint, projection_sigma
-from .styles import LayerSpec, layer_range
+from ..latent.directions import Directions
+from ..latent.spectral import mapped_samples, model_fingerprint, projection_sigma
+from ..latent.styles import LayerSpec, layer_range
 
 if TYPE_CHECKING:
     from ..attributes import AttributeNet

@@ -197,7 +197,7 @@ def _separability(gen: dict, w_real: np.ndarray, labels: dict, seed: int) -> dic
 
 def _directions(model: ALAEModel, net, sz: EvalSizes, out: Path, m: dict, progress: bool) -> dict:
     """SeFa and GANSpace on all styles: response matrices, heatmaps, isolation."""
-    from ..editing.directions import ganspace, sefa
+    from ..latent.spectral import ganspace, sefa
 
     k = min(sz.num_directions, model.arch.latent_size)
     sets = {
@@ -255,7 +255,7 @@ def _best_per_factor(m: dict) -> dict:
 
 
 def _traversals(model: ALAEModel, sets: dict, best: dict, seed: int, out: Path, m: dict) -> None:
-    from ..editing.edits import render, sweep
+    from ..latent.ops import render, sweep
 
     w_plus = model.to_w_plus(model.map(model.seed_latents(1, seed)))
     rows, labels = [], []

@@ -32,7 +32,7 @@ from .metrics import Predictions, chunk_noise, describe_images, progress_bar
 if TYPE_CHECKING:
     from ..base import ALAEModel
     from ..datasets.synthetic_faces import Factor
-    from ..editing.directions import Directions
+    from ..latent.directions import Directions
 
 
 # ---- linear separability -----------------------------------------------------------------------
@@ -204,7 +204,7 @@ def direction_response(
         "mean_abs": [K, F] mean |change| (used for isolation), "indices", "factors",
         "alpha", "num_samples"}; see `isolation` and `best_per_factor`.
     """
-    from ..editing.edits import apply_direction
+    from ..latent.ops import apply_direction
 
     indices = (
         list(range(directions.num_directions)) if indices is None else [int(i) for i in indices]
@@ -300,7 +300,7 @@ def path_length(
     Returns:
         {"ppl": mean within the 1st-99th percentile, "median", "num_pairs", ...}.
     """
-    from ..editing.edits import lerp_w, slerp_z
+    from ..latent.ops import lerp_w, slerp_z
 
     if space not in ("z", "w") or sampling not in ("full", "end"):
         raise ValueError(
