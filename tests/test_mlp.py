@@ -374,7 +374,8 @@ def test_app_opens_an_mlp_folder_with_sample_encode_interpolate(mlp, tmp_path):
     from PIL import Image
 
     from alae_hf.app import mlp_ui
-    from alae_hf.app.state import InputError, Studio
+    from alae_hf.app.inputs import InputError
+    from alae_hf.app.state import Studio
     from alae_hf.app.ui import build_app
 
     mlp.save_pretrained(tmp_path / "mlp")
@@ -400,7 +401,8 @@ def test_app_opens_an_mlp_folder_with_sample_encode_interpolate(mlp, tmp_path):
 
 def test_style_app_refuses_an_mlp_model_in_one_line(mlp, tiny_model, tmp_path):
     from alae_hf.app.actions import Actions
-    from alae_hf.app.state import InputError, Studio, new_session
+    from alae_hf.app.inputs import InputError
+    from alae_hf.app.state import Studio, new_session
 
     mlp.save_pretrained(tmp_path / "mlp")
     tiny_model.save_pretrained(tmp_path / "style")

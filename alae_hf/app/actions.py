@@ -1,7 +1,7 @@
 """What each event of the editor app computes, without the UI: sample, encode, mix, edit, traverse, export.
 
 `Actions` methods take a session dict (`alae_hf.app.state.new_session`) and the raw request values,
-check them (`InputError` names the field), run `StyleALAE` / `alae_hf.editing` (truncate-then-edit,
+check them (`InputError` names the field; `alae_hf.app.inputs`), run `StyleALAE` / `alae_hf.editing` (truncate-then-edit,
 shared noise maps, directions in σ units; see `alae_hf.editing.edits`) and return plain values:
 PNG paths in the `Studio`'s output folder, markdown text and updated session dicts.
 `alae_hf.app.ui` turns them into Gradio components.
@@ -25,13 +25,13 @@ import torch
 from PIL import Image
 
 from .. import editing
+from ..config import SEED_MAX
 from ..editing.styles import describe_styles, layer_range
 from ..imaging import make_grid, tensor_to_pil
 from .cards import card_body, model_markdown
 from .encoding import Encoded, check_refinement, encode_uploads, psnr, psnr_table
 from .figures import alpha_caption, caption_grid, grid_cells
-from .sliders import SliderSet
-from .state import (
+from .inputs import (
     ALPHA_MAX,
     MAX_IMAGES,
     MAX_K,
@@ -40,20 +40,17 @@ from .state import (
     NOISE_CHOICES,
     PAPER_ROWS,
     PSI_RANGE,
-    SEED_MAX,
     STEPS_RANGE,
     InputError,
-    LoadedModel,
-    Progress,
-    Studio,
     as_list,
     check_alphas,
     check_choice,
     check_layers,
     check_number,
-    new_session,
     parse_seeds,
 )
+from .sliders import SliderSet
+from .state import LoadedModel, Progress, Studio, new_session
 
 
 def write_gif(

@@ -13,8 +13,9 @@ import gradio as gr
 from ..editing.directions import describe_styles
 from .actions import Actions, mix_choices
 from .cards import card_body, model_markdown
+from .inputs import ALPHA_MAX, MAX_K
 from .sliders import SliderSet
-from .state import ALPHA_MAX, MAX_K, Studio, new_session
+from .state import Studio, new_session
 
 
 def slider_specs(sliders: SliderSet) -> list[dict[str, Any]]:

@@ -11,21 +11,14 @@ from typing import Any
 
 import gradio as gr
 
+from ..config import SEED_MAX
 from .actions import mix_choices
 from .api import UI_ONLY, endpoint
 from .components import files_input, guard_range, named_sliders, refine_controls
 from .handlers import Handlers, slider_specs
+from .inputs import ALPHA_MAX, MAX_IMAGES, MAX_K, NOISE_CHOICES, PSI_RANGE, STEPS_RANGE
 from .sources import model_kind
-from .state import (
-    ALPHA_MAX,
-    MAX_IMAGES,
-    MAX_K,
-    NOISE_CHOICES,
-    PSI_RANGE,
-    SEED_MAX,
-    STEPS_RANGE,
-    LoadedModel,
-)
+from .state import LoadedModel
 
 # Queue groups: the events that run the networks share the "model" slots; slider edits have their
 # own, so that a drag never waits behind a 16-image sample. Inputs arrive unprocessed so that the
