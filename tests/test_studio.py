@@ -14,7 +14,8 @@ from alae_hf.editing.edits import seed_to_w_plus
 from alae_hf.app.inputs import (InputError, check_alphas, check_choice, check_layers, check_number, image_tensor,
                                  parse_seeds, upload_path)
 from alae_hf.app.state import OutputFiles, Studio, new_session
-from alae_hf.app.actions import Actions, card_body
+from alae_hf.app.actions import Actions
+from alae_hf.app.cards import card_body
 
 
 @pytest.fixture

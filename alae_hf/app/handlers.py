@@ -11,9 +11,10 @@ from typing import Any
 import gradio as gr
 
 from ..editing.directions import describe_styles
-from .actions import Actions, mix_choices
+from .actions import Actions
 from .cards import card_body, model_markdown
 from .inputs import ALPHA_MAX, MAX_K
+from .sample_actions import mix_choices
 from .sliders import SliderSet
 from .state import Studio, new_session
 

@@ -12,11 +12,11 @@ from typing import Any
 import gradio as gr
 
 from ..config import SEED_MAX
-from .actions import mix_choices
 from .api import UI_ONLY, endpoint
 from .components import files_input, guard_range, named_sliders, refine_controls
 from .handlers import Handlers, slider_specs
 from .inputs import ALPHA_MAX, MAX_IMAGES, MAX_K, NOISE_CHOICES, PSI_RANGE, STEPS_RANGE
+from .sample_actions import mix_choices
 from .sources import model_kind
 from .state import LoadedModel
 
