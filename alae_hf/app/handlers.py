@@ -1,6 +1,6 @@
 """The editor app's event handlers whose results are Gradio components (tab switches, slider
 updates, progress bars, files, warnings). The others are `alae_hf.app.actions.Actions` methods,
-wired as they are; `alae_hf.app.tabs` lays out the tabs and wires both.
+wired as they are; `alae_hf.app.tabs` and `alae_hf.app.edit_tab` lay out the tabs and wire both.
 """
 
 from __future__ import annotations
