@@ -303,7 +303,7 @@ def test_trainer_trains_and_resumes_an_mlp_bit_identically(fresh_accelerate, tmp
 def test_the_preset_follows_the_architecture_and_a_contradiction_is_one_line(fresh_accelerate, tmp_path, capsys):
     from alae_hf.config import ALAEConfig
     from alae_hf.training.options import arch_and_schedule, parse_config
-    from alae_hf.training.trainer import setup
+    from alae_hf.training.startup import setup
 
     def resolved(*args):
         config = parse_config([*args, "--train_data_dir", "x"])
