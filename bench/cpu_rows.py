@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from alae_hf import StyleALAE, preset
-from alae_hf.training.trainer import cpu_has_native_bf16
+from alae_hf.training.startup import cpu_has_native_bf16
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT64 = dict(resolution=64, start_channels=16, max_channels=128, latent_size=128, mapping_layers=8)

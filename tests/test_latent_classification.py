@@ -1,5 +1,6 @@
 """Latent classification on labelled image folders: reading them, refusing bad ones in one line,
-the table and the learning curve (`alae_hf.evaluation.latent_classification`)."""
+the table and the learning curve (`alae_hf.evaluation.latent_classification`, its scores in
+`alae_hf.evaluation.probes`)."""
 
 import json
 
@@ -11,6 +12,7 @@ from PIL import Image
 from alae_hf import MLPALAE
 from alae_hf.datasets.labelled import labelled_split, read_class_folder
 from alae_hf.evaluation import latent_classification as lc
+from alae_hf.evaluation import probes
 from alae_hf.evaluation.plain_autoencoder import BaselineRun, baseline
 from alae_hf.mlp_networks import MLPConfig
 
@@ -102,17 +104,17 @@ def test_bad_folders_get_one_clear_line(tmp_path, tiny_mlp, capsys, kind, messag
 def test_reconstruction_scores_measure_whether_the_label_survives():
     rng = np.random.default_rng(0)
     images = [_glyph(CLASSES[i % 3], rng) for i in range(60)]
-    x = lc.to_model_input(images, 16)
+    x = probes.to_model_input(images, 16)
     labels = np.arange(60) % 3
-    data = lc.Split(x[:45], labels[:45], x[45:], labels[45:], CLASSES)
-    classifier = lc.fit_pixel_classifier(data, k=3)
-    exact = lc.reconstruction_scores(lambda t: t, data, classifier)
+    data = probes.Split(x[:45], labels[:45], x[45:], labels[45:], CLASSES)
+    classifier = probes.fit_pixel_classifier(data, k=3)
+    exact = probes.reconstruction_scores(lambda t: t, data, classifier)
     assert exact == {"mse": 0.0, "label_kept": 1.0}
     border = torch.zeros_like(data.x_test)
     border[..., :2, :] = torch.randn_like(border[..., :2, :]) * 0.3  # faint noise where the train images are blank
-    noisy = lc.reconstruction_scores(lambda t: t + border, data, classifier)
+    noisy = probes.reconstruction_scores(lambda t: t + border, data, classifier)
     assert noisy["label_kept"] == 1.0  # the digit still decides, not the border
-    blank = lc.reconstruction_scores(lambda t: torch.full_like(t, -1.0), data, classifier)
+    blank = probes.reconstruction_scores(lambda t: torch.full_like(t, -1.0), data, classifier)
     assert blank["label_kept"] <= 0.4 and blank["mse"] > 0.1  # one class for all: chance
 
 

@@ -234,7 +234,7 @@ def test_digits_split_layout_and_folder(tmp_path):
 
 
 def test_classifiers_on_separable_and_on_random_codes():
-    from alae_hf.evaluation.latent_classification import Row, classify, markdown_table
+    from alae_hf.evaluation.probes import Row, classify, markdown_table
 
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(10), 20)
@@ -250,7 +250,7 @@ def test_classifiers_on_separable_and_on_random_codes():
 
 
 def test_plain_autoencoder_baseline_learns():
-    from alae_hf.evaluation.latent_classification import train_plain_autoencoder
+    from alae_hf.evaluation.plain_autoencoder import train_plain_autoencoder
 
     x = torch.rand(32, 1, 16, 16) * 2 - 1
     model, losses = train_plain_autoencoder(x, MLPConfig(**MLP_TINY), steps=60, batch_size=16)
@@ -303,7 +303,7 @@ def test_trainer_trains_and_resumes_an_mlp_bit_identically(fresh_accelerate, tmp
 def test_the_preset_follows_the_architecture_and_a_contradiction_is_one_line(fresh_accelerate, tmp_path, capsys):
     from alae_hf.config import ALAEConfig
     from alae_hf.training.options import arch_and_schedule, parse_config
-    from alae_hf.training.trainer import setup
+    from alae_hf.training.startup import setup
 
     def resolved(*args):
         config = parse_config([*args, "--train_data_dir", "x"])
@@ -333,7 +333,7 @@ BUNDLED = Path(__file__).resolve().parents[1] / "checkpoints" / "alae-digits-mlp
 
 def test_bundled_digits_model_is_a_trained_mlp_alae():
     from alae_hf.datasets.digits import digits
-    from alae_hf.evaluation.latent_classification import to_model_input
+    from alae_hf.evaluation.probes import to_model_input
 
     model = alae_hf.load(BUNDLED)
     assert type(model) is MLPALAE and model.arch == MLPConfig()  # the official mnist_fc architecture
@@ -354,14 +354,14 @@ def test_bundled_digits_model_is_a_trained_mlp_alae():
 
 def test_bundled_digits_report_is_of_the_shipped_weights():
     """The card's w row and reconstruction error are what these weights give (not an earlier model's)."""
-    from alae_hf.evaluation import latent_classification as lc
+    from alae_hf.evaluation import probes
 
     model = alae_hf.load(BUNDLED)
-    data = lc.load_split("sklearn:digits", model.arch.resolution, model.arch.channels)
+    data = probes.load_split("sklearn:digits", model.arch.resolution, model.arch.channels)
     report = json.loads((BUNDLED / "report" / "latent_classification.json").read_text())
     row = next(r for r in report["rows"] if r["name"].startswith("ALAE"))
-    w = [lc.encode_all(model.encode, x) for x in (data.x_train, data.x_test)]
-    assert lc.knn_accuracy(w[0], data.y_train, w[1], data.y_test, report["k"]) == pytest.approx(row["knn"])
+    w = [probes.encode_all(model.encode, x) for x in (data.x_train, data.x_test)]
+    assert probes.knn_accuracy(w[0], data.y_train, w[1], data.y_test, report["k"]) == pytest.approx(row["knn"])
     with torch.no_grad():
         mse = float((model.reconstruct(data.x_test) - data.x_test).pow(2).mean())
     assert mse == pytest.approx(report["reconstruction"]["alae"]["mse"], rel=1e-4)
@@ -374,7 +374,8 @@ def test_app_opens_an_mlp_folder_with_sample_encode_interpolate(mlp, tmp_path):
     from PIL import Image
 
     from alae_hf.app import mlp_ui
-    from alae_hf.app.state import InputError, Studio
+    from alae_hf.app.inputs import InputError
+    from alae_hf.app.state import Studio
     from alae_hf.app.ui import build_app
 
     mlp.save_pretrained(tmp_path / "mlp")
@@ -400,7 +401,8 @@ def test_app_opens_an_mlp_folder_with_sample_encode_interpolate(mlp, tmp_path):
 
 def test_style_app_refuses_an_mlp_model_in_one_line(mlp, tiny_model, tmp_path):
     from alae_hf.app.actions import Actions
-    from alae_hf.app.state import InputError, Studio, new_session
+    from alae_hf.app.inputs import InputError
+    from alae_hf.app.state import Studio, new_session
 
     mlp.save_pretrained(tmp_path / "mlp")
     tiny_model.save_pretrained(tmp_path / "style")

@@ -107,7 +107,8 @@ def test_directions_round_trip_in_an_mlp_folder(model, tmp_path):
 
 def test_app_edit_tab_moves_w_along_directions(model, tmp_path):
     from alae_hf.app import mlp_ui
-    from alae_hf.app.state import InputError, Studio
+    from alae_hf.app.inputs import InputError
+    from alae_hf.app.state import Studio
     from alae_hf.imaging import make_grid
 
     model.save_pretrained(tmp_path / "mlp")

@@ -1,4 +1,4 @@
-"""The app's gradio-free layer (alae_hf.app.state, alae_hf.app.actions) called directly: input
+"""The app's gradio-free layer (alae_hf.app.inputs, .state, .actions) called directly: input
 checks name the field, a failed model load keeps the previous model, caches return the same
 objects, seeds give reproducible w+. The endpoints themselves are tested in test_app.py."""
 
@@ -11,9 +11,11 @@ import torch
 from PIL import Image
 
 from alae_hf.editing.edits import seed_to_w_plus
-from alae_hf.app.state import (InputError, OutputFiles, Studio, check_alphas, check_choice, check_layers, check_number,
-                            image_tensor, new_session, parse_seeds, upload_path)
-from alae_hf.app.actions import Actions, card_body
+from alae_hf.app.inputs import (InputError, check_alphas, check_choice, check_layers, check_number, image_tensor,
+                                 parse_seeds, upload_path)
+from alae_hf.app.state import OutputFiles, Studio, new_session
+from alae_hf.app.actions import Actions
+from alae_hf.app.cards import card_body
 
 
 @pytest.fixture

@@ -160,6 +160,6 @@ def test_bf16_run_goes_through_a_fade_in(tmp_path, fresh_accelerate, capsys):
     assert summary["images_seen"] == 48 and summary["nonfinite_steps"] == 0
     assert StyleALAE.from_pretrained(out).arch.resolution == 16
     # on a CPU without native bf16 the run says that bf16 is emulated there (and slower than fp32)
-    from alae_hf.training.trainer import cpu_has_native_bf16
+    from alae_hf.training.startup import cpu_has_native_bf16
 
     assert ("no native bfloat16" in capsys.readouterr().out) == (not cpu_has_native_bf16())

@@ -27,6 +27,7 @@ import alae_hf
 import alae_hf.mlp
 from alae_hf.datasets.digits import digits
 from alae_hf.evaluation import latent_classification as lc
+from alae_hf.evaluation.probes import to_model_input
 from alae_hf.imaging import make_grid, tensor_to_pil
 from alae_hf.training.options import parse_config
 from alae_hf.training.trainer import train
@@ -58,7 +59,7 @@ def figures(model, out: Path) -> None:
     """samples.png (64 seeds, no truncation), reconstructions.png (held-out digits over their G(E(x))),
     interpolations.png (w between encoded held-out digits, and between two seeds' w)."""
     make_grid(tensor_to_pil(model.sample(64, seed=0, truncation_psi=1.0)), columns=16).save(out / "samples.png")
-    x = lc.to_model_input(digits("test")[0][:64], model.arch.resolution, model.arch.channels)
+    x = to_model_input(digits("test")[0][:64], model.arch.resolution, model.arch.channels)
     rec = model.reconstruct(x)
     rows = [im for i in range(0, 64, 16) for im in tensor_to_pil(x[i:i + 16]) + tensor_to_pil(rec[i:i + 16])]
     make_grid(rows, columns=16).save(out / "reconstructions.png")

@@ -17,7 +17,7 @@ from gradio.data_classes import ListFiles
 from pydantic import model_validator
 
 from .api import UI_ONLY
-from .state import MAX_K, MAX_REFINE_STEPS, REFINE_STEPS, InputError
+from .inputs import MAX_K, MAX_REFINE_STEPS, REFINE_STEPS, InputError
 
 LOG = logging.getLogger("alae_app")
 

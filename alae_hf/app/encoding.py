@@ -16,16 +16,15 @@ from PIL import Image
 
 from .. import editing
 from ..imaging import psnr as psnr_of_mse
-from .state import (
+from .inputs import (
     MAX_REFINE_STEPS,
     InputError,
-    LoadedModel,
-    Progress,
     check_choice,
     check_number,
     image_tensor,
     upload_path,
 )
+from .state import LoadedModel, Progress
 
 SPACES = ["w+", "w"]
 

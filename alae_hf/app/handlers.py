@@ -1,6 +1,6 @@
 """The editor app's event handlers whose results are Gradio components (tab switches, slider
 updates, progress bars, files, warnings). The others are `alae_hf.app.actions.Actions` methods,
-wired as they are; `alae_hf.app.tabs` lays out the tabs and wires both.
+wired as they are; `alae_hf.app.tabs` and `alae_hf.app.edit_tab` lay out the tabs and wire both.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from typing import Any
 import gradio as gr
 
 from ..latent.styles import describe_styles
-from .actions import Actions, mix_choices
+from .actions import Actions
 from .cards import card_body, model_markdown
+from .inputs import ALPHA_MAX, MAX_K
+from .sample_actions import mix_choices
 from .sliders import SliderSet
-from .state import ALPHA_MAX, MAX_K, Studio, new_session
+from .state import Studio, new_session
 
 
 def slider_specs(sliders: SliderSet) -> list[dict[str, Any]]:

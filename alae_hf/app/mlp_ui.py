@@ -19,29 +19,26 @@ import gradio as gr
 import torch
 from PIL import Image
 
+from ..config import SEED_MAX
 from ..imaging import make_grid, tensor_to_pil
 from ..latent.ops import apply_directions, render
 from ..latent.spectral import ganspace, sefa
 from .api import UI_ONLY, endpoint
 from .cards import card_body
 from .components import files_input, guard_range, named_sliders, user_errors
-from .sliders import SliderSet, slider_set
-from .state import (
+from .inputs import (
     ALPHA_MAX,
-    GANSPACE_SAMPLES,
     MAX_IMAGES,
-    METHODS,
     PSI_RANGE,
-    SEED_MAX,
-    LoadedModel,
     as_list,
     check_alphas,
     check_choice,
     check_number,
     image_tensor,
-    pick_shipped,
     upload_path,
 )
+from .sliders import SliderSet, slider_set
+from .state import GANSPACE_SAMPLES, METHODS, LoadedModel, pick_shipped
 
 DISPLAY = 96  # pixels per shown image (the model's 32 px, enlarged without smoothing)
 MAX_STEPS = 16  # interpolation frames

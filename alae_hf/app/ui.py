@@ -1,10 +1,10 @@
 """Gradio demo for alae_hf: sample, encode & reconstruct, style mixing, latent editing, model loading.
 
-UI only: `build_app` puts the tabs together (`alae_hf.app.tabs`) and wires the events that cross
-tabs. What each event computes lives in `alae_hf.app.actions` (and `handlers` for results that are
-Gradio components); the input checks and the app-level cache of loaded models and direction sets
-(`Studio`, one per `build_app` call) in `alae_hf.app.state`. Per-session state is a `gr.State`
-dict (`alae_hf.app.state.new_session`).
+UI only: `build_app` puts the tabs together (`alae_hf.app.tabs`, `alae_hf.app.edit_tab`) and wires
+the events that cross tabs. What each event computes lives in `alae_hf.app.actions` (and `handlers`
+for results that are Gradio components); the input checks in `alae_hf.app.inputs`; the app-level
+cache of loaded models and direction sets (`Studio`, one per `build_app` call) in
+`alae_hf.app.state`. Per-session state is a `gr.State` dict (`alae_hf.app.state.new_session`).
 
     python app.py                        # the bundled default checkpoint, http://127.0.0.1:7860
     python app.py --model DIR_OR_REPO_ID # any StyleALAE folder or Hub repo (env ALAE_MODEL too)
@@ -28,10 +28,11 @@ import torch
 from ..hub import bundled_checkpoints
 from .api import endpoint
 from .components import user_errors
+from .edit_tab import edit_tab
 from .handlers import Handlers
 from .mlp_ui import build_mlp_app
 from .state import GANSPACE_SAMPLES, Studio, new_session
-from .tabs import CONCURRENCY, MODEL_EVENT, edit_tab, encode_tab, mix_tab, model_tab, sample_tab
+from .tabs import CONCURRENCY, MODEL_EVENT, encode_tab, mix_tab, model_tab, sample_tab
 
 DEFAULT_MODEL = bundled_checkpoints() / "alae-synthetic-faces-64"
 LOG = logging.getLogger("alae_app")

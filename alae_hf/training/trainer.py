@@ -1,4 +1,5 @@
-"""A training run with Accelerate: set-up, the loop over `step.iteration`, checkpoints, the end.
+"""A training run with Accelerate: the loop over `step.iteration`, checkpoints, the end (its
+set-up is `startup.py`).
 
 The loop of podgorskiy/ALAE `train_alae.py` with the
 progressive schedule of `schedule.py` (official `LODDriver`: fresh optimizers at every lod
@@ -10,169 +11,26 @@ change), an EMA copy, atomic resumable checkpoints (`run_state.py`), a wall-time
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import Accelerator
-from accelerate.utils import ProjectConfiguration, broadcast, set_seed
 from tqdm.auto import tqdm
 
-from ..loading import model_class_for
 from . import budget as time_budget
 from . import checkpoints as ckpt
 from . import run_state
-from .data import make_dataset, make_loader, prepare_reals
-from .ema import EMA
+from .data import make_loader, prepare_reals
 from .optim import make_optimizers
-from .options import TrainConfig, arch_and_schedule, parse_config
+from .options import TrainConfig, parse_config
 from .outputs import sample_grid, summary, write_outputs
 from .run import Run
 from .schedule import TrainingState, schedule_at
-from .step import StepContext, iteration
+from .startup import setup
+from .step import iteration
 
 LOGGED = ("lod", "blend", "loss_d", "loss_g", "loss_ae", "recon_mse")
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether oneDNN runs bfloat16 convolutions natively on this CPU (else it emulates them)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # a build without oneDNN
-        return False
-
-
-def check_writable(folder: str) -> None:
-    """Create `folder` and write and remove a probe file in it; one line if that fails."""
-    path = Path(folder)
-    probe = path / f".write-probe-{os.getpid()}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"ok")
-        probe.unlink()
-    except OSError as err:
-        raise SystemExit(
-            f"error: --output_dir {folder} is not writable ({err.strerror or err})"
-        ) from None
-
-
-def setup(config: TrainConfig, start: float | None = None) -> Run:
-    """Data and output folder (checked before any model exists), model, EMA, random streams, resume."""
-    log_with = None if config.report_to == "none" else config.report_to
-    acc = Accelerator(
-        mixed_precision=config.mixed_precision,
-        log_with=log_with,
-        project_config=ProjectConfiguration(
-            project_dir=config.output_dir, logging_dir=os.path.join(config.output_dir, "logs")
-        ),
-    )
-    try:
-        arch, sched = arch_and_schedule(config)
-        dataset = make_dataset(
-            config.train_data_dir,
-            config.dataset_name,
-            arch.resolution,
-            arch.channels,
-            config.center_crop,
-            min_images=schedule_at(0, sched, acc.num_processes).batch_size,
-        )
-    except (
-        ValueError
-    ) as err:  # bad data or settings: a message before any model is built, not a traceback
-        raise SystemExit(f"error: {err}") from None
-    check_writable(config.output_dir)
-    resume_from = find_resume(config, acc)  # before the model: a refused folder costs nothing
-    set_seed(config.seed)
-    model = model_class_for(arch)(**arch.to_dict()).to(acc.device).train()
-    if acc.num_processes > 1:
-        broadcast(
-            list(model.state_dict().values()), from_process=0
-        )  # every rank starts from rank 0's weights
-    acc.print(
-        f"model: {sum(p.numel() for p in model.parameters()):,} parameters; data: {len(dataset)} images"
-    )
-    if acc.mixed_precision == "bf16" and acc.device.type == "cpu" and not cpu_has_native_bf16():
-        acc.print(
-            "warning: this CPU has no native bfloat16 (AVX-512 BF16 or AMX): bf16 autocast is emulated and "
-            "was ~10x slower than float32 on such a CPU; --mixed_precision no is faster here"
-        )
-    rng, host_rng = run_state.generators(config.seed, acc.process_index, acc.device)
-    scaler = torch.amp.GradScaler(acc.device.type, enabled=acc.mixed_precision == "fp16")
-    reduce_mean = (lambda t: acc.reduce(t, reduction="mean")) if acc.num_processes > 1 else None
-    ctx = StepContext(
-        model,
-        make_optimizers(model, 0.0, config.optimizer),
-        rng,
-        host_rng,
-        scaler,
-        r1_gamma=config.r1_gamma,
-        autocast=acc.autocast,
-        reduce_mean=reduce_mean,
-        r1_interval=config.r1_interval,
-        real_recon_weight=config.real_recon_weight,
-    )
-    minutes = config.max_train_minutes
-    budget = time_budget.TimeBudget(
-        None if minutes is None else 60 * minutes, time_budget.clock() if start is None else start
-    )
-    run = Run(config, acc, sched, ctx, EMA(model, rampup=config.ema_rampup), dataset, budget)
-    resume(run, resume_from)
-    acc.init_trackers(
-        "alae_hf",
-        config={
-            k: v if isinstance(v, (int, float, bool)) else str(v)
-            for k, v in config.to_dict().items()
-        },
-    )
-    return run
-
-
-def find_resume(config: TrainConfig, acc: Accelerator) -> Path | None:
-    """The checkpoint `--resume_from_checkpoint` names (None: a new run). A new run refuses a
-    folder that holds a finished model unless `--overwrite_output_dir` (the Hugging Face
-    convention): it would replace that model at its end."""
-    if acc.is_main_process:
-        ckpt.remove_stale_temporaries(config.output_dir, log=acc.print)
-    acc.wait_for_everyone()  # every process must see the same folder before choosing a checkpoint
-    try:  # a missing RNG file is judged by run_state (refused unless --allow_rng_reset), not skipped here
-        path = ckpt.resolve_resume(
-            config.resume_from_checkpoint, config.output_dir, log=acc.print, require_rng=False
-        )
-    except ValueError as err:
-        raise SystemExit(f"error: {err}") from None
-    if path is not None:
-        return Path(path)
-    if config.resume_from_checkpoint == "latest":
-        acc.print(f"no usable checkpoint in {config.output_dir}; starting a new run")
-    out = Path(config.output_dir)
-    if (out / "config.json").is_file() and not config.overwrite_output_dir:
-        resumable = config.resume_from_checkpoint is None and ckpt.complete_checkpoints(out)
-        hint = "--resume_from_checkpoint latest to continue it, " if resumable else ""
-        raise SystemExit(
-            f"error: --output_dir {out} holds a finished model (config.json) and this run resumes "
-            f"no checkpoint of it, so it would replace that model; pass {hint}--overwrite_output_dir "
-            f"to start a new run there anyway, or choose another --output_dir"
-        )
-    return None
-
-
-def resume(run: Run, path: Path | None) -> None:
-    """Load the checkpoint `path` (all-or-nothing), if any; move newer checkpoints aside."""
-    config, acc = run.config, run.accelerator
-    if path is not None:
-        run_state.assign(run, run_state.read(run, path))
-        run.saved_step = (
-            run.step
-        )  # a run that has nothing left to do need not write this checkpoint again
-    if (
-        acc.is_main_process
-    ):  # a new run (step 0) or a resume from an older checkpoint starts a new branch:
-        ckpt.abandon_newer(
-            config.output_dir, run.step, log=acc.print
-        )  # newer checkpoints must not mix in
-    acc.wait_for_everyone()
 
 
 def prepare_step(run: Run, state: TrainingState) -> None:
