@@ -17,7 +17,6 @@ mapped samples. The paper-scale protocol (50k FID, 100k PPL) is reachable throug
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Iterator
@@ -391,45 +390,3 @@ def _json_default(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(
-        description="Evaluate a StyleALAE model folder (metrics.json, report.md, PNGs)."
-    )
-    p.add_argument(
-        "--model", required=True, help="model folder or Hub id (StyleALAE.from_pretrained)"
-    )
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument(
-        "--data",
-        default="synthetic:faces",
-        help="synthetic:faces[:seed=S,length=L] or an image folder",
-    )
-    d = EvalSizes()
-    for field, value in asdict(d).items():
-        p.add_argument("--" + field.replace("_", "-"), type=int, default=value)
-    p.add_argument("--device", default="cpu")
-    p.add_argument(
-        "--attribute-net", default=None, help="attribute-net weights (default: the shipped ones)"
-    )
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    sizes = EvalSizes(**{k: getattr(args, k) for k in asdict(d)})
-    m = evaluate(
-        args.model,
-        args.out,
-        args.data,
-        sizes,
-        args.device,
-        args.attribute_net,
-        not args.no_progress,
-    )
-    print(f"wrote {Path(args.out) / 'metrics.json'} and report.md in {m['seconds']:.0f} s")
-
-
-if __name__ == "__main__":
-    main()
