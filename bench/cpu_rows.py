@@ -6,7 +6,8 @@ Rows, each beside the official code in the same run when ALAE_OFFICIAL_SRC is se
   copy, checkpoint writes off) on `synthetic:faces` at the bundled default's architecture (64 px,
   S16/M128/Z128, mapping 8, full resolution, batch 32), all cores, `--r1_interval 16`, bf16 where
   the CPU has native bfloat16 (else fp32, said so), its rate from its own TensorBoard wall
-  times after warm-up; beside `step.iteration` at the same settings in this process.
+  times after 3 warm-up steps over 16 more (so one R1 step in the window, as in 16 steps of the
+  run); beside `step.iteration` at the same settings in this process.
 - train: `step.iteration` at the same shape, fp32, R1 every step (the official algorithm), and
   with lazy R1 (k = 16), beside the official `train_alae.py` iteration (R1 every step).
   A lazy-R1 iteration's time is the mean of one R1 iteration and k-1 plain ones, timed apart.

@@ -473,7 +473,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max_reps", type=int, default=20)
     parser.add_argument("--budget_s", type=float, default=450, help="skip the remaining rows after this many seconds")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
-    parser.add_argument("--trainer_steps", type=int, default=10, help="CPU table: steps of the real trainer (3 warm-up)")
+    parser.add_argument("--trainer_steps", type=int, default=20,
+                        help="CPU table: steps of the real trainer (3 warm-up, then 16: one lazy-R1 step among them)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     args.started = time.perf_counter()
