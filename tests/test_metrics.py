@@ -1,5 +1,5 @@
 """Evaluation metrics: Fréchet distance, separability, direction response, PPL, the shipped
-attribute net, and the `python -m alae_hf.evaluation.evaluate` CLI end to end (tiny sizes)."""
+attribute net, and the `python -m alae_hf.evaluation` CLI end to end (tiny sizes)."""
 
 import json
 import subprocess
@@ -170,7 +170,7 @@ TINY_SIZES = ["--num-samples", "12", "--num-real", "12", "--num-reciprocity", "6
 def test_evaluate_cli_end_to_end(tiny_model, tmp_path):
     tiny_model.save_pretrained(tmp_path / "model")
     out = tmp_path / "report"
-    cmd = [sys.executable, "-m", "alae_hf.evaluation.evaluate", "--model", str(tmp_path / "model"), "--out", str(out),
+    cmd = [sys.executable, "-m", "alae_hf.evaluation", "--model", str(tmp_path / "model"), "--out", str(out),
            "--no-progress", "--threads", "1", *TINY_SIZES]
     subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, timeout=300)
     m = json.loads((out / "metrics.json").read_text())

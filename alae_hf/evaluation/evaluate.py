@@ -1,4 +1,4 @@
-"""Evaluate a StyleALAE folder: `python -m alae_hf.evaluation.evaluate --model DIR --out report/`.
+"""Evaluate a StyleALAE folder: `python -m alae_hf.evaluation --model DIR --out report/` (or `alae-eval`).
 
 Writes `metrics.json`, `report.md` and PNGs (samples, reconstruction pairs, direction ↔ factor
 heatmaps for SeFa and GANSpace, traversals of the best direction per factor). With
@@ -390,3 +390,9 @@ def _json_default(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+if __name__ == "__main__":  # the command line lives in alae_hf/evaluation/__main__.py
+    raise SystemExit(
+        "run `python -m alae_hf.evaluation --model DIR --out report/` (or `alae-eval`)"
+    )

@@ -1,4 +1,4 @@
-"""Figures (PIL only) and the markdown report of `python -m alae_hf.evaluation.evaluate`.
+"""Figures (PIL only) and the markdown report of `python -m alae_hf.evaluation`.
 
 No maths here: every number comes from `alae_hf.evaluation.metrics` / `alae_hf.evaluation.latent_metrics`; this module
 draws them (heatmaps of the direction ↔ factor response, image grids, traversal strips) and
