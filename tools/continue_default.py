@@ -44,7 +44,7 @@ def main() -> None:
     model.save_pretrained(ckpt / "ema")
     ed, fg = adam_state(model, state["schedule"]["learning_rate"] or 0.0)
     torch.save({"encoder_discriminator": ed, "mapping_generator": fg, "grad_scaler": {}}, ckpt / "optimizers.pt")
-    state = dict(state, num_processes=-1)  # no rng_state files: the trainer re-seeds its streams
+    state = dict(state, num_processes=1)  # no rng_state files: the trainer re-seeds its streams (--allow_rng_reset)
     (ckpt / "training_state.json").write_text(json.dumps(state, indent=1))
     (ckpt / "COMPLETE").write_text("")  # alae_hf.training.checkpoints' marker of a finished checkpoint
     print(f"wrote {ckpt}")

@@ -105,14 +105,40 @@ def curve_table(curve: list[dict]) -> str:
 
 
 def training_text(state: dict) -> str:
-    sched = state.get("schedule", {})
+    sched, config = state.get("schedule", {}), state.get("train_config", {})
+    images = state.get("images_in_all", state.get("images_seen"))
+    recipe = [f"batch {sched.get('batch_size', '?')}", f"Adam(0, 0.99) lr {sched.get('learning_rate', '?')}",
+              f"R1 γ = {config.get('r1_gamma', 10)}"
+              + (f" every {config['r1_interval']} steps (lazy)" if config.get("r1_interval", 1) > 1 else ""),
+              f"style mixing {state.get('arch', {}).get('style_mixing_prob', '?')}",
+              "EMA half-life 10k images" + (f" (ramp-up {config['ema_rampup']})" if config.get("ema_rampup") else "")]
+    if config.get("real_recon_weight"):
+        recipe.append(f"real-image reconstruction term λ = {config['real_recon_weight']}")
     return f"""Trained with `train_accelerate.py` on `synthetic:faces` (procedural faces with 10 known factors,
-`alae_hf.datasets.synthetic_faces`) on a 2-core CPU, progressive growing from 4 px ({sched.get('lod_kimg', '?')} kimg per
-level, {sched.get('fade_kimg', '?')} kimg fade-in), batch {sched.get('batch_size', '?')}, Adam(0, 0.99) lr
-{sched.get('learning_rate', '?')}, R1 γ = 10, style mixing {state.get('arch', {}).get('style_mixing_prob', '?')},
-EMA half-life 10k images. Images seen: {state.get('images_seen', 'see training_state.json')}.
-**This is a CPU interim model**: far fewer images than a GAN needs, so samples are blurry
-compared with the data; it exists so the app and the measurements work offline."""
+`alae_hf.datasets.synthetic_faces`) on 2-core CPUs, in segments that each start from the model shipped before them
+(see the history below): first from random weights with progressive growing from 4 px, then at 64 px. The last
+segment's recipe: {', '.join(recipe)}. **{images:,} images in all.**
+**This is a CPU interim model**: far fewer images than a GAN needs (StyleGAN2-ADA reports reasonable results around
+5M images), so it improves session by session; it exists so the app and the measurements work offline."""
+
+
+HISTORY_HEAD = ("| date | images in this segment | images in all | recipe | FD-attr | encoder PSNR dB | reciprocity | "
+                "factors isolated |\n|---|---|---|---|---|---|---|---|")
+
+
+def history_row(metrics: dict, date: str, segment: int, in_all: int, recipe: str) -> dict:
+    """One segment of the default's training, scored by its evaluation report."""
+    best = metrics["best_direction_per_factor"].values()
+    return dict(date=date, images_segment=segment, images_in_all=in_all, recipe=recipe,
+                fd_attr=round(metrics["fd_attr"]["fd"], 1), psnr=round(metrics["reconstruction"]["psnr"], 2),
+                reciprocity=round(metrics["reciprocity"]["relative"], 3),
+                factors_isolated=sum(v["isolation"] >= 0.5 for v in best))
+
+
+def history_table(rows: list[dict]) -> str:
+    lines = [f"| {r['date']} | {r['images_segment']:,} | {r['images_in_all']:,} | {r['recipe']} | {r['fd_attr']} | "
+             f"{r['psnr']} | {r['reciprocity']} | {r['factors_isolated']} / 10 |" for r in rows]
+    return "\n".join([HISTORY_HEAD, *lines])
 
 
 def card(model: StyleALAE, out: Path, names: list[str], has_curves: bool, notes: str = "",
@@ -122,6 +148,12 @@ def card(model: StyleALAE, out: Path, names: list[str], has_curves: bool, notes:
     report = report.replace("](", "](report/")  # figure links relative to the model folder
     sections = [f"## Training\n\n{training_text(state)}\n{notes}\n\n![samples](samples.png)\n"
                 + ("![losses](losses.png)\n" if has_curves else "")]
+    history = _json_file(out / "history.json")
+    if history:
+        sections.append("## History\n\nEach segment of training that replaced the shipped default, scored by its own "
+                        "evaluation report (`python -m alae_hf.evaluation`, default sizes, seed 0). A segment ships "
+                        "only when it passes the rule of `docs/recipe.md` (`tools/ship_rule.py`).\n\n"
+                        + history_table(history) + "\n")
     if curve:
         sections.append("## Learning curve\n\nEMA weights at checkpoints of the run, small evaluation sizes "
                         "(`tools/recipe_sweep.py eval`: FD-attr of 500 samples vs 500 held-out faces, PSNR and "
@@ -155,6 +187,10 @@ def _json(path: Path | None):
     return json.loads(path.read_text()) if path is not None else None
 
 
+def _json_file(path: Path):
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", help="save_pretrained folder of the EMA model")
@@ -170,6 +206,8 @@ def main() -> None:
     parser.add_argument("--ganspace-samples", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="tiny sample counts (a smoke test of this script)")
+    parser.add_argument("--segment", nargs=3, metavar=("DATE", "IMAGES", "RECIPE"),
+                        help="add this segment to the card's history: its date, images trained in it, recipe flags")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -188,6 +226,7 @@ def main() -> None:
     if args.source is None or args.run is None:
         parser.error("--source and --run are required unless --card-only")
     run = Path(args.run)
+    history = _json_file(out / "history.json") or []
     if out.exists():
         shutil.rmtree(out)
     model = StyleALAE.from_pretrained(args.source).eval()
@@ -207,6 +246,14 @@ def main() -> None:
     sizes = EvalSizes(num_samples=200, num_real=200, num_reciprocity=50, num_ppl=50, num_response=8,
                       ganspace_samples=2_000) if args.quick else EvalSizes()
     evaluate(str(out), out / "report", sizes=sizes)
+    if args.segment:
+        date, images, recipe = args.segment
+        in_all = json.loads((out / "training_state.json").read_text())
+        in_all = in_all.get("images_in_all", in_all.get("images_seen"))
+        metrics = json.loads((out / "report" / "metrics.json").read_text())
+        history.append(history_row(metrics, date, int(images), in_all, recipe))
+    if history:
+        (out / "history.json").write_text(json.dumps(history, indent=1))
     (out / "README.md").write_text(card(model, out, names, has_curves, args.notes, **extras))
     print(f"wrote {out}")
 

@@ -273,26 +273,38 @@ def resolve_resume(
     spec: str | None, output_dir: str | os.PathLike, log: Log = print, require_rng: bool = True
 ) -> Path | None:
     """The checkpoint to resume from: None for no spec; for `latest` the newest checkpoint that
-    validates (None if there is none), logging `skipping checkpoint-N: <reason>` for each newer
-    one; otherwise the named folder (or `output_dir/<name>`), if it validates.
+    validates (None if there are no checkpoints), logging `skipping checkpoint-N: <reason>` for each
+    newer one; otherwise the named folder (or `output_dir/<name>`), if it validates.
 
     Raises:
-        ValueError: the named folder does not exist or is not a valid checkpoint.
+        ValueError: the named folder does not exist, is a saved model or is not a valid
+            checkpoint; or `latest` finds checkpoints but none that validates.
     """
     if spec in (None, ""):
         return None
     if spec == "latest":
-        for _, folder in reversed(complete_checkpoints(output_dir)):
+        found = complete_checkpoints(output_dir)
+        for _, folder in reversed(found):
             problems = validate_checkpoint(folder, require_rng)
             if not problems:
                 return folder
             log(f"skipping {folder.name}: {'; '.join(problems)}")
+        if found:  # starting over would set every one of them aside: the user decides that
+            raise ValueError(
+                f"no checkpoint in {output_dir} can be resumed (see above); repair or move them, "
+                f"or start a new run in another --output_dir"
+            )
         return None
     path = Path(spec)
     if not path.exists() and (Path(output_dir) / spec).exists():
         path = Path(output_dir) / spec
     if not path.exists():
         raise ValueError(f"checkpoint folder {path} does not exist")
+    if (path / "config.json").is_file() and not (path / "model").is_dir():
+        raise ValueError(
+            f"{path} is a saved model, not a training checkpoint (it has no optimizer state to "
+            f"continue); start a new run from its weights with --init_from {path}"
+        )
     problems = validate_checkpoint(path, require_rng)
     if problems:
         raise ValueError(f"{path} is not a usable checkpoint: {'; '.join(problems)}")

@@ -140,6 +140,13 @@ class TrainConfig:
         None, "write checkpoint weights in safetensors shards of at most this size (e.g. 16MB)"
     )
     resume_from_checkpoint: str | None = _opt(None, "'latest' or a checkpoint folder")
+    init_from: str | None = _opt(
+        None,
+        "start a new run from a saved model (folder or Hub repo id, e.g. a converted official "
+        "checkpoint): its weights in the trained networks and the EMA, its architecture, its full "
+        "resolution (no growing); fresh optimizers and schedule (diffusers' scripts call this "
+        "--pretrained_model_name_or_path)",
+    )
     allow_config_change: bool = _opt(
         False, "resume although --train_batch_size or --learning_rate differ from the checkpoint's"
     )
@@ -168,6 +175,11 @@ class TrainConfig:
                 DEFAULT_PRESETS.get(self.architecture or "style", DEFAULT_PRESETS["style"]),
             )
         problems = [p for p in (_check(self, f.name) for f in fields(self)) if p]
+        if self.init_from is not None and self.resume_from_checkpoint is not None:
+            problems.append(
+                "--init_from starts a new run from a model and --resume_from_checkpoint continues "
+                "a run: give one of them"
+            )
         if problems:
             raise ValueError(problems[0])
 

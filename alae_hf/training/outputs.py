@@ -51,6 +51,8 @@ def summary(run: Run, state: TrainingState) -> dict[str, Any]:
     return dict(
         steps=run.step,
         images_seen=run.images,
+        images_in_all=run.images_in_all,
+        init_from=run.init_from,
         lod=state.lod,
         blend=state.blend,
         skipped_files=skipped_files(run),
@@ -83,11 +85,24 @@ def card(run: Run, info: dict[str, Any]) -> str:
         f"Trained with `train_accelerate.py --preset {config.preset}` on `{data}`: {run.step} steps, "
         f"{run.images / 1000:.1f} kimg, {info['num_processes']} process(es), "
         f"mixed precision `{run.accelerator.mixed_precision}`, optimizer `{config.optimizer}`; "
-        f"{info['skipped_files']} unreadable files skipped.\n"
+        f"{info['skipped_files']} unreadable files skipped.\n{_lineage(run)}"
     )
     datasets = (config.dataset_name,) if config.dataset_name else ()
     return run.model.card(
         title=Path(config.output_dir).name, datasets=datasets, extra_sections=extra
+    )
+
+
+def _lineage(run: Run) -> str:
+    """Where the weights started and the images behind them, for the card."""
+    if run.init_from is None:
+        return f"\n{run.images_in_all:,} images in all (trained from random weights).\n"
+    before = run.init_from.get("images")
+    known = "an unknown number of" if before is None else f"{before:,}"
+    return (
+        f"\nStarted from `{run.init_from['model']}` ({known} images behind it; `--init_from`), then "
+        f"{run.images:,} images in this run: {run.images_in_all:,} images in all"
+        f"{'' if before is not None else ' that are known'}.\n"
     )
 
 

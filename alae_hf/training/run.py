@@ -38,6 +38,13 @@ class Run:
     nonfinite_total: int = 0
     nonfinite_run: int = 0
     saved_step: int | None = None
+    init_from: dict[str, Any] | None = None  # {"model", "images"} of an --init_from run
+
+    @property
+    def images_in_all(self) -> int:
+        """The images behind the model: the --init_from model's (when known) plus this run's."""
+        before = (self.init_from or {}).get("images") or 0
+        return before + self.images
 
     @property
     def model(self) -> ALAEModel:

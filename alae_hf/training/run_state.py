@@ -92,6 +92,8 @@ def _write(run: Run, folder: Path, rng_states: list[dict[str, torch.Tensor]]) ->
     counters = dict(
         step=run.step,
         images_seen=run.images,
+        images_in_all=run.images_in_all,
+        init_from=run.init_from,
         lod=run.lod,
         nonfinite_total=run.nonfinite_total,
         nonfinite_run=run.nonfinite_run,
@@ -261,6 +263,7 @@ def assign(run: Run, loaded: Loaded) -> None:
     run.ema.model.load_state_dict(loaded.ema)
     run.ema.num_updates = state["ema_updates"]
     run.step, run.images, run.lod = state["step"], state["images_seen"], state["lod"]
+    run.init_from = state.get("init_from")  # checkpoints from before --init_from have none
     run.nonfinite_total, run.nonfinite_run = state["nonfinite_total"], state["nonfinite_run"]
     run.ctx.optimizers = loaded.optimizers
     if loaded.grad_scaler and run.ctx.scaler.is_enabled():  # empty when saved without fp16

@@ -31,6 +31,7 @@ from .options import TrainConfig, arch_and_schedule
 from .run import Run
 from .schedule import ScheduleConfig, schedule_at
 from .step import StepContext
+from .warm_start import Source, find_source, source_arch_and_schedule
 
 
 def cpu_has_native_bf16() -> bool:
@@ -58,11 +59,12 @@ def check_writable(folder: str) -> None:
 def setup(config: TrainConfig, start: float | None = None) -> Run:
     """Data and output folder (checked before any model exists), model, EMA, random streams, resume."""
     acc = make_accelerator(config)
-    arch, sched, dataset = load_data(config, acc)
+    source = find_source(config)
+    arch, sched, dataset = load_data(config, acc, source)
     check_writable(config.output_dir)
     resume_from = find_resume(config, acc)  # before the model: a refused folder costs nothing
     set_seed(config.seed)
-    model = build_model(arch, acc)
+    model = build_model(arch, acc, source)
     acc.print(
         f"model: {sum(p.numel() for p in model.parameters()):,} parameters; data: {len(dataset)} images"
     )
@@ -73,6 +75,12 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
         None if minutes is None else 60 * minutes, time_budget.clock() if start is None else start
     )
     run = Run(config, acc, sched, ctx, EMA(model, rampup=config.ema_rampup), dataset, budget)
+    if config.init_from is not None and source is not None:
+        run.init_from = {"model": source.name, "images": source.images}
+        acc.print(
+            f"starting from {source.name} ({'an unknown number of' if source.images is None else f'{source.images:,}'}"
+            f" images behind it) at its full resolution, with fresh optimizers and schedule"
+        )
     resume(run, resume_from)
     acc.init_trackers(
         "alae_hf",
@@ -97,11 +105,15 @@ def make_accelerator(config: TrainConfig) -> Accelerator:
 
 
 def load_data(
-    config: TrainConfig, acc: Accelerator
+    config: TrainConfig, acc: Accelerator, source: Source | None = None
 ) -> tuple[ALAEConfig | MLPConfig, ScheduleConfig, Any]:
-    """(architecture, schedule, dataset) of `config`; the dataset must hold the first batch."""
+    """(architecture, schedule, dataset) of `config` (of the `--init_from` model if given); the
+    dataset must hold the first batch."""
+    if source is not None:  # its own one-line errors: the flags that contradict the model
+        arch, sched = source_arch_and_schedule(config, source)
     try:
-        arch, sched = arch_and_schedule(config)
+        if source is None:
+            arch, sched = arch_and_schedule(config)
         dataset = make_dataset(
             config.train_data_dir,
             config.dataset_name,
@@ -116,10 +128,15 @@ def load_data(
     return arch, sched, dataset
 
 
-def build_model(arch: ALAEConfig | MLPConfig, acc: Accelerator) -> ALAEModel:
-    """The model class `arch` names, on the run's device in training mode; every rank starts from
-    rank 0's weights."""
-    model = model_class_for(arch)(**arch.to_dict()).to(acc.device).train()
+def build_model(
+    arch: ALAEConfig | MLPConfig, acc: Accelerator, source: Source | None = None
+) -> ALAEModel:
+    """The model class `arch` names, on the run's device in training mode, with the `--init_from`
+    model's weights if given; every rank starts from rank 0's weights."""
+    model = model_class_for(arch)(**arch.to_dict())
+    if source is not None:  # every weight and buffer (w_avg); strict: the shapes were checked
+        model.load_state_dict(source.model.state_dict())
+    model = model.to(acc.device).train()
     if acc.num_processes > 1:
         broadcast(list(model.state_dict().values()), from_process=0)
     return model

@@ -114,7 +114,10 @@ def one_step(run: Run, state: TrainingState) -> dict[str, float]:
     )
     stats, finite = iteration(run.ctx, reals, state.lod, state.blend, step=run.step)
     if finite:
-        run.ema.update(run.model, state.batch_size, images_seen=run.images + state.batch_size)
+        # the ramp-up counts the model's images in all: a warm start has no random weights to forget
+        run.ema.update(
+            run.model, state.batch_size, images_seen=run.images_in_all + state.batch_size
+        )
     run.images, run.step = run.images + state.batch_size, run.step + 1
     track_nonfinite(run, finite)
     values = (
