@@ -126,7 +126,7 @@ def source_arch_and_schedule(
         )
     fields = arch.to_dict()
     clashes = [
-        f"--{k} {getattr(config, k)} (the model has {fields[k]})"
+        f"--{k} {getattr(config, k)} (the model has {fields.get(k, 'none')})"
         for k in ARCH_OVERRIDES
         if k not in TRAINING_ONLY
         and getattr(config, k) is not None
@@ -141,7 +141,11 @@ def source_arch_and_schedule(
         raise SystemExit(f"error: {what}, which has no {', '.join(f'--{k}' for k in changed)}")
     arch = replace(arch, **changed) if changed else arch
     own = MLP_PRESETS if kind == "mlp" else PRESETS  # a --preset of the other kind is the default's
-    preset = config.preset if config.preset in own else DEFAULT_PRESETS[kind]
+    preset = (
+        config.preset
+        if config.preset is not None and config.preset in own
+        else DEFAULT_PRESETS[kind]
+    )
     overrides = dict(batch_size=config.train_batch_size, learning_rate=config.learning_rate)
     sched = schedule_preset(
         preset,
