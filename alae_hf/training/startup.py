@@ -24,6 +24,7 @@ from ..mlp_networks import MLPConfig
 from . import budget as time_budget
 from . import checkpoints as ckpt
 from . import run_state
+from .compiled import compile_networks
 from .data import make_dataset
 from .ema import EMA
 from .optim import make_optimizers
@@ -73,6 +74,8 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
         None if minutes is None else 60 * minutes, time_budget.clock() if start is None else start
     )
     run = Run(config, acc, sched, ctx, EMA(model, rampup=config.ema_rampup), dataset, budget)
+    if config.compile:  # after the EMA's copy: a deepcopy would share the compiled forward
+        ctx.compiled = compile_networks(model, acc.device, acc.print)
     resume(run, resume_from)
     acc.init_trackers(
         "alae_hf",
