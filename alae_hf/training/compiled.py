@@ -70,7 +70,7 @@ def compile_networks(
 
 def to_channels_last(model: nn.Module) -> nn.Module:
     """Store `model`'s 4-d parameters (convolution weights, G's constant) as NHWC, in place."""
-    return model.to(memory_format=torch.channels_last)
+    return model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
 
 def images_as(x: torch.Tensor, memory_format: torch.memory_format | None) -> torch.Tensor:
