@@ -49,6 +49,8 @@ class _ScaledKernel(nn.Module):
         return self._kernel_from(self.effective_weight())
 
     def kernel(self) -> torch.Tensor:
+        if torch.compiler.is_compiling():  # traced: Inductor fuses the scaling into its kernels
+            return self._compute_kernel()
         scoped = self._scoped
         if scoped is not None and scoped[0] is self.weight and scoped[1] == self.weight._version:
             if scoped[3] is None:

@@ -13,6 +13,9 @@ Rows, each beside the official code in the same run when ALAE_OFFICIAL_SRC is se
   A lazy-R1 iteration's time is the mean of one R1 iteration and k-1 plain ones, timed apart.
 - gen / enc / rec: fp32, one thread, at 64 px (the default's architecture, batch 32) and 256 px
   (celeba-hq256, batch 4), beside the official `Model.generate` / `encode` / decode.
+- roofline (bench/roofline.py): each row's GFLOP per image counted once, its achieved GFLOP/s and
+  % of two peaks measured in the same run at the row's thread count: a 2048² fp32 matmul, and
+  the best forward rate of the row's own largest convolutions.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from roofline import annotate, conv_peak, count, matmul_peak
 
 from alae_hf import StyleALAE, preset
 from alae_hf.training.startup import cpu_has_native_bf16
@@ -112,9 +116,38 @@ def train_rows(args, timed: Callable, official_step: Callable, restore: Callable
     for precision, k in variants:
         rows.append(dict(measure="train", config=config, variant=f"{precision} r1/{k}", batch=batch,
                          ours_img_s=step_rate(batch, precision, k, timed, args), official_img_s=official))
+    train_roofline(rows, batch)
     for row in rows:
         print(json.dumps(row), flush=True)
     return rows
+
+
+def train_roofline(rows: list[dict], batch: int) -> None:
+    """GFLOP/s and % of peak of the train/trainer rows: one R1 and one plain iteration counted."""
+    torch.manual_seed(0)
+    model = StyleALAE(**preset("celeba-hq256", **DEFAULT64).to_dict()).train()
+    x = torch.rand(batch, 3, 64, 64) * 2 - 1
+    one = _lazy_step(model, batch, "fp32", LAZY, lambda: x)
+    r1, plain = count(lambda: one(0)), count(lambda: one(1))
+    per_img = {k: (r1.flops + (k - 1) * plain.flops) / k / batch / 1e9 for k in (1, LAZY)}
+    conv, where = conv_peak(r1.convs)
+    peaks = {"matmul": matmul_peak(), "conv": conv}
+    for row in rows:
+        annotate(row, per_img[int(row["variant"].split("r1/")[1])], peaks)
+        row.update(peak_matmul_gflop_s=peaks["matmul"], peak_conv_gflop_s=conv, peak_conv_at=where)
+
+
+def inference_roofline(rows: list[dict], spec: tuple) -> None:
+    """GFLOP/s and % of peak (one thread) of one spec's gen/enc/rec rows."""
+    from suite import build, inference_ops
+
+    fns = inference_ops(build(spec, torch.device("cpu")).eval(), "fp32", spec[2], torch.device("cpu"))
+    matmul = matmul_peak()
+    for row in rows:
+        counted = count(fns[row["measure"]])
+        conv, where = conv_peak(counted.convs, top=4)
+        annotate(row, counted.flops / spec[2] / 1e9, {"matmul": matmul, "conv": conv})
+        row.update(peak_matmul_gflop_s=matmul, peak_conv_gflop_s=conv, peak_conv_at=where)
 
 
 def inference_rows(args, inference: Callable) -> list[dict]:
@@ -126,7 +159,9 @@ def inference_rows(args, inference: Callable) -> list[dict]:
     try:
         rows: list[dict] = []
         for spec in (("celeba-hq256", DEFAULT64, 32), ("celeba-hq256", {}, 4)):
-            rows += inference(spec, ("gen", "enc", "rec"), torch.device("cpu"), args)
+            measured = inference(spec, ("gen", "enc", "rec"), torch.device("cpu"), args)
+            inference_roofline([r for r in measured if r.get("ours_img_s")], spec)
+            rows += measured
         for row in rows:
             row["config"] += " 1t"
         return rows

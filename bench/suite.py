@@ -437,10 +437,11 @@ def fmt(value: Any, spec: str = ".3g") -> str:
 
 
 def table(head: dict, rows: list[dict]) -> str:
-    lines = [f"device: {head['device']}  torch {head['torch']}  official: {head['official'] or 'not given'}  "
+    lines = [f"device: {head['device']} ({head['cpu_capability']})  torch {head['torch']}  "
+             f"official: {head['official'] or 'not given'}  "
              f"{head['seconds']:.0f} s",
              f"{'measure':13s} {'config':28s} {'variant':12s} {'official':>9s} {'ours':>9s} {'ratio':>7s} "
-             f"{'err vs fp32':>11s} {'kernels':>8s} {'syncs':>6s}"]
+             f"{'err vs fp32':>11s} {'kernels':>8s} {'syncs':>6s} {'GFLOP/s':>8s} {'%mm':>4s} {'%conv':>5s}"]
     for r in rows:
         if "skipped" in r or "failed" in r:
             lines.append(f"{r['measure']:13s} {r.get('config', ''):28s} {r.get('variant', ''):12s} "
@@ -451,9 +452,11 @@ def table(head: dict, rows: list[dict]) -> str:
         lines.append(f"{r['measure']:13s} {r['config']:28s} {r['variant']:12s} {fmt(r.get('official_img_s')):>9s} "
                      f"{fmt(r.get('ours_img_s')):>9s} {fmt(ratio(r), '.2f'):>7s} "
                      f"{fmt(r.get('error_vs_fp32', r.get('error_vs_eager')), '.1e'):>11s} {fmt(kernels, 'd'):>8s} "
-                     f"{fmt(counts.get('host_syncs'), 'd'):>6s}")
+                     f"{fmt(counts.get('host_syncs'), 'd'):>6s} {fmt(r.get('gflop_s')):>8s} "
+                     f"{fmt(r.get('pct_matmul'), '.0f'):>4s} {fmt(r.get('pct_conv'), '.0f'):>5s}")
     lines.append("img/s throughout; ratio = ours / official; error: relative RMS (inference) or largest relative "
-                 "loss difference (training) vs fp32; kernels/syncs: per call or per iteration")
+                 "loss difference (training) vs fp32; kernels/syncs: per call or per iteration; GFLOP/s achieved "
+                 "(FLOPs counted once) and its % of this box's fp32 matmul and best-convolution peaks (CPU table)")
     return "\n".join(lines)
 
 
@@ -495,7 +498,8 @@ def main(argv: list[str] | None = None) -> None:
         return dict(device=name, torch=torch.__version__, python=platform.python_version(), quick=args.quick,
                     official=os.environ.get("ALAE_OFFICIAL_SRC") if args.official else None,
                     seconds=time.perf_counter() - args.started, complete=complete, argv=sys.argv[1:],
-                    load_avg_1min=os.getloadavg()[0], cpu_count=os.cpu_count())
+                    load_avg_1min=os.getloadavg()[0], cpu_count=os.cpu_count(),
+                    cpu_capability=torch.backends.cpu.get_cpu_capability())
 
     rows = run(args, lambda rows: out.write_text(json.dumps([head(False)] + rows, indent=1)))
     final = head(True)

@@ -130,6 +130,11 @@ class TrainConfig:
     mixed_precision: str | None = _opt(
         None, "default: accelerate config", choices=["no", "fp16", "bf16"]
     )
+    compile: bool = _opt(
+        False,
+        "compile the networks with torch.compile (TorchInductor; a CPU needs a C++ compiler, "
+        "else eager with a warning); the R1 steps run eagerly. Same results, faster on a CPU",
+    )
     checkpointing_steps: int = _opt(
         500,
         "write checkpoint-<step> every this many steps and at the end of the "

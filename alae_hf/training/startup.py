@@ -24,6 +24,7 @@ from ..mlp_networks import MLPConfig
 from . import budget as time_budget
 from . import checkpoints as ckpt
 from . import run_state
+from .compiled import compile_networks
 from .data import make_dataset
 from .ema import EMA
 from .optim import make_optimizers
@@ -31,7 +32,7 @@ from .options import TrainConfig, arch_and_schedule
 from .run import Run
 from .schedule import ScheduleConfig, schedule_at
 from .step import StepContext
-from .warm_start import Source, find_source, source_arch_and_schedule
+from .warm_start import Source, find_source, record_source, source_arch_and_schedule
 
 
 def cpu_has_native_bf16() -> bool:
@@ -76,11 +77,9 @@ def setup(config: TrainConfig, start: float | None = None) -> Run:
     )
     run = Run(config, acc, sched, ctx, EMA(model, rampup=config.ema_rampup), dataset, budget)
     if config.init_from is not None and source is not None:
-        run.init_from = {"model": source.name, "images": source.images}
-        acc.print(
-            f"starting from {source.name} ({'an unknown number of' if source.images is None else f'{source.images:,}'}"
-            f" images behind it) at its full resolution, with fresh optimizers and schedule"
-        )
+        record_source(run, source)
+    if config.compile:  # after the EMA's copy: a deepcopy would share the compiled forward
+        ctx.compiled = compile_networks(model, acc.device, acc.print)
     resume(run, resume_from)
     acc.init_trackers(
         "alae_hf",

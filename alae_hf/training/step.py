@@ -26,6 +26,7 @@ from torch.optim import Optimizer
 
 from ..base import ALAEModel
 from ..layers import scaled_kernels
+from .compiled import images_as
 from .losses import (
     R1_GAMMA,
     Stats,
@@ -108,6 +109,11 @@ class StepContext:
             correction is needed; what it costs is a penalty that acts in bursts.
         real_recon_weight: lambda of the opt-in real-image reconstruction term added to E's loss
             in the E+D phase (`losses.real_reconstruction_error`); 0 (default) is the official loss.
+        compiled: the model's networks are compiled (`compiled.compile_networks`): phases skip
+            the `scaled_kernels` scope (the compiled graph fuses the scaling) and a phase with R1
+            runs eagerly.
+        memory_format: the reals' memory format (e.g. `torch.channels_last`, with the model's
+            weights converted by `compiled.to_channels_last`); None keeps them as they come.
     """
 
     model: ALAEModel
@@ -121,6 +127,8 @@ class StepContext:
     rollback: Rollback | None = field(default_factory=Rollback)
     r1_interval: int = 1
     real_recon_weight: float = 0.0
+    compiled: bool = False
+    memory_format: torch.memory_format | None = None
 
     def __post_init__(self) -> None:
         if self.r1_interval < 1:
@@ -134,12 +142,14 @@ class StepContext:
 
 
 class Phase(NamedTuple):
-    """One of the three phases: its loss, the parameters it trains and the optimizers it steps."""
+    """One of the three phases: its loss, the parameters it trains and the optimizers it steps;
+    `double_backward` when its loss differentiates a gradient (R1), which runs eagerly."""
 
     name: str
     loss_fn: Callable[[], tuple[torch.Tensor, Stats]]
     params: list[torch.nn.Parameter]
     optimizers: list[Optimizer]
+    double_backward: bool = False
 
 
 def phases(
@@ -149,6 +159,7 @@ def phases(
     phase's loss is evaluated, in the official order. `step` (the run's iteration count) decides
     whether this D step carries lazy R1."""
     model, b, mix = ctx.model, reals.shape[0], ctx.model.arch.style_mixing_prob
+    reals = images_as(reals, ctx.memory_format)
     opt_ed, opt_fg = ctx.optimizers
     ed = list(model.encoder.parameters()) + list(model.discriminator.parameters())
     fg = list(model.generator.parameters()) + list(model.mapping.parameters())
@@ -180,7 +191,7 @@ def phases(
         return latent_reciprocity_loss(model, z, lod, blend, ctx.rng)
 
     return [
-        Phase("d_step", encoder_discriminator, ed, [opt_ed]),
+        Phase("d_step", encoder_discriminator, ed, [opt_ed], ctx.r1_weight(step) > 0),
         Phase("g_step", generator, fg, [opt_fg]),
         Phase("ae_step", reciprocity, ed + fg, [opt_ed, opt_fg]),
     ]
@@ -208,10 +219,16 @@ def backward(ctx: StepContext, phase: Phase) -> tuple[Stats, bool]:
     """Zero, forward (autocast), backward (scaled), average over processes; no step yet."""
     for p in phase.params:
         p.grad = None
+    eager = phase.double_backward or not ctx.compiled
     with (
         ctx.autocast(),
-        scaled_kernels(ctx.model, phase.params),
-    ):  # the phase's weights scaled in one kernel
+        # the phase's weights scaled in one kernel (compiled graphs fuse the scaling instead)
+        scaled_kernels(ctx.model, phase.params) if eager else contextlib.nullcontext(),
+        # compiled graphs have no double backward (R1): that phase runs eagerly
+        torch.compiler.set_stance("force_eager")
+        if phase.double_backward
+        else contextlib.nullcontext(),
+    ):
         loss, stats = phase.loss_fn()
     ctx.scaler.scale(loss).backward()
     return average_(ctx, [p.grad for p in phase.params if p.grad is not None], stats)

@@ -22,6 +22,7 @@ from ..loading import load
 from ..mlp_networks import MLP_PRESETS, MLPConfig
 from . import checkpoints as ckpt
 from .options import ARCH_OVERRIDES, DEFAULT_PRESETS, TrainConfig
+from .run import Run
 from .schedule import ScheduleConfig, schedule_preset
 
 # Architecture flags that only change training, not the weights' shapes: they may differ from the model's.
@@ -71,6 +72,16 @@ def _resumed_state(config: TrainConfig) -> dict[str, Any]:
         folder = Path(spec) if Path(spec).exists() else out / spec
     state = {} if folder is None else _read_json(folder / "training_state.json")
     return {**state, "folder": str(folder)} if state else {}
+
+
+def record_source(run: Run, source: Source) -> None:
+    """Note in the run (and so in its checkpoints and card) what it started from, and say so."""
+    run.init_from = {"model": source.name, "images": source.images}
+    known = "an unknown number of" if source.images is None else f"{source.images:,}"
+    run.accelerator.print(
+        f"starting from {source.name} ({known} images behind it) at its full resolution, "
+        f"with fresh optimizers and schedule"
+    )
 
 
 def read_source(name: str) -> Source:
