@@ -83,3 +83,11 @@ def test_readme_layout_names_every_module():
     missing += [f"alae_hf/{d.name}/" for d in sorted(PACKAGE.iterdir())
                 if d.is_dir() and (d / "__init__.py").exists() and f"alae_hf/{d.name}/" not in layout]
     assert not missing, f"README's layout does not mention {missing}"
+
+
+@pytest.mark.parametrize("folder", sorted(p.name for p in (ROOT / "checkpoints").iterdir() if p.is_dir()))
+def test_bundled_configs_hold_no_build_paths(folder):
+    import json
+
+    config = json.loads((ROOT / "checkpoints" / folder / "config.json").read_text())
+    assert "_name_or_path" not in config, f"{folder}/config.json names where it was built"
