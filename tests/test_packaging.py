@@ -1,6 +1,7 @@
 """The package's shape: the core imports without the optional extras, the CLIs answer, modules stay small."""
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -87,7 +88,5 @@ def test_readme_layout_names_every_module():
 
 @pytest.mark.parametrize("folder", sorted(p.name for p in (ROOT / "checkpoints").iterdir() if p.is_dir()))
 def test_bundled_configs_hold_no_build_paths(folder):
-    import json
-
     config = json.loads((ROOT / "checkpoints" / folder / "config.json").read_text())
     assert "_name_or_path" not in config, f"{folder}/config.json names where it was built"
