@@ -17,10 +17,8 @@ from typing import Any
 
 from huggingface_hub.serialization._base import parse_size_to_int
 
-from ..config import PRESETS, ALAEConfig, preset
-from ..mlp_networks import MLP_PRESETS, MLPConfig, mlp_preset
-from .losses import R1_GAMMA
-from .optim import KINDS
+from ..config import MLP_PRESETS, PRESETS, ALAEConfig, MLPConfig, mlp_preset, preset
+from .defaults import KINDS, R1_GAMMA
 from .schedule import ScheduleConfig, schedule_preset
 
 ARCH_OVERRIDES = (

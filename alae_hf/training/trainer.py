@@ -4,7 +4,7 @@ set-up is `startup.py`).
 The loop of podgorskiy/ALAE `train_alae.py` with the
 progressive schedule of `schedule.py` (official `LODDriver`: fresh optimizers at every lod
 change), an EMA copy, atomic resumable checkpoints (`run_state.py`), a wall-time budget
-(`budget.py`) and any number of processes. `train_accelerate.py` parses the command line into a
+(`budget.py`) and any number of processes. `train_accelerate.py` and `alae-train` (`__main__.py`) parse the command line into a
 `TrainConfig` and calls `train`.
 """
 
@@ -23,7 +23,7 @@ from . import checkpoints as ckpt
 from . import run_state
 from .data import make_loader, prepare_reals
 from .optim import make_optimizers
-from .options import TrainConfig, parse_config
+from .options import TrainConfig
 from .outputs import sample_grid, summary, write_outputs
 from .run import Run
 from .schedule import TrainingState, schedule_at
@@ -239,10 +239,3 @@ def train(
     finally:
         run.budget.restore_signals()
     return run
-
-
-def main(argv: list[str] | None = None, start: float | None = None) -> None:
-    """`alae-train` (the same options as `accelerate launch train_accelerate.py`): parse the command
-    line into a `TrainConfig` and train. `start` is when --max_train_minutes starts counting
-    (default: the start of set-up; `train_accelerate.py` passes its first line's time)."""
-    train(parse_config(argv), start=start)
