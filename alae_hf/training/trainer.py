@@ -24,7 +24,7 @@ from . import run_state
 from .data import make_loader, prepare_reals
 from .optim import make_optimizers
 from .options import TrainConfig
-from .outputs import sample_grid, summary, write_outputs
+from .outputs import sample_grid, summary, write_loss_plot, write_outputs
 from .run import Run
 from .schedule import TrainingState, schedule_at
 from .startup import setup
@@ -86,6 +86,8 @@ def checkpoint(run: Run) -> None:
     began = time_budget.clock()
     run_state.save(run)
     run.saved_step = run.step
+    if run.accelerator.is_main_process:
+        write_loss_plot(run)
     run.budget.saved(time_budget.clock() - began)
 
 
@@ -169,18 +171,29 @@ def loop(run: Run) -> TrainingState:
     bar = tqdm(
         total=total,
         initial=run.images,
-        unit="img",
-        unit_scale=True,
+        unit="img",  # whole images: no unit_scale, which shows 76 as "76.0"
         disable=not acc.is_main_process,
         desc=None if minutes is None else f"≤ {minutes:g} min",
     )
     state = schedule_at(run.images, run.sched, acc.num_processes)
+    try:  # a message (a stop, an error raised below) comes after the bar, on its own line
+        state = run_steps(run, bar, state, stop)
+    finally:
+        bar.close()
+    checkpoint(run)  # every run ends resumable, also one shorter than --checkpointing_steps
+    return state
+
+
+def run_steps(run: Run, bar: tqdm, state: TrainingState, stop: float) -> TrainingState:
+    """The steps of `loop`, counted on `bar`, until `stop` images, the step limit or the time."""
+    config, acc = run.config, run.accelerator
     while run.images < stop and (
         config.max_train_steps is None or run.step < config.max_train_steps
     ):
         run.budget.step_started()
         if time_is_up(run):
             why = run.budget.interrupted or f"--max_train_minutes {config.max_train_minutes}"
+            bar.close()
             acc.print(
                 f"{why}: stopping at step {run.step}; continue with --resume_from_checkpoint latest"
             )
@@ -200,8 +213,6 @@ def loop(run: Run) -> TrainingState:
             )
         if config.checkpointing_steps and run.step % config.checkpointing_steps == 0:
             checkpoint(run)
-    bar.close()
-    checkpoint(run)  # every run ends resumable, also one shorter than --checkpointing_steps
     return state
 
 
