@@ -82,8 +82,10 @@ class ALAEModel(ModelMixin, ConfigMixin):
         datasets: Sequence[str] = (),
         extra_sections: str = "",
         base_model: str | None = None,
+        license: str = "cc-by-nc-4.0",
     ) -> str:
-        """The model card (README.md with Hub metadata): what the model is, how to use it, its config."""
+        """The model card (README.md with Hub metadata): what the model is, how to use it, its config;
+        `license` is a Hub license id (the default is the official weights' terms)."""
         raise NotImplementedError
 
     # ---- the four networks, w+ and noise (implemented by each model) -----------------------------
