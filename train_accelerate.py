@@ -4,7 +4,7 @@ growing, an EMA copy, atomic resumable checkpoints and any number of processes.
 
 A thin CLI: the command line becomes a validated `alae_hf.training.options.TrainConfig`, and
 `alae_hf.training.trainer.train` runs it (official `train_alae.py`). The console command
-`alae-train` is the same (`alae_hf.training.trainer.main`).
+`alae-train` is the same (`alae_hf.training.__main__.main`).
 
     accelerate launch train_accelerate.py --train_data_dir DIR --preset celeba-hq256 --output_dir out
 """
@@ -15,7 +15,7 @@ import time
 
 START = time.monotonic()  # --max_train_minutes counts from here, imports included
 
-from alae_hf.training.trainer import main as train_main  # noqa: E402
+from alae_hf.training.__main__ import main as train_main  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

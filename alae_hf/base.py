@@ -19,6 +19,7 @@ mean `w_avg`). Pidhorskyi et al., "Adversarial Latent Autoencoders", CVPR 2020 (
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -81,8 +82,10 @@ class ALAEModel(ModelMixin, ConfigMixin):
         datasets: Sequence[str] = (),
         extra_sections: str = "",
         base_model: str | None = None,
+        license: str = "cc-by-nc-4.0",
     ) -> str:
-        """The model card (README.md with Hub metadata): what the model is, how to use it, its config."""
+        """The model card (README.md with Hub metadata): what the model is, how to use it, its config;
+        `license` is a Hub license id (the default is the official weights' terms)."""
         raise NotImplementedError
 
     # ---- the four networks, w+ and noise (implemented by each model) -----------------------------
@@ -233,7 +236,16 @@ class ALAEModel(ModelMixin, ConfigMixin):
         return (model, info) if want_info else model
 
     def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
-        """Write config.json, safetensors and (if absent) a model card README.md."""
+        """Write config.json, safetensors and (if absent) a model card README.md.
+
+        Raises:
+            NotADirectoryError: `save_directory` is an existing file (nothing is written).
+        """
+        if os.path.isfile(save_directory):
+            raise NotADirectoryError(
+                f"{os.fspath(save_directory)} is a file, not a folder; save_pretrained writes a "
+                "folder (config.json, weights, README.md): give a folder path"
+            )
         super().save_pretrained(save_directory, **kwargs)
         readme = os.path.join(save_directory, "README.md")
         if kwargs.get("is_main_process", True) and not os.path.exists(readme):
@@ -241,6 +253,14 @@ class ALAEModel(ModelMixin, ConfigMixin):
                 handle.write(self.card())
         if kwargs.get("is_main_process", True):
             copy_folder_extras(self.config.get("_name_or_path"), save_directory)
+
+    def to_json_string(self) -> str:
+        """config.json as diffusers writes it, less `_name_or_path`: where a model was loaded from
+        is a path of this machine (or a repo id), not part of the model, and a published config
+        must not carry it. The in-memory config keeps it (`copy_folder_extras` reads it)."""
+        config = json.loads(super().to_json_string())
+        config.pop("_name_or_path", None)
+        return json.dumps(config, indent=2, sort_keys=True) + "\n"
 
     def push_to_hub(
         self,

@@ -207,6 +207,7 @@ class MLPALAE(ALAEModel):
         datasets: Sequence[str] = (),
         extra_sections: str = "",
         base_model: str | None = None,
+        license: str = "cc-by-nc-4.0",
     ) -> str:
         """The model card (`mlp_model_card`)."""
         return mlp_model_card(
@@ -214,6 +215,7 @@ class MLPALAE(ALAEModel):
             title or self.display_name,
             description,
             tuple(datasets),
+            license=license,
             extra_sections=extra_sections,
             base_model=base_model,
         )

@@ -1,4 +1,5 @@
-"""The paper's MLP ALAE (MNIST experiment): its config and its four fully-connected networks.
+"""The paper's MLP ALAE (MNIST experiment): its four fully-connected networks (its config,
+`MLPConfig`, lives torch-free in `alae_hf.config` and is offered here too).
 
 Matches the official `configs/mnist_fc.yaml` with `net.py` classes `MappingF` (F),
 `GeneratorFC` (G), `EncoderFC` (E) and `MappingDNoStyle` (D) (podgorskiy/ALAE), all built
@@ -26,102 +27,13 @@ default resolution 32 (`LAYER_COUNT` 4) around a 28x28 fully-connected core.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ConfigFields, check_common_fields, check_int
+from .config import MLP_PRESETS, RESIZE_MODES, MLPConfig, mlp_preset
 from .layers import EqualLinear, leaky_relu
 from .networks import MAPPING_LRMUL, Mapping
-
-RESIZE_MODES = ("nearest-exact", "nearest")
-
-
-@dataclass(frozen=True)
-class MLPConfig(ConfigFields):
-    """Architecture of an MLP ALAE (all values are JSON primitives).
-
-    Args:
-        resolution: side of G's output and of the training images, a power of two in
-            [8, 1024] (official `2^(LAYER_COUNT+1)` = 32 for MNIST).
-        fc_resolution: side of the images the fully-connected layers see (official 28).
-        hidden_size: width of the two hidden layers of G and of E (official 1024).
-        latent_size: size of z and w (official `LATENT_SPACE_SIZE` 50).
-        mapping_layers: depth of F (official `MAPPING_LAYERS` 6).
-        channels: image channels, 1 or 3 (official 1).
-        w_avg_beta: EMA decay of the running mean of w (official `DLATENT_AVG_BETA`).
-        truncation_psi: default truncation strength for sampling (official default 0.7).
-        resize_mode: `F.interpolate` mode of G's and E's resizing: "nearest-exact" (default) or
-            "nearest" (official, leaves 4 rows and columns of G untrained; see the module docstring).
-    """
-
-    resolution: int = 32
-    fc_resolution: int = 28
-    hidden_size: int = 1024
-    latent_size: int = 50
-    mapping_layers: int = 6
-    channels: int = 1
-    w_avg_beta: float = 0.995
-    truncation_psi: float = 0.7
-    resize_mode: str = "nearest-exact"
-
-    def __post_init__(self) -> None:
-        check_common_fields(self)
-        check_int("fc_resolution", self.fc_resolution, 4, 256)
-        check_int("hidden_size", self.hidden_size, 1, 16384)
-        if self.resize_mode not in RESIZE_MODES:
-            raise ValueError(f"resize_mode must be one of {RESIZE_MODES}, got {self.resize_mode!r}")
-
-    # ---- derived: what the shared training code asks of an architecture --------------------
-    @property
-    def num_styles(self) -> int:
-        """One w for the whole generator: G has no per-layer styles."""
-        return 1
-
-    @property
-    def style_groups(self) -> dict[str, list[int]]:
-        """No named groups of styles: the one w is all there is (layer spec "all" or 0)."""
-        return {}
-
-    @property
-    def style_mixing_prob(self) -> float:
-        """No style mixing: G reads a single w (official GeneratorFC uses row 0 only)."""
-        return 0.0
-
-    @property
-    def truncation_cutoff(self) -> int:
-        return 1
-
-    @property
-    def layer_count(self) -> int:
-        return int(math.log2(self.resolution)) - 1
-
-    @property
-    def max_lod(self) -> int:
-        """The full-resolution level of detail: lod l renders at 2^(l+2) (no progressive growing)."""
-        return self.layer_count - 1
-
-    @staticmethod
-    def lod_resolution(lod: int) -> int:
-        return 2 ** (lod + 2)
-
-    @property
-    def fc_pixels(self) -> int:
-        return self.channels * self.fc_resolution**2
-
-
-MLP_PRESETS: dict[str, MLPConfig] = {"mnist-fc": MLPConfig()}
-
-
-def mlp_preset(name: str, **overrides: Any) -> MLPConfig:
-    """An MLP config by name (`mnist-fc`: official `configs/mnist_fc.yaml`), any field overridden."""
-    if name not in MLP_PRESETS:
-        raise ValueError(f"unknown MLP preset {name!r}; choose one of {sorted(MLP_PRESETS)}")
-    return MLP_PRESETS[name].replace(**overrides)
 
 
 class FCGenerator(nn.Module):
@@ -185,6 +97,7 @@ __all__ = [
     "MLPConfig",
     "MLP_PRESETS",
     "mlp_preset",
+    "RESIZE_MODES",
     "Mapping",
     "FCGenerator",
     "FCEncoder",

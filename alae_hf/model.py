@@ -281,6 +281,7 @@ class StyleALAE(ALAEModel):
         datasets: Sequence[str] = (),
         extra_sections: str = "",
         base_model: str | None = None,
+        license: str = "cc-by-nc-4.0",
     ) -> str:
         """The model card (`alae_hf.card.model_card`)."""
         return model_card(
@@ -288,6 +289,7 @@ class StyleALAE(ALAEModel):
             title or self.display_name,
             description,
             tuple(datasets),
+            license=license,
             extra_sections=extra_sections,
             base_model=base_model,
         )

@@ -4,7 +4,8 @@
 
 Image i is `model.sample(1, seed=seeds[i])` (z from `numpy.random.RandomState(seed)`, the seed
 convention of NVlabs' `generate.py --seeds` and the official ALAE figure scripts), truncated
-toward `w_avg` with ψ; `alae_hf.load` opens a StyleALAE or an MLPALAE alike.
+toward `w_avg` with ψ; `alae_hf.load` opens a StyleALAE or an MLPALAE alike. torch is imported
+when a grid is made, after the command line is parsed, so `--help` answers at once.
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
-
-from .imaging import make_grid, tensor_to_pil
 from .latent.styles import parse_ranges
-from .loading import load
 
 MAX_SEEDS = 1024
 
@@ -43,6 +40,11 @@ def sample_grid(
     device: str = "cpu",
 ):
     """The grid image (PIL) of one sample per seed, `columns` wide (default: about square)."""
+    import torch
+
+    from .imaging import make_grid, tensor_to_pil
+    from .loading import load
+
     model = load(model_path).to(device).eval()
     with torch.no_grad():
         images = tensor_to_pil(model.sample(seed=list(seeds), truncation_psi=psi))

@@ -2,6 +2,8 @@
 writes a grid from a model folder."""
 
 import importlib
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -35,6 +37,35 @@ def test_each_command_prints_help(name, capsys):
     with pytest.raises(SystemExit) as info:
         entry_point(name)(["--help"])
     assert info.value.code == 0 and "usage" in capsys.readouterr().out.lower()
+
+
+@pytest.mark.parametrize("name", VERBS)
+def test_help_answers_before_torch_is_imported(name):
+    """`--help` parses before the heavy imports (torch, gradio, diffusers): it answers at once.
+    bench/cli_help.py times it."""
+    module, function = scripts()[name].split(":")
+    code = (f"import sys\nfrom {module} import {function}\n"
+            f"try:\n    {function}(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'gradio', 'diffusers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "usage" in out.stdout.lower(), out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]", f"{name} --help imports {out.stdout.splitlines()[-1]}"
+
+
+def test_alae_directions_refuses_to_replace_a_set(tiny_model, tmp_path, capsys):
+    folder = tmp_path / "model"
+    tiny_model.save_pretrained(folder)
+    command = ["--model", str(folder), "--method", "sefa", "--num", "3", "--name", "mine"]
+    assert entry_point("alae-directions")(command) == 0
+    saved = (folder / "directions" / "mine.safetensors").read_bytes()
+    with pytest.raises(SystemExit) as info:
+        entry_point("alae-directions")([*command[:-3], "2", "--name", "mine"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "already exists" in err and "--overwrite" in err
+    assert len(err.strip().splitlines()) == 1
+    assert (folder / "directions" / "mine.safetensors").read_bytes() == saved
+    assert entry_point("alae-directions")([*command[:-3], "2", "--name", "mine", "--overwrite"]) == 0
+    assert (folder / "directions" / "mine.safetensors").read_bytes() != saved
 
 
 def test_alae_sample_writes_a_grid(tiny_model, tmp_path):

@@ -132,6 +132,26 @@ def test_save_load_round_trip_is_strict_and_exact(tiny_model, tmp_path):
     assert torch.equal(loaded.w_avg, tiny_model.w_avg)
 
 
+def test_saving_onto_a_file_is_one_error_and_writes_nothing(tiny_model, tmp_path):
+    target = tmp_path / "model.safetensors"
+    target.write_bytes(b"mine")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        tiny_model.save_pretrained(target)
+    assert target.read_bytes() == b"mine" and sorted(tmp_path.iterdir()) == [target]
+
+
+def test_saved_config_holds_no_load_path(tiny_model, tmp_path):
+    """A model loaded from a folder and saved again (how a bundled model is published) must not
+    write the folder it came from into config.json; the in-memory config still knows it."""
+    tiny_model.save_pretrained(tmp_path / "first")
+    loaded = StyleALAE.from_pretrained(tmp_path / "first")
+    assert loaded.config["_name_or_path"] == str(tmp_path / "first")
+    loaded.save_pretrained(tmp_path / "second")
+    text = (tmp_path / "second" / "config.json").read_text()
+    assert "_name_or_path" not in json.loads(text) and str(tmp_path) not in text
+    assert StyleALAE.from_pretrained(tmp_path / "second").config.resolution == 16
+
+
 def test_loading_rejects_mismatched_weights(tiny_model, tmp_path):
     tiny_model.save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())

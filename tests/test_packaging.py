@@ -1,6 +1,7 @@
 """The package's shape: the core imports without the optional extras, the CLIs answer, modules stay small."""
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,19 @@ def test_readme_layout_names_every_module():
     missing += [f"alae_hf/{d.name}/" for d in sorted(PACKAGE.iterdir())
                 if d.is_dir() and (d / "__init__.py").exists() and f"alae_hf/{d.name}/" not in layout]
     assert not missing, f"README's layout does not mention {missing}"
+
+
+@pytest.mark.parametrize("folder", sorted(p.name for p in (ROOT / "checkpoints").iterdir() if p.is_dir()))
+def test_bundled_configs_hold_no_build_paths(folder):
+    config = json.loads((ROOT / "checkpoints" / folder / "config.json").read_text())
+    assert "_name_or_path" not in config, f"{folder}/config.json names where it was built"
+
+
+def test_the_inversion_section_shows_what_its_figures_mean():
+    """The README's inversion numbers come with the pictures they describe, and the heading does
+    not promise identity that the pictures do not show."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Real images"):readme.index("## Convert an official checkpoint")]
+    assert "keep their identity" not in section
+    figure = "docs/inversion_before_after.png"
+    assert f"]({figure})" in section and (ROOT / figure).is_file()

@@ -22,7 +22,6 @@ import shutil
 from pathlib import Path
 
 import torch
-from PIL import Image, ImageDraw
 
 from alae_hf import StyleALAE
 from alae_hf.card import model_card
@@ -30,6 +29,7 @@ from alae_hf.evaluation.evaluate import EvalSizes, evaluate
 from alae_hf.imaging import make_grid, tensor_to_pil
 from alae_hf.latent.directions import Directions
 from alae_hf.latent.spectral import ganspace, sefa
+from alae_hf.training.plots import learning_curve, loss_curves
 
 
 def directions(model: StyleALAE, out: Path, ganspace_samples: int) -> list[str]:
@@ -40,61 +40,6 @@ def directions(model: StyleALAE, out: Path, ganspace_samples: int) -> list[str]:
         names.append(name)
     ganspace(model, n_samples=ganspace_samples, n_components=64, seed=0).save(out, "ganspace")
     return names + ["ganspace"]
-
-
-def loss_curves(run: Path, path: Path) -> bool:
-    """Plot the logged losses (TensorBoard scalars) with PIL; False if no logs are found."""
-    try:
-        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    except ImportError:
-        return False
-    files = sorted(run.glob("logs/**/events.out.tfevents.*"))
-    if not files:
-        return False
-    acc = EventAccumulator(str(files[-1].parent))
-    acc.Reload()
-    tags = [t for t in acc.Tags()["scalars"] if t.split("/")[-1] in ("loss_d", "loss_g", "loss_ae")]
-    panels = [_panel(t, [(e.step, e.value) for e in acc.Scalars(t)]) for t in tags]
-    if not panels:
-        return False
-    figure = Image.new("RGB", (sum(p.width for p in panels), panels[0].height), "white")
-    for i, panel in enumerate(panels):
-        figure.paste(panel, (i * panel.width, 0))
-    figure.save(path)
-    return True
-
-
-def _panel(title: str, points: list[tuple[int, float]], size: tuple[int, int] = (360, 240),
-           raw: bool = False) -> Image.Image:
-    """A line plot; GAN losses are clipped to their 1st-99th percentile and smoothed, `raw` points are not."""
-    image = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(image)
-    steps = [s for s, _ in points]
-    values = sorted(v for _, v in points)
-    low, high = (values[0], values[-1]) if raw else (values[int(0.01 * len(values))],
-                                                     values[int(0.99 * (len(values) - 1))])  # clip outliers
-    span_s, span_v = max(steps[-1] - steps[0], 1), max(high - low, 1e-9)
-    to_xy = lambda s, v: (40 + (s - steps[0]) / span_s * (size[0] - 50),  # noqa: E731
-                          size[1] - 30 - (min(max(v, low), high) - low) / span_v * (size[1] - 60))
-    window = 0 if raw else max(1, len(points) // 100)  # moving average: GAN losses are noisy
-    smooth = [sum(v for _, v in points[max(0, i - window):i + 1]) / len(points[max(0, i - window):i + 1])
-              for i in range(len(points))]
-    draw.line([to_xy(s, v) for (s, _), v in zip(points, smooth)], fill=(30, 90, 200), width=2)
-    draw.rectangle([40, 30, size[0] - 10, size[1] - 30], outline="grey")
-    draw.text((45, 8), f"{title.split('/')[-1]}  (steps {steps[0]}-{steps[-1]})", fill="black")
-    draw.text((2, 30), f"{high:.2f}", fill="black")
-    draw.text((2, size[1] - 40), f"{low:.2f}", fill="black")
-    return image
-
-
-def learning_curve(curve: list[dict], path: Path) -> None:
-    """FD-attr and reconstruction PSNR vs images seen, side by side."""
-    panels = [_panel(f"{key} vs images seen", [(e["images_seen"], e[key]) for e in curve], raw=True)
-              for key in ("fd_attr", "psnr", "reciprocity")]
-    figure = Image.new("RGB", (sum(p.width for p in panels), panels[0].height), "white")
-    for i, panel in enumerate(panels):
-        figure.paste(panel, (i * panel.width, 0))
-    figure.save(path)
 
 
 def curve_table(curve: list[dict]) -> str:

@@ -5,6 +5,7 @@ GRADIO_SERVER_NAME/PORT), ZeroGPU's `spaces.GPU`, serving threads and `launch()`
     python -m alae_hf.app ...            # the same
 
 The root `app.py` (a few lines that call `main`) is also the Hugging Face Space's entry point.
+gradio, torch and the UI are imported after the command line is parsed, so `--help` answers at once.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import gradio as gr
-import torch
-
-from .ui import CONCURRENCY, CSS, DEFAULT_MODEL, MAX_FILE_SIZE, build_app
+if TYPE_CHECKING:
+    import gradio as gr
 
 
 def launch_options(
@@ -28,6 +27,8 @@ def launch_options(
 ) -> dict[str, Any]:
     """`launch()` arguments (theme/css go to launch in Gradio 6). host/port None: gradio reads
     GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (a Space sets them), else 127.0.0.1 and 7860+."""
+    from .ui import CSS, MAX_FILE_SIZE
+
     return {
         "server_name": host,
         "server_port": port,
@@ -45,12 +46,24 @@ def serving_threads(threads: int | None = None) -> int:
     Requests already run CONCURRENCY at a time; more threads per request only oversubscribe, and
     when a co-tenant holds a core, two spinning threads on a 2-core box turned a 14 ms slider edit
     into ~770 ms (64 px model, measured with bench/app_latency.py's direct calls)."""
+    import torch
+
+    from .ui import CONCURRENCY
+
     threads = threads or max(1, (os.cpu_count() or 1) // CONCURRENCY)
     torch.set_num_threads(threads)
     return threads
 
 
-def missing_default_message(path: Path = DEFAULT_MODEL) -> str:
+def default_model() -> Path:
+    """The bundled default model's folder (`alae_hf.app.ui.DEFAULT_MODEL`)."""
+    from .ui import DEFAULT_MODEL
+
+    return DEFAULT_MODEL
+
+
+def missing_default_message(path: Path | None = None) -> str:
+    path = path or default_model()
     return (
         f"The bundled default checkpoint is missing: {path} does not exist (it is produced by training; see "
         "README.md). Start the app on another model with `python app.py --model DIR_OR_HUB_REPO_ID` "
@@ -76,15 +89,13 @@ def gpu_decorator() -> Callable[[Callable], Callable]:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Command line, with defaults from the environment (what a Space sets)."""
+    """Command line, with defaults from the environment (what a Space sets); the defaults that
+    need torch or the UI (cuda or not, the bundled model's folder) are filled in after parsing."""
     on_space = bool(os.environ.get("SPACE_ID"))
-    default_device = os.environ.get("ALAE_DEVICE") or (
-        "cpu" if on_space or not torch.cuda.is_available() else "cuda"
-    )
     parser = argparse.ArgumentParser(description="Start the alae_hf Gradio app (StyleALAE editor).")
     parser.add_argument(
         "--model",
-        default=os.environ.get("ALAE_MODEL") or str(DEFAULT_MODEL),
+        default=os.environ.get("ALAE_MODEL"),
         help="StyleALAE folder or Hub repo id (default: env ALAE_MODEL, else the bundled checkpoint)",
     )
     parser.add_argument(
@@ -104,20 +115,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--device",
-        default=default_device,
+        default=os.environ.get("ALAE_DEVICE") or ("cpu" if on_space else None),
         help="torch device (default: env ALAE_DEVICE, else cuda when available; cpu on a Space)",
     )
     parser.add_argument(
         "--threads",
         type=int,
         default=None,
-        help=f"torch threads (default: CPU cores / {CONCURRENCY} concurrent requests, at least 1)",
+        help="torch threads (default: CPU cores / the app's concurrent requests, at least 1)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.model = args.model or str(default_model())
+    if args.device is None:
+        import torch
+
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    return args
 
 
 def build_from_args(args: argparse.Namespace) -> gr.Blocks:
     """The app as `main` builds it: threads, device, `spaces.GPU` on cuda, public mode."""
+    from .ui import DEFAULT_MODEL, build_app
+
     if Path(args.model) == DEFAULT_MODEL and not DEFAULT_MODEL.is_dir():
         raise FileNotFoundError(missing_default_message())
     serving_threads(args.threads)

@@ -1,5 +1,5 @@
 """`python -m alae_hf.evaluation --model DIR --out report/` and `alae-eval`: the command line of
-`alae_hf.evaluation.evaluate.evaluate`."""
+`alae_hf.evaluation.evaluate.evaluate`, parsed before torch is imported (`--help` answers at once)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
-
-from .evaluate import EvalSizes, evaluate
+from .sizes import EvalSizes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -35,6 +33,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    import torch
+
+    from .evaluate import evaluate
+
     if args.threads:
         torch.set_num_threads(args.threads)
     sizes = EvalSizes(**{k: getattr(args, k) for k in asdict(d)})

@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,26 +51,12 @@ from .metrics import (
     latent_reciprocity,
     reconstruction_metrics,
 )
+from .sizes import EvalSizes
 
 if TYPE_CHECKING:
     from ..base import ALAEModel
 
 TRAVERSAL_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
-
-
-@dataclass(frozen=True)
-class EvalSizes:
-    """Sample counts of one evaluation (see the module docstring for the defaults' cost)."""
-
-    num_samples: int = 2_000
-    num_real: int = 1_000
-    num_reciprocity: int = 500
-    num_ppl: int = 500
-    num_response: int = 32
-    num_directions: int = 8
-    ganspace_samples: int = 20_000
-    batch_size: int = 32
-    seed: int = 0
 
 
 # ---- data -------------------------------------------------------------------------------------

@@ -122,9 +122,18 @@ class Directions:
                 f"{num_styles} styles ({describe_styles(num_styles)})"
             )
 
-    def save_to(self, path: str | Path) -> Path:
-        """Write `path.safetensors` and `path.json` (a given suffix is dropped); returns the stem."""
+    def save_to(self, path: str | Path, overwrite: bool = True) -> Path:
+        """Write `path.safetensors` and `path.json` (a given suffix is dropped); returns the stem.
+
+        Raises:
+            FileExistsError: `overwrite` is False and either file exists (nothing is written).
+        """
         stem = _stem(path)
+        existing = existing_pair(stem)
+        if existing and not overwrite:
+            raise FileExistsError(
+                f"{existing[0]} already exists (a saved direction set); not replacing it"
+            )
         stem.parent.mkdir(parents=True, exist_ok=True)
         named = {"vectors": self.vectors, "sigma": self.sigma, "scores": self.scores}
         tensors = {
@@ -148,9 +157,10 @@ class Directions:
         stem.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         return stem
 
-    def save(self, folder: str | Path, name: str) -> Path:
-        """Write `folder/directions/<name>.safetensors` and `<name>.json` (e.g. into a model folder)."""
-        return self.save_to(Path(folder) / "directions" / _check_name(name))
+    def save(self, folder: str | Path, name: str, overwrite: bool = True) -> Path:
+        """Write `folder/directions/<name>.safetensors` and `<name>.json` (e.g. into a model folder);
+        `overwrite=False` refuses to replace a set of that name (FileExistsError)."""
+        return self.save_to(set_path(folder, name), overwrite)
 
     @classmethod
     def load_from(cls, path: str | Path, model: ALAEModel | None = None) -> Directions:
@@ -200,6 +210,17 @@ class Directions:
                 styles = model_class(arch.get("_class_name")).arch_class(**fields).num_styles
                 out.check_compatible(arch["latent_size"], styles, f"the model in {folder}")
         return out
+
+
+def set_path(folder: str | Path, name: str) -> Path:
+    """Where `Directions.save(folder, name)` writes: `folder/directions/<name>` (no suffix)."""
+    return Path(folder) / "directions" / _check_name(name)
+
+
+def existing_pair(path: str | Path) -> list[Path]:
+    """The files of the `.safetensors` + `.json` pair named by `path` that already exist."""
+    stem = _stem(path)
+    return [p for p in (stem.with_suffix(".safetensors"), stem.with_suffix(".json")) if p.exists()]
 
 
 def _stem(path: str | Path) -> Path:

@@ -1,5 +1,5 @@
 """SeFa and GANSpace directions for StyleALAE and MLPALAE (eigenvectors in W), the numerics they
-share with learned directions, and the `alae-directions` command.
+share with learned directions (the `alae-directions` command is `alae_hf.latent.__main__`).
 
 - Style k of w+ modulates `generator.decode_block[k // 2]` (`style_1` for even k, else
   `style_2`) at 4·2^(k//2) px (official ALAE `net.py`); the model's `style_affine(k)` is the one
@@ -244,61 +244,3 @@ def ganspace(
         "explained_variance_ratio": ratio,
     }
     return Directions(vectors.float(), kept.float(), sigma, "ganspace", indices, provenance)
-
-
-# ---- command line ----------------------------------------------------------------------------
-def main(argv: Sequence[str] | None = None) -> int:
-    """`alae-directions`: compute SeFa or GANSpace directions of a model folder and save them
-    (into the folder's `directions/` by default, where the app and `Directions.load` find them)."""
-    import argparse
-
-    from ..loading import load
-
-    parser = argparse.ArgumentParser(
-        prog="alae-directions", description="Compute SeFa or GANSpace directions."
-    )
-    parser.add_argument("--model", required=True, help="model folder (StyleALAE or MLPALAE)")
-    parser.add_argument("--method", choices=("sefa", "ganspace"), default="sefa")
-    parser.add_argument(
-        "--layers",
-        default="all",
-        help="layer spec: all, coarse, middle, fine or ranges such as 0-3",
-    )
-    parser.add_argument("--num", type=int, default=16, help="directions kept")
-    parser.add_argument(
-        "--samples", type=int, default=100_000, help="GANSpace: mapped samples for the PCA"
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--name", default=None, help="name in the folder's directions/ (default: METHOD)"
-    )
-    parser.add_argument(
-        "--out", default=None, help="write OUT.safetensors + OUT.json instead of into the folder"
-    )
-    args = parser.parse_args(argv)
-    try:
-        model = load(args.model).eval()
-        if args.method == "sefa":
-            found = sefa(
-                model,
-                args.layers,
-                num_directions=min(args.num, model.arch.latent_size),
-                seed=args.seed,
-            )
-        else:
-            found = ganspace(
-                model,
-                n_samples=args.samples,
-                n_components=min(args.num, model.arch.latent_size),
-                seed=args.seed,
-                layers=args.layers,
-            )
-        path = (
-            found.save_to(args.out)
-            if args.out
-            else found.save(args.model, args.name or args.method)
-        )
-    except (OSError, ValueError) as err:
-        parser.exit(2, f"alae-directions: error: {err}\n")
-    print(f"wrote {path}.safetensors and .json: {found!r}")
-    return 0

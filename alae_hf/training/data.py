@@ -44,6 +44,7 @@ class RobustImageDataset(torch.utils.data.Dataset):
     """
 
     rejected_when_opened = 0
+    rejected_names: tuple[str, ...] = ()  # of the items rejected when opened, where they have names
 
     def __init__(self, resolution: int, channels: int = 3, center_crop: bool = True) -> None:
         if channels not in (1, 3):
@@ -58,6 +59,17 @@ class RobustImageDataset(torch.utils.data.Dataset):
     def skipped(self) -> int:
         """Unreadable items seen so far by this process (rejected when opened + failed decodes)."""
         return self.rejected_when_opened + int(self.bad_mask.sum())
+
+    def item_name(self, index: int) -> str:
+        """What a message calls item `index` (a file's path inside the folder, else its index)."""
+        return f"item {index}"
+
+    def skipped_names(self, bad: torch.Tensor | None = None, limit: int = 20) -> list[str]:
+        """The first `limit` unreadable items by name: those rejected when opened, then those whose
+        decode failed (`bad`: a mask like `bad_mask`, e.g. reduced over processes)."""
+        mask = self.bad_mask if bad is None else bad
+        failed = [self.item_name(i) for i in mask.nonzero().flatten().tolist()[:limit]]
+        return [*self.rejected_names, *failed][:limit]
 
     def to_tensor(self, source: str | os.PathLike | Image.Image) -> torch.Tensor:
         """Decode, convert to the model's channels, fit to a square, as uint8 [C, R, R]."""
@@ -120,6 +132,9 @@ class ImageFolderDataset(RobustImageDataset):
         self.root = root
         self.files = [f for f, good in zip(files, ok) if good]
         self.rejected_when_opened = len(files) - len(self.files)
+        self.rejected_names = tuple(
+            f.relative_to(root).as_posix() for f, good in zip(files, ok) if not good
+        )
         super().__init__(resolution, channels, center_crop)
 
     def __len__(self) -> int:
@@ -127,6 +142,9 @@ class ImageFolderDataset(RobustImageDataset):
 
     def _source(self, index: int) -> Path:
         return self.files[index]
+
+    def item_name(self, index: int) -> str:
+        return self.files[index].relative_to(self.root).as_posix()
 
 
 class SyntheticFacesDataset(RobustImageDataset):

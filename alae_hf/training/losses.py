@@ -31,8 +31,8 @@ from torch.func import functional_call
 
 from ..base import ALAEModel
 from ..model import NoiseSpec
+from .defaults import R1_GAMMA
 
-R1_GAMMA = 10.0
 Stats = dict[str, torch.Tensor]
 
 

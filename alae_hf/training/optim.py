@@ -33,9 +33,10 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 
+from .defaults import KINDS
+
 BETAS = (0.0, 0.99)  # official train_alae.py: LREQAdam(..., betas=(0.0, 0.99))
 EPS = 1e-8
-KINDS = ("lreq", "adam")
 
 
 def equalized_lr_scales(module: nn.Module) -> dict[nn.Parameter, float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -17,10 +18,8 @@ from typing import Any
 
 from huggingface_hub.serialization._base import parse_size_to_int
 
-from ..config import PRESETS, ALAEConfig, preset
-from ..mlp_networks import MLP_PRESETS, MLPConfig, mlp_preset
-from .losses import R1_GAMMA
-from .optim import KINDS
+from ..config import MLP_PRESETS, PRESETS, ALAEConfig, MLPConfig, mlp_preset, preset
+from .defaults import KINDS, R1_GAMMA
 from .schedule import ScheduleConfig, schedule_preset
 
 ARCH_OVERRIDES = (
@@ -171,6 +170,11 @@ class TrainConfig:
     )
     hub_token: str | None = _opt(None, "Hub token (never saved)")
     max_nonfinite_steps: int = _opt(20, "abort after this many non-finite steps in a row")
+    license: str = _opt(
+        "unknown",
+        "the model card's license, a Hub license id such as apache-2.0 or cc-by-nc-4.0 (default "
+        "unknown: the card claims no license; the terms of your training data apply)",
+    )
 
     def __post_init__(self) -> None:
         if self.preset is None:  # the preset follows the architecture (frozen: set once, here)
@@ -238,6 +242,8 @@ def _check(config: TrainConfig, name: str) -> str | None:
                 raise ValueError
         except ValueError:
             return f"--max_shard_size must be a size such as 16MB or 2GB, got {value!r}"
+    if name == "license" and not re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", value):
+        return f"--license must be a Hub license id such as apache-2.0, got {value!r}"
     choices = next(f.metadata.get("choices") for f in fields(config) if f.name == name)
     if choices and value not in choices:
         return f"{flag} must be one of {', '.join(choices)}, got {value!r}"

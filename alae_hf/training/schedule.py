@@ -22,8 +22,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from ..config import preset
-from ..mlp_networks import MLP_PRESETS
+from ..config import MLP_PRESETS, preset
 
 # The official tables exist for these process counts; other counts use the largest one below.
 TABLE_PROCESS_COUNTS = (1, 2, 4, 8)

@@ -4,7 +4,7 @@ set-up is `startup.py`).
 The loop of podgorskiy/ALAE `train_alae.py` with the
 progressive schedule of `schedule.py` (official `LODDriver`: fresh optimizers at every lod
 change), an EMA copy, atomic resumable checkpoints (`run_state.py`), a wall-time budget
-(`budget.py`) and any number of processes. `train_accelerate.py` parses the command line into a
+(`budget.py`) and any number of processes. `train_accelerate.py` and `alae-train` (`__main__.py`) parse the command line into a
 `TrainConfig` and calls `train`.
 """
 
@@ -23,8 +23,8 @@ from . import checkpoints as ckpt
 from . import run_state
 from .data import make_loader, prepare_reals
 from .optim import make_optimizers
-from .options import TrainConfig, parse_config
-from .outputs import sample_grid, summary, write_outputs
+from .options import TrainConfig
+from .outputs import sample_grid, summary, write_loss_plot, write_outputs
 from .run import Run
 from .schedule import TrainingState, schedule_at
 from .startup import setup
@@ -86,6 +86,8 @@ def checkpoint(run: Run) -> None:
     began = time_budget.clock()
     run_state.save(run)
     run.saved_step = run.step
+    if run.accelerator.is_main_process:
+        write_loss_plot(run)
     run.budget.saved(time_budget.clock() - began)
 
 
@@ -172,18 +174,29 @@ def loop(run: Run) -> TrainingState:
     bar = tqdm(
         total=total,
         initial=run.images,
-        unit="img",
-        unit_scale=True,
+        unit="img",  # whole images: no unit_scale, which shows 76 as "76.0"
         disable=not acc.is_main_process,
         desc=None if minutes is None else f"≤ {minutes:g} min",
     )
     state = schedule_at(run.images, run.sched, acc.num_processes)
+    try:  # a message (a stop, an error raised below) comes after the bar, on its own line
+        state = run_steps(run, bar, state, stop)
+    finally:
+        bar.close()
+    checkpoint(run)  # every run ends resumable, also one shorter than --checkpointing_steps
+    return state
+
+
+def run_steps(run: Run, bar: tqdm, state: TrainingState, stop: float) -> TrainingState:
+    """The steps of `loop`, counted on `bar`, until `stop` images, the step limit or the time."""
+    config, acc = run.config, run.accelerator
     while run.images < stop and (
         config.max_train_steps is None or run.step < config.max_train_steps
     ):
         run.budget.step_started()
         if time_is_up(run):
             why = run.budget.interrupted or f"--max_train_minutes {config.max_train_minutes}"
+            bar.close()
             acc.print(
                 f"{why}: stopping at step {run.step}; continue with --resume_from_checkpoint latest"
             )
@@ -203,8 +216,6 @@ def loop(run: Run) -> TrainingState:
             )
         if config.checkpointing_steps and run.step % config.checkpointing_steps == 0:
             checkpoint(run)
-    bar.close()
-    checkpoint(run)  # every run ends resumable, also one shorter than --checkpointing_steps
     return state
 
 
@@ -242,10 +253,3 @@ def train(
     finally:
         run.budget.restore_signals()
     return run
-
-
-def main(argv: list[str] | None = None, start: float | None = None) -> None:
-    """`alae-train` (the same options as `accelerate launch train_accelerate.py`): parse the command
-    line into a `TrainConfig` and train. `start` is when --max_train_minutes starts counting
-    (default: the start of set-up; `train_accelerate.py` passes its first line's time)."""
-    train(parse_config(argv), start=start)
