@@ -362,6 +362,17 @@ def test_mix_grid_layout_and_uploads(client, files):
     client.predict("1", None, "2, 3", None, 1.0, "paper rows", "", 0, api_name="/mix")
 
 
+def test_mix_uploads_are_optional_and_counts_are_worded(client):
+    """view_api() lists the mix uploads as optional (None works), and one source or destination
+    is not "1 sources"."""
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/mix"]
+    optional = {p["parameter_name"]: (p["parameter_has_default"], p["parameter_default"]) for p in api["parameters"]}
+    assert optional["source_files"] == optional["destination_files"] == (True, None)
+    grid, info = client.predict(source_seeds="1", destination_seeds="2", api_name="/mix")
+    assert _pixels(grid).shape[0] > 32
+    assert "1 source;" in info and "1 destination;" in info and "sources" not in info and "destinations" not in info
+
+
 def test_mix_encodes_uploads_as_its_own_refine_steps_say(client, files):
     """Uploads in the grid are refined like the Encode tab's (they used to be encoder-only whatever
     Encode showed): the destination row of an upload is its Encode reconstruction."""

@@ -135,18 +135,22 @@ class Handlers:
         self,
         session: dict,
         source_seeds: Any,
-        source_files: Any,
-        destination_seeds: Any,
-        destination_files: Any,
-        psi: Any,
-        layers: Any,
-        custom: Any,
-        noise_seed: Any,
+        source_files: Any = None,
+        destination_seeds: Any = "",
+        destination_files: Any = None,
+        psi: Any = 1.0,
+        layers: Any = "coarse",
+        custom: Any = "",
+        noise_seed: Any = 0,
         refine_steps: Any = 0,
         space: Any = "w+",
         progress: gr.Progress = gr.Progress(),
     ) -> tuple:
-        """The style-mixing grid: (grid, info); a progress bar while refining uploads."""
+        """The style-mixing grid: (grid, info); a progress bar while refining uploads.
+
+        The uploads default to None: gradio lists a parameter whose component starts empty as
+        optional only when the handler's default is None, and seeds alone make a grid. The
+        defaults after them only keep the signature valid; clients get the components' values."""
         return self.act.mix(
             session,
             source_seeds,
