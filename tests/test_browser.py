@@ -101,6 +101,14 @@ def test_every_tab_generates_and_reacts(page, images, tmp_path_factory):
     assert sorted(p.name for p in shots.iterdir()) == ["edit.png", "encode.png", "mix.png", "model.png", "sample.png"]
 
 
+def test_the_sample_tab_opens_with_samples(page):
+    """A fresh page shows the samples of the Sample tab's settings before Generate is clicked."""
+    page.reload(wait_until="load")
+    page.wait_for_selector("#sample-go", timeout=30_000)
+    page.wait_for_function(LOADED_JS, arg=["#sample-gallery", 8], timeout=60_000)
+    assert "seeds 0–7" in page.locator("#sample-info").inner_text()
+
+
 # Layout checks: run in the page, return what is wrong.
 OVERFLOW_JS = """(sel) => { const root = document.querySelector(sel); const r = root.getBoundingClientRect(); const out = [];
   for (const el of root.querySelectorAll('*')) { const b = el.getBoundingClientRect();

@@ -35,6 +35,12 @@ def page():
         yield page
 
 
+def test_mlp_sample_tab_opens_with_samples(page):
+    """A fresh page shows 16 digits before Generate is clicked."""
+    page.reload(wait_until="load")
+    page.wait_for_function(LOADED_JS, arg=["#mlp-sample-gallery", 16], timeout=60_000)
+
+
 def test_mlp_app_tabs_generate(page, tmp_path):
     tabs = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
     assert tabs == ["Sample", "Edit", "Encode & reconstruct", "Interpolate", "Model"]

@@ -218,6 +218,10 @@ def build_mlp_app(
                 )
                 guard_range(n, (1, MAX_IMAGES))
                 guard_range(psi, PSI_RANGE)
+                # The tab opens with the samples of its settings, not an empty gallery.
+                demo.load(
+                    run(functools.partial(sample, loaded)), [seed, n, psi], gallery, **UI_ONLY
+                )
             _edit_tab(loaded, run)
             with gr.Tab("Encode & reconstruct", id="encode"):
                 files = files_input(
