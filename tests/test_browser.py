@@ -271,3 +271,47 @@ def test_tabs_keep_their_own_settings_and_say_what_they_did(page, images, tmp_pa
     assert page.evaluate(BADGE_OVER_JS, "#model-source") == 0
     assert page.locator("#model-progress .error").count() >= 1      # the failure shows, on its own line
     page.screenshot(path=str(tmp_path / "model.png"), full_page=True)
+
+
+VISIBLE_LINKS_JS = """(sel) => [...document.querySelectorAll(sel + ' a')].filter(a => a.getBoundingClientRect().width > 0).length"""
+
+
+def test_outputs_belong_to_the_current_inputs(page, images, tmp_path):
+    """An output either belongs to the current inputs or is cleared: a repeated upload is said, an
+    Encode run that fails leaves no table or gallery of the previous run, and a new Edit base hides
+    the previous base's downloads and traversal."""
+    page.reload(wait_until="load")
+    page.wait_for_selector("#sample-go", timeout=30_000)
+    page.get_by_role("tab", name="Encode & reconstruct").click()
+    _type(page, "#encode-steps", "0")
+    upload = page.locator("#encode-files input[type=file]")
+    upload.set_input_files([str(images["rgb"])])
+    page.wait_for_timeout(800)
+    upload.set_input_files([str(images["rgb"])])
+    page.get_by_text("Already in the list, so not added again: gradient.png.").first.wait_for(timeout=15_000)
+    page.locator("#encode-go").click()
+    page.wait_for_function(LOADED_JS, arg=["#encode-gallery", 1], timeout=60_000)
+    assert "Mean PSNR" in page.locator("#encode-table").inner_text()
+    page.locator("#encode-files button[aria-label=Clear]").click()
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    upload.set_input_files([str(broken)])
+    page.wait_for_timeout(800)
+    page.locator("#encode-go").click()
+    page.get_by_text("broken.png is not an image").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    assert "PSNR" not in page.locator("#encode-table").inner_text()
+    assert page.locator("#encode-gallery .gallery-item img").count() == 0
+
+    page.get_by_role("tab", name="Edit").click()
+    page.locator("#edit-export").click()
+    page.wait_for_function(VISIBLE_LINKS_JS + " === 4", arg="#edit-files", timeout=30_000)
+    page.locator("#edit-traverse").click()
+    wait_for_image(page, "#edit-strip")
+    base = image_src(page, "#edit-base")
+    page.locator("#edit-seed input").fill("5")
+    page.locator("#edit-from-seed").click()
+    wait_for_image(page, "#edit-base", base)
+    page.wait_for_function(VISIBLE_LINKS_JS + " === 0", arg="#edit-files", timeout=15_000)
+    assert image_src(page, "#edit-strip") is None and image_src(page, "#edit-gif") is None
+    page.screenshot(path=str(tmp_path / "edit.png"), full_page=True)

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import inspect
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -73,10 +74,14 @@ def files_input(**kwargs: Any) -> gr.File:
 
 def unique_uploads(files: Any) -> list[str]:
     """The paths of uploaded files (gradio FileData payloads) without repeats of the same content,
-    in upload order."""
-    seen, paths = set(), []
+    in upload order; a warning names each repeat it leaves out."""
+    seen: dict[str, str] = {}
+    paths, repeats = [], []
     for item in files or []:
         path = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
+        name = os.path.basename(
+            str((item.get("orig_name") if isinstance(item, dict) else None) or path)
+        )
         try:
             digest = hashlib.sha256()
             with open(path, "rb") as handle:
@@ -85,9 +90,15 @@ def unique_uploads(files: Any) -> list[str]:
             digest = digest.hexdigest()
         except (OSError, TypeError):
             digest = str(path)  # unreadable here: the encoder names it when it gets there
-        if digest not in seen:
-            seen.add(digest)
-            paths.append(path)
+        if digest in seen:
+            repeats.append(
+                name if name == seen[digest] else f"{name} (the same image as {seen[digest]})"
+            )
+            continue
+        seen[digest] = name
+        paths.append(path)
+    if repeats:
+        gr.Warning(f"Already in the list, so not added again: {', '.join(repeats)}.")
     return paths
 
 

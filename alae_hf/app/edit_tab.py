@@ -209,8 +209,9 @@ def traversal_accordion(k0: int) -> dict[str, Any]:
 def _wire_base(h: Handlers, run: Callable, session: gr.State, ui: dict[str, Any]) -> None:
     """A new base from a seed or an upload; the base fields follow every change of base."""
     base_out = [session, ui["base"], ui["edited"], *ui["sliders"]]
+    made = [ui["files"], ui["strip"], ui["gif"]]  # outputs of the previous base: cleared
     ui["refresh_base"] = lambda event: event.success(
-        h.base_fields, [session], [ui["seed"], ui["psi"], ui["base_line"]], **UI_ONLY
+        h.base_fields, [session], [ui["seed"], ui["psi"], ui["base_line"], *made], **UI_ONLY
     )
     ui["refresh_base"](
         ui["from_seed"].click(
@@ -240,6 +241,7 @@ def _setting(session: gr.State, ui: dict[str, Any]) -> list:
 def _wire_sliders(h: Handlers, run: Callable, session: gr.State, ui: dict[str, Any]) -> None:
     """A new direction set (method, styles, number of sliders) and live edits by the sliders."""
     setting, sliders, edited = _setting(session, ui), ui["sliders"], ui["edited"]
+    made = [ui["files"], ui["strip"], ui["gif"]]
     gr.on(
         [ui["method"].change, ui["layers"].change, ui["custom"].submit, ui["k"].release],
         run(h.directions),
@@ -248,7 +250,7 @@ def _wire_sliders(h: Handlers, run: Callable, session: gr.State, ui: dict[str, A
         **endpoint("directions"),
         show_progress="minimal",
         **MODEL_EVENT,
-    )
+    ).success(h.clear_edit_outputs, None, made, **UI_ONLY)
     # Live editing: every slider change, only the newest pending value runs (always_last).
     gr.on(
         [s.change for s in sliders],
@@ -270,6 +272,14 @@ def _wire_outputs(h: Handlers, run: Callable, session: gr.State, ui: dict[str, A
     setting, sliders, edited = _setting(session, ui), ui["sliders"], ui["edited"]
     ui["reset"].click(
         run(h.act.reset), [session], [*sliders, edited], **endpoint("reset"), **SLIDER_EVENT
+    )
+    # Exports and the traversal were made from the slider values a user has now moved (or reset).
+    gr.on(
+        [s.release for s in sliders] + [ui["reset"].click],
+        h.clear_edit_outputs,
+        None,
+        [ui["files"], ui["strip"], ui["gif"]],
+        **UI_ONLY,
     )
     ui["go_traverse"].click(
         run(named_sliders(h.act.traversal)),

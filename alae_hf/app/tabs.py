@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from ..config import SEED_MAX
-from .api import endpoint
+from .api import UI_ONLY, endpoint
 from .components import files_input, guard_range, refine_controls
 from .handlers import Handlers
 from .inputs import MAX_IMAGES, NOISE_CHOICES, PSI_RANGE
@@ -185,7 +185,8 @@ def encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]:
                         elem_id="encode-index",
                     )
                     send = gr.Button("Edit this ➜", scale=1, elem_id="encode-send")
-    go.click(
+    # A run starts by clearing the previous one's results: a run that fails leaves none behind.
+    go.click(h.clear_encoded, [session], [gallery, table, session], **UI_ONLY).then(
         run(h.encode),
         [session, files, steps, space],
         [gallery, table, session],
