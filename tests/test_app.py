@@ -591,3 +591,13 @@ def test_mlp_app_endpoints_are_named_typed_and_described():
     assert all(info["description"] == DESCRIPTIONS[e[1:]] for e, info in api.items())
     types = {p["parameter_name"]: p["python_type"]["type"] for info in api.values() for p in info["parameters"]}
     assert types["n"] == types["steps"] == types["seed"] == "int"
+
+
+def test_help_says_which_models_the_app_opens(capsys):
+    """`app.py --help` says --model takes StyleALAE and MLP ALAE folders, bundled names and Hub ids."""
+    from alae_hf.app.server import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "a StyleALAE or MLP ALAE model: a folder, a bundled model's name" in text and "Hub repo id" in text

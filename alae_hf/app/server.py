@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr
 import torch
 
+from .components import COMMIT_ON_ENTER_JS
 from .ui import CONCURRENCY, CSS, DEFAULT_MODEL, MAX_FILE_SIZE, build_app
 
 
@@ -36,6 +37,7 @@ def launch_options(
         "max_file_size": MAX_FILE_SIZE,
         "show_error": False,
         "css": CSS,
+        "js": COMMIT_ON_ENTER_JS,
     }
 
 
@@ -81,11 +83,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     default_device = os.environ.get("ALAE_DEVICE") or (
         "cpu" if on_space or not torch.cuda.is_available() else "cuda"
     )
-    parser = argparse.ArgumentParser(description="Start the alae_hf Gradio app (StyleALAE editor).")
+    parser = argparse.ArgumentParser(
+        description="Start the alae_hf Gradio app: the StyleALAE editor, or the MLP ALAE (digits) "
+        "app when the model is an MLP ALAE."
+    )
     parser.add_argument(
         "--model",
         default=os.environ.get("ALAE_MODEL") or str(DEFAULT_MODEL),
-        help="StyleALAE folder or Hub repo id (default: env ALAE_MODEL, else the bundled checkpoint)",
+        help="a StyleALAE or MLP ALAE model: a folder, a bundled model's name (e.g. alae-digits-mlp) "
+        "or a Hub repo id; the app for its kind opens (default: env ALAE_MODEL, else the bundled "
+        f"{DEFAULT_MODEL.name})",
     )
     parser.add_argument(
         "--host", default=None, help="interface (default: env GRADIO_SERVER_NAME, else 127.0.0.1)"

@@ -73,7 +73,7 @@ def build_app(
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     loaded = ctx.get(ctx.default_key)
     if not loaded.model.supports_style_mixing:  # one w (the MLP ALAE): alae_hf.app.mlp_ui
-        return build_mlp_app(loaded, gpu)
+        return build_mlp_app(ctx, gpu)
     with gr.Blocks(
         title="StyleALAE editor", analytics_enabled=False, delete_cache=(1800, 3600)
     ) as demo:
