@@ -365,7 +365,7 @@ def test_typed_numbers_follow_one_rule(page, tmp_path):
     count.fill("20")
     count.press("Enter")
     page.get_by_text("Number of sliders: 20 is outside [1, 10]; using 10.").first.wait_for(timeout=15_000)
-    page.wait_for_function("() => document.querySelector('#edit-slider-9').offsetParent !== null", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#edit-slider-9') !== null", timeout=30_000)
     assert count.input_value() == "10" and page.get_by_text("must be a whole number").count() == 0
     page.screenshot(path=str(tmp_path / "typed_numbers.png"), full_page=True)
 

@@ -51,13 +51,13 @@ def load_mlp(studio: Studio, current: str, source: Any) -> tuple[str, str, str, 
 def mlp_model_tab(studio: Studio, key: gr.State, run: Callable[[Callable], Callable]) -> Any:
     """The tab (inside the app's Tabs); returns the load event, for what follows a new model."""
     loaded = studio.get(studio.default_key)
-    where = "or a bundled model" if studio.public else "local folder or bundled model"
+    where = "" if studio.public else " or a local folder"
     with gr.Tab("Model", id="model"):
         with gr.Row():
             source = model_picker(
                 studio.bundled,
                 "MLPALAE",
-                f"Model: a bundled one, or type a Hub repo id (owner/name) {where}",
+                f"Model: a bundled one, or type a Hub repo id (owner/name){where}",
                 f"empty: back to {loaded.name}",
             )
             load = gr.Button("Load", variant="primary", scale=1, elem_id="model-load")

@@ -216,7 +216,6 @@ def build_mlp_app(studio: Studio, gpu: Callable[[Callable], Callable] = lambda f
     (`alae_hf.app.api`)."""
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     loaded = studio.get(studio.default_key)
-    model = loaded.model
     cache: dict[tuple, SliderSet] = {}
     with gr.Blocks(title="MLP ALAE", analytics_enabled=False) as demo:
         key = gr.State(loaded.key)
@@ -226,29 +225,7 @@ def build_mlp_app(studio: Studio, gpu: Callable[[Callable], Callable] = lambda f
             "([Pidhorskyi et al., CVPR 2020](https://arxiv.org/abs/2004.04467)).\n\n" + NOTE
         )
         with gr.Tabs(selected="sample"):
-            with gr.Tab("Sample", id="sample"):
-                with gr.Row():
-                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX)
-                    n = gr.Slider(1, MAX_IMAGES, 16, step=1, precision=0, label="Number of images")
-                    psi = gr.Slider(
-                        *PSI_RANGE,
-                        model.arch.truncation_psi,
-                        step=0.05,
-                        label="Truncation ψ",
-                        info="1 = off, 0 = the mean w",
-                    )
-                go = gr.Button("Generate", variant="primary", elem_id="mlp-sample-go")
-                gallery = gr.Gallery(columns=8, label="Samples", elem_id="mlp-sample-gallery")
-                go.click(
-                    run(on_model(studio, sample)),
-                    [key, seed, n, psi],
-                    gallery,
-                    **endpoint("mlp_sample"),
-                )
-                guard_range(n, (1, MAX_IMAGES))
-                guard_range(psi, PSI_RANGE)
-                # The tab opens with the samples of its settings, not an empty gallery.
-                demo.load(run(on_model(studio, sample)), [key, seed, n, psi], gallery, **UI_ONLY)
+            sample_inputs, gallery = _sample_tab(studio, key, run, demo)
             edit_ui = _edit_tab(studio, key, run, cache)
             with gr.Tab("Encode & reconstruct", id="encode"):
                 files = files_input(
@@ -273,8 +250,34 @@ def build_mlp_app(studio: Studio, gpu: Callable[[Callable], Callable] = lambda f
             **UI_ONLY,
         ).success(
             lambda: (None, [], None), None, [edit_ui["out"], pairs, strip], **UI_ONLY
-        ).success(run(on_model(studio, sample)), [key, seed, n, psi], gallery, **UI_ONLY)
+        ).success(run(on_model(studio, sample)), sample_inputs, gallery, **UI_ONLY)
     return demo
+
+
+def _sample_tab(
+    studio: Studio, key: gr.State, run: Callable[[Callable], Callable], demo: gr.Blocks
+) -> tuple[list, Any]:
+    """Sample: digits of seeds, shown when the page opens (returns the inputs and the gallery)."""
+    with gr.Tab("Sample", id="sample"):
+        with gr.Row():
+            seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX)
+            n = gr.Slider(1, MAX_IMAGES, 16, step=1, precision=0, label="Number of images")
+            psi = gr.Slider(
+                *PSI_RANGE,
+                studio.get(studio.default_key).model.arch.truncation_psi,
+                step=0.05,
+                label="Truncation ψ",
+                info="1 = off, 0 = the mean w",
+            )
+        go = gr.Button("Generate", variant="primary", elem_id="mlp-sample-go")
+        gallery = gr.Gallery(columns=8, label="Samples", elem_id="mlp-sample-gallery")
+    inputs = [key, seed, n, psi]
+    go.click(run(on_model(studio, sample)), inputs, gallery, **endpoint("mlp_sample"))
+    guard_range(n, (1, MAX_IMAGES))
+    guard_range(psi, PSI_RANGE)
+    # The tab opens with the samples of its settings, not an empty gallery.
+    demo.load(run(on_model(studio, sample)), inputs, gallery, **UI_ONLY)
+    return inputs, gallery
 
 
 def _interpolate_tab(studio: Studio, key: gr.State, run: Callable[[Callable], Callable]) -> Any:
@@ -299,6 +302,24 @@ def _interpolate_tab(studio: Studio, key: gr.State, run: Callable[[Callable], Ca
     guard_range(steps, (2, MAX_STEPS))
     guard_range(psi, PSI_RANGE)
     return strip
+
+
+def _sliders(first: SliderSet) -> list[gr.Slider]:
+    """The Edit tab's EDIT_SLIDERS sliders for the default model's first direction set."""
+    shown = len(first.order)
+    return [
+        gr.Slider(
+            -first.limits[min(i, shown - 1)],
+            first.limits[min(i, shown - 1)],
+            0,
+            step=0.1,
+            label=f"Slider {i + 1}",
+            info=first.labels[i] if i < shown else "",
+            visible=i < shown,
+            elem_id=f"mlp-edit-slider-{i}",
+        )
+        for i in range(EDIT_SLIDERS)
+    ]
 
 
 def _edit_tab(
@@ -327,20 +348,7 @@ def _edit_tab(
             psi = gr.Slider(
                 *PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ"
             )
-        shown = len(first.order)
-        sliders = [
-            gr.Slider(
-                -first.limits[min(i, shown - 1)],
-                first.limits[min(i, shown - 1)],
-                0,
-                step=0.1,
-                label=f"Slider {i + 1}",
-                info=first.labels[i] if i < shown else "",
-                visible=i < shown,
-                elem_id=f"mlp-edit-slider-{i}",
-            )
-            for i in range(EDIT_SLIDERS)
-        ]
+        sliders = _sliders(first)
         go = gr.Button("Edit", variant="primary", elem_id="mlp-edit-go")
         out = gr.Image(label="Sample and edit", type="pil", elem_id="mlp-edit-out")
     inputs = [key, seed, method, psi, *sliders]

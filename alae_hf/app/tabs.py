@@ -277,13 +277,13 @@ def _mix_settings(loaded: LoadedModel) -> dict[str, Any]:
 def model_tab(h: Handlers, loaded: LoadedModel) -> dict[str, Any]:
     """Load another model: a list of the bundled ones (an MLP ALAE says it opens in its own app)
     that also takes a Hub repo id or, unless the app is public, a local folder."""
-    where = "or a bundled model" if h.act.studio.public else "local folder or bundled model"
+    where = "" if h.act.studio.public else " or a local folder"
     with gr.Tab("Model", id="model"):
         with gr.Row():
             source = model_picker(
                 h.act.studio.bundled,
                 "StyleALAE",
-                f"Model: a bundled one, or type a Hub repo id (owner/name) {where}",
+                f"Model: a bundled one, or type a Hub repo id (owner/name){where}",
                 f"empty: back to {loaded.name}",
             )
             load = gr.Button("Load", variant="primary", scale=1, elem_id="model-load")
