@@ -362,6 +362,17 @@ def test_mix_grid_layout_and_uploads(client, files):
     client.predict("1", None, "2, 3", None, 1.0, "paper rows", "", 0, api_name="/mix")
 
 
+def test_mix_uploads_are_optional_and_counts_are_worded(client):
+    """view_api() lists the mix uploads as optional (None works), and one source or destination
+    is not "1 sources"."""
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/mix"]
+    optional = {p["parameter_name"]: (p["parameter_has_default"], p["parameter_default"]) for p in api["parameters"]}
+    assert optional["source_files"] == optional["destination_files"] == (True, None)
+    grid, info = client.predict(source_seeds="1", destination_seeds="2", api_name="/mix")
+    assert _pixels(grid).shape[0] > 32
+    assert "1 source;" in info and "1 destination;" in info and "sources" not in info and "destinations" not in info
+
+
 def test_mix_encodes_uploads_as_its_own_refine_steps_say(client, files):
     """Uploads in the grid are refined like the Encode tab's (they used to be encoder-only whatever
     Encode showed): the destination row of an upload is its Encode reconstruction."""
@@ -580,3 +591,13 @@ def test_mlp_app_endpoints_are_named_typed_and_described():
     assert all(info["description"] == DESCRIPTIONS[e[1:]] for e, info in api.items())
     types = {p["parameter_name"]: p["python_type"]["type"] for info in api.values() for p in info["parameters"]}
     assert types["n"] == types["steps"] == types["seed"] == "int"
+
+
+def test_help_says_which_models_the_app_opens(capsys):
+    """`app.py --help` says --model takes StyleALAE and MLP ALAE folders, bundled names and Hub ids."""
+    from alae_hf.app.server import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "a StyleALAE or MLP ALAE model: a folder, a bundled model's name" in text and "Hub repo id" in text

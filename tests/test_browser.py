@@ -101,6 +101,14 @@ def test_every_tab_generates_and_reacts(page, images, tmp_path_factory):
     assert sorted(p.name for p in shots.iterdir()) == ["edit.png", "encode.png", "mix.png", "model.png", "sample.png"]
 
 
+def test_the_sample_tab_opens_with_samples(page):
+    """A fresh page shows the samples of the Sample tab's settings before Generate is clicked."""
+    page.reload(wait_until="load")
+    page.wait_for_selector("#sample-go", timeout=30_000)
+    page.wait_for_function(LOADED_JS, arg=["#sample-gallery", 8], timeout=60_000)
+    assert "seeds 0–7" in page.locator("#sample-info").inner_text()
+
+
 # Layout checks: run in the page, return what is wrong.
 OVERFLOW_JS = """(sel) => { const root = document.querySelector(sel); const r = root.getBoundingClientRect(); const out = [];
   for (const el of root.querySelectorAll('*')) { const b = el.getBoundingClientRect();
@@ -255,11 +263,124 @@ def test_tabs_keep_their_own_settings_and_say_what_they_did(page, images, tmp_pa
     # Model: a failed load badges its own line, not the source box; the MLP model is not offered.
     page.get_by_role("tab", name="Model").click()
     source = page.locator("#model-source input, #model-source textarea").first
-    assert "alae-digits-mlp" not in page.locator("#model-source").inner_text()
     source.fill("/no/such/model")
     page.locator("#model-load").click()
     page.get_by_text("Still using").first.wait_for(timeout=15_000)
     page.wait_for_timeout(500)
     assert page.evaluate(BADGE_OVER_JS, "#model-source") == 0
     assert page.locator("#model-progress .error").count() >= 1      # the failure shows, on its own line
+    page.screenshot(path=str(tmp_path / "model.png"), full_page=True)
+
+
+VISIBLE_LINKS_JS = """(sel) => [...document.querySelectorAll(sel + ' a')].filter(a => a.getBoundingClientRect().width > 0).length"""
+
+
+def test_outputs_belong_to_the_current_inputs(page, images, tmp_path):
+    """An output either belongs to the current inputs or is cleared: a repeated upload is said, an
+    Encode run that fails leaves no table or gallery of the previous run, and a new Edit base hides
+    the previous base's downloads and traversal."""
+    page.reload(wait_until="load")
+    page.wait_for_selector("#sample-go", timeout=30_000)
+    page.get_by_role("tab", name="Encode & reconstruct").click()
+    _type(page, "#encode-steps", "0")
+    upload = page.locator("#encode-files input[type=file]")
+    upload.set_input_files([str(images["rgb"])])
+    page.wait_for_timeout(800)
+    upload.set_input_files([str(images["rgb"])])
+    page.get_by_text("Already in the list, so not added again: gradient.png.").first.wait_for(timeout=15_000)
+    page.locator("#encode-go").click()
+    page.wait_for_function(LOADED_JS, arg=["#encode-gallery", 1], timeout=60_000)
+    assert "Mean PSNR" in page.locator("#encode-table").inner_text()
+    page.locator("#encode-files button[aria-label=Clear]").click()
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    upload.set_input_files([str(broken)])
+    page.wait_for_timeout(800)
+    page.locator("#encode-go").click()
+    page.get_by_text("broken.png is not an image").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    assert "PSNR" not in page.locator("#encode-table").inner_text()
+    assert page.locator("#encode-gallery .gallery-item img").count() == 0
+
+    page.get_by_role("tab", name="Edit").click()
+    page.locator("#edit-export").click()
+    page.wait_for_function(VISIBLE_LINKS_JS + " === 4", arg="#edit-files", timeout=30_000)
+    page.locator("#edit-traverse").click()
+    wait_for_image(page, "#edit-strip")
+    base = image_src(page, "#edit-base")
+    page.locator("#edit-seed input").fill("5")
+    page.locator("#edit-from-seed").click()
+    wait_for_image(page, "#edit-base", base)
+    page.wait_for_function(VISIBLE_LINKS_JS + " === 0", arg="#edit-files", timeout=15_000)
+    assert image_src(page, "#edit-strip") is None and image_src(page, "#edit-gif") is None
+    page.screenshot(path=str(tmp_path / "edit.png"), full_page=True)
+
+
+def _image_bytes(page, selector: str, previous: str | None = None, timeout: float = 30) -> tuple[str, bytes]:
+    import urllib.request
+
+    src = wait_for_image(page, selector, previous, timeout)
+    with urllib.request.urlopen(src) as response:
+        return src, response.read()
+
+
+def test_typed_numbers_follow_one_rule(page, tmp_path):
+    """The box, the thumb and the image agree: a number being typed past a direction slider's range
+    is not rendered until it is committed (Enter or leaving the box); then the range widens to it,
+    or, past the app's ±5σ, it is clamped and said once; a typed number of sliders past 10 is
+    clamped, said once, and 10 sliders show."""
+    page.reload(wait_until="load")
+    page.wait_for_selector("#sample-go", timeout=30_000)
+    page.get_by_role("tab", name="Edit").click()
+    thumb = page.locator("#edit-slider-0 input[type=range]")
+    box = page.locator("#edit-slider-0 input[type=number]")
+    limit = float(thumb.get_attribute("max"))
+    src, _ = _image_bytes(page, "#edit-out")
+    thumb.fill(f"{limit:g}")                                   # the thumb at the end of its range
+    src, at_limit = _image_bytes(page, "#edit-out", src)
+    typed = round(min(limit + 1, 4.9), 1)
+    box.fill(f"{typed:g}")                                     # typed, not committed: the image stays at the thumb
+    try:
+        src, shown = _image_bytes(page, "#edit-out", src, timeout=5)
+    except TimeoutError:
+        src, shown = _image_bytes(page, "#edit-out")
+    assert shown == at_limit and float(thumb.input_value()) == limit
+    box.press("Enter")                                         # committed: the range widens to it
+    page.wait_for_function(f"() => Number(document.querySelector('#edit-slider-0 input[type=range]').max) >= {typed}",
+                           timeout=15_000)
+    src, shown = _image_bytes(page, "#edit-out", src)
+    assert shown != at_limit and float(thumb.input_value()) == typed == float(box.input_value())
+
+    box.fill("50")
+    page.wait_for_timeout(1500)
+    box.press("Tab")
+    page.get_by_text("Slider 1: 50σ is past ±5σ").first.wait_for(timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#edit-slider-0 input[type=number]').value === '5'",
+                           timeout=15_000)
+    page.wait_for_timeout(1000)
+    assert float(thumb.input_value()) == 5.0
+    assert page.get_by_text("must be a number").count() == 0   # said once: no error from the value being typed
+
+    count = page.locator("#edit-k input[type=number]")
+    count.fill("20")
+    count.press("Enter")
+    page.get_by_text("Number of sliders: 20 is outside [1, 10]; using 10.").first.wait_for(timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#edit-slider-9') !== null", timeout=30_000)
+    assert count.input_value() == "10" and page.get_by_text("must be a whole number").count() == 0
+    page.screenshot(path=str(tmp_path / "typed_numbers.png"), full_page=True)
+
+
+def test_the_model_tab_lists_every_bundled_model(page, tmp_path):
+    """A list of the bundled models (the digits model says it opens in its own app), and picking
+    the digits model says in one line how to open it; the current model stays."""
+    page.reload(wait_until="load")
+    page.wait_for_selector("#sample-go", timeout=30_000)
+    page.get_by_role("tab", name="Model").click()
+    page.locator("#model-source input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert any("alae-synthetic-faces-64 (StyleALAE)" in o for o in options), options
+    assert any("alae-digits-mlp (MLP ALAE, opens in its own app)" in o for o in options), options
+    page.get_by_role("option", name="alae-digits-mlp (MLP ALAE, opens in its own app)").click()
+    page.locator("#model-load").click()
+    page.get_by_text("python app.py --model alae-digits-mlp").first.wait_for(timeout=60_000)
     page.screenshot(path=str(tmp_path / "model.png"), full_page=True)

@@ -35,6 +35,12 @@ def page():
         yield page
 
 
+def test_mlp_sample_tab_opens_with_samples(page):
+    """A fresh page shows 16 digits before Generate is clicked."""
+    page.reload(wait_until="load")
+    page.wait_for_function(LOADED_JS, arg=["#mlp-sample-gallery", 16], timeout=60_000)
+
+
 def test_mlp_app_tabs_generate(page, tmp_path):
     tabs = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
     assert tabs == ["Sample", "Edit", "Encode & reconstruct", "Interpolate", "Model"]
@@ -88,3 +94,15 @@ def test_mlp_app_tabs_generate(page, tmp_path):
     page.wait_for_timeout(500)
     assert image_src(page, "#mlp-interpolate-out") is not None
     assert page.evaluate(BROKEN_IMAGES_JS) == []
+
+
+def test_the_mlp_app_has_a_model_loader(page):
+    """The digits app's Model tab lists the bundled models; a StyleALAE is refused in one line
+    naming the command that opens it, and the digits model stays."""
+    page.reload(wait_until="load")
+    page.get_by_role("tab", name="Model").click()
+    page.locator("#model-source input").click()
+    page.get_by_role("option", name="alae-synthetic-faces-64 (StyleALAE, opens in its own app)").click()
+    page.locator("#model-load").click()
+    page.get_by_text("python app.py --model alae-synthetic-faces-64").first.wait_for(timeout=60_000)
+    assert "alae-digits-mlp" in page.locator("#model-status").inner_text()

@@ -410,3 +410,26 @@ def test_style_app_refuses_an_mlp_model_in_one_line(mlp, tiny_model, tmp_path):
     act = Actions(studio)
     with pytest.raises(InputError, match=r"is an MLP ALAE .*python app.py --model .*Still using style"):
         act.load_model(new_session(studio.default_key), str(tmp_path / "mlp"))
+
+
+def test_the_mlp_app_loads_another_mlp_and_says_how_to_open_a_styleALAE(mlp, tiny_model, tmp_path):
+    """The digits app's Model tab switches a session to another MLP ALAE; a StyleALAE, or a folder
+    that is no model, is refused in one line (the former naming the command that opens it) and the
+    session keeps its model."""
+    from alae_hf.app.inputs import InputError
+    from alae_hf.app.mlp_model import load_mlp
+    from alae_hf.app.state import Studio
+
+    mlp.save_pretrained(tmp_path / "mlp")
+    mlp.save_pretrained(tmp_path / "other")
+    tiny_model.save_pretrained(tmp_path / "style")
+    studio = Studio(tmp_path / "mlp", "cpu", bundled={})
+    key, status, info, _ = load_mlp(studio, studio.default_key, str(tmp_path / "other"))
+    assert key == str(tmp_path / "other") and "other (local folder)" in status and "MLPALAE" in info
+    with pytest.raises(InputError) as err:
+        load_mlp(studio, key, str(tmp_path / "style"))
+    assert f"python app.py --model {tmp_path / 'style'}" in str(err.value) and "\n" not in str(err.value)
+    assert str(err.value).endswith("Still using other (local folder).")
+    with pytest.raises(InputError, match="Could not load .* Still using other"):
+        load_mlp(studio, key, str(tmp_path / "nothing"))
+    assert load_mlp(studio, key, "")[0] == studio.default_key            # empty: back to the default

@@ -70,6 +70,15 @@ def test_choice_seed_layer_and_slider_messages(tiny_model):
         check_alphas([0.0] * 11)
 
 
+def test_a_styles_range_past_the_model_is_one_short_line(tiny_model):
+    """'99-200' is refused by naming the range and the valid one, not by listing 102 indices."""
+    with pytest.raises(InputError) as err:
+        check_layers(tiny_model, "custom", "4, 99-200")
+    message = str(err.value)
+    assert "styles 99-200 out of range; valid style indices are 0-5" in message
+    assert "\n" not in message and len(message) < 160 and "100" not in message
+
+
 def test_upload_checks_name_the_file(tiny_model, tmp_path):
     with pytest.raises(InputError, match="Upload an image first."):
         upload_path({"path": str(tmp_path / "gone.png")})

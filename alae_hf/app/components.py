@@ -9,7 +9,9 @@ import functools
 import hashlib
 import inspect
 import logging
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -18,6 +20,7 @@ from pydantic import model_validator
 
 from .api import UI_ONLY
 from .inputs import MAX_K, MAX_REFINE_STEPS, REFINE_STEPS, InputError
+from .sources import model_kind
 
 LOG = logging.getLogger("alae_app")
 
@@ -73,10 +76,14 @@ def files_input(**kwargs: Any) -> gr.File:
 
 def unique_uploads(files: Any) -> list[str]:
     """The paths of uploaded files (gradio FileData payloads) without repeats of the same content,
-    in upload order."""
-    seen, paths = set(), []
+    in upload order; a warning names each repeat it leaves out."""
+    seen: dict[str, str] = {}
+    paths, repeats = [], []
     for item in files or []:
         path = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
+        name = os.path.basename(
+            str((item.get("orig_name") if isinstance(item, dict) else None) or path)
+        )
         try:
             digest = hashlib.sha256()
             with open(path, "rb") as handle:
@@ -85,10 +92,41 @@ def unique_uploads(files: Any) -> list[str]:
             digest = digest.hexdigest()
         except (OSError, TypeError):
             digest = str(path)  # unreadable here: the encoder names it when it gets there
-        if digest not in seen:
-            seen.add(digest)
-            paths.append(path)
+        if digest in seen:
+            repeats.append(
+                name if name == seen[digest] else f"{name} (the same image as {seen[digest]})"
+            )
+            continue
+        seen[digest] = name
+        paths.append(path)
+    if repeats:
+        gr.Warning(f"Already in the list, so not added again: {', '.join(repeats)}.")
     return paths
+
+
+def model_picker(bundled: dict[str, Path], opens: str, label: str, info: str) -> gr.Dropdown:
+    """The Model tab's source: a list of the bundled models, each saying what it is (one of another
+    kind than `opens`, the model class this app shows, opens in its own app), that also takes a
+    typed Hub repo id or folder. The value is the name or text as typed (the `load_model` API's
+    `source`)."""
+    choices = []
+    for name, folder in sorted(bundled.items()):
+        kind = model_kind(folder) or "unreadable config"
+        note = KIND_NAMES.get(kind, kind) + ("" if kind == opens else ", opens in its own app")
+        choices.append((f"{name} ({note})", name))
+    return gr.Dropdown(
+        choices,
+        value=None,
+        allow_custom_value=True,
+        filterable=True,
+        label=label,
+        info=info,
+        scale=4,
+        elem_id="model-source",
+    )
+
+
+KIND_NAMES = {"StyleALAE": "StyleALAE", "MLPALAE": "MLP ALAE"}
 
 
 REFINE_INFO = (
@@ -120,14 +158,38 @@ def refine_controls(elem_prefix: str, default: int = REFINE_STEPS) -> tuple[gr.S
     return steps, space
 
 
+# The one rule for typed numbers: a value typed into a slider's box is committed when the box is
+# left or Enter is pressed; then it is taken (its range widens to it), or clamped and said once.
+# Gradio commits on leaving the box only; this page script makes Enter do the same.
+COMMIT_ON_ENTER_JS = """() => document.addEventListener("keydown", (event) => {
+  const box = event.target;
+  if (event.key === "Enter" && box instanceof HTMLInputElement && box.type === "number"
+      && box.closest(".block")?.querySelector("input[type=range]")) box.blur();
+}, true)"""
+
+
+def thumb_values_js(first: int, elem_prefix: str) -> str:
+    """A listener's `js` that sends, for its inputs from `first` on (the sliders with elem_ids
+    `elem_prefix` + 0, 1, ...), the value each thumb shows: a number still being typed past a
+    slider's range is not rendered until it is committed (the thumb already sits at the range's end)."""
+    return f"""(...values) => values.map((value, i) => {{
+  const thumb = i < {first} ? null
+    : document.querySelector("#{elem_prefix}" + (i - {first}) + " input[type=range]");
+  if (!thumb) return value;
+  if (typeof value !== "number" || !Number.isFinite(value)) return Number(thumb.value);
+  return Math.min(Math.max(value, Number(thumb.min)), Number(thumb.max));
+}})"""
+
+
 def guard_range(
     slider: gr.Slider,
     bounds: tuple[float, float] | Callable[..., tuple[float, float]],
     state: list[Any] | None = None,
-) -> None:
+) -> Any:
     """Say so when a value typed into `slider`'s number box is outside `bounds` (the browser clamps
     it on blur without a word). `bounds` may be a function of the `state` components' values (a
-    range that depends on the session's model)."""
+    range that depends on the session's model). Returns the listener, for events that must run on
+    the clamped value (`.then`)."""
     name = slider.label
 
     def check(*args: Any) -> Any:
@@ -139,7 +201,7 @@ def guard_range(
         gr.Warning(f"{name}: {typed:g} is outside [{low:g}, {high:g}]; using {kept:g}.")
         return gr.Slider(value=kept)
 
-    slider.release(check, [*(state or []), slider], slider, preprocess=False, **UI_ONLY)
+    return slider.release(check, [*(state or []), slider], slider, preprocess=False, **UI_ONLY)
 
 
 def named_sliders(fn: Callable, count: int = MAX_K) -> Callable:

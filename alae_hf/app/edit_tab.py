@@ -16,7 +16,7 @@ import gradio as gr
 
 from ..config import SEED_MAX
 from .api import UI_ONLY, endpoint
-from .components import guard_range, named_sliders, refine_controls
+from .components import guard_range, named_sliders, refine_controls, thumb_values_js
 from .handlers import Handlers, slider_specs
 from .inputs import ALPHA_MAX, MAX_K, PSI_RANGE, STEPS_RANGE
 from .sliders import SliderSet
@@ -34,7 +34,6 @@ def edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel)
             ui.update(edited_column(image0))
             ui.update(directions_column(loaded, sliders0, k0, info0))
         ui.update(traversal_accordion(k0))
-    guard_range(ui["k"], (1, MAX_K))
     guard_range(ui["extent"], (0.5, 3 * ALPHA_MAX))
     guard_range(ui["frames"], STEPS_RANGE)
     _wire_base(h, run, session, ui)
@@ -139,7 +138,14 @@ def directions_column(
         with gr.Row():
             ui["method"] = gr.Radio(loaded.methods(), value="SeFa", label="Method", scale=3)
             ui["k"] = gr.Slider(
-                1, MAX_K, 5, step=1, precision=0, label="Number of sliders", scale=2
+                1,
+                MAX_K,
+                5,
+                step=1,
+                precision=0,
+                label="Number of sliders",
+                scale=2,
+                elem_id="edit-k",
             )
         with gr.Row():
             ui["layers"] = gr.Dropdown(
@@ -209,8 +215,9 @@ def traversal_accordion(k0: int) -> dict[str, Any]:
 def _wire_base(h: Handlers, run: Callable, session: gr.State, ui: dict[str, Any]) -> None:
     """A new base from a seed or an upload; the base fields follow every change of base."""
     base_out = [session, ui["base"], ui["edited"], *ui["sliders"]]
+    made = [ui["files"], ui["strip"], ui["gif"]]  # outputs of the previous base: cleared
     ui["refresh_base"] = lambda event: event.success(
-        h.base_fields, [session], [ui["seed"], ui["psi"], ui["base_line"]], **UI_ONLY
+        h.base_fields, [session], [ui["seed"], ui["psi"], ui["base_line"], *made], **UI_ONLY
     )
     ui["refresh_base"](
         ui["from_seed"].click(
@@ -240,21 +247,33 @@ def _setting(session: gr.State, ui: dict[str, Any]) -> list:
 def _wire_sliders(h: Handlers, run: Callable, session: gr.State, ui: dict[str, Any]) -> None:
     """A new direction set (method, styles, number of sliders) and live edits by the sliders."""
     setting, sliders, edited = _setting(session, ui), ui["sliders"], ui["edited"]
+    made = [ui["files"], ui["strip"], ui["gif"]]
+    outputs = [*sliders, ui["direction"], ui["info"], edited]
     gr.on(
-        [ui["method"].change, ui["layers"].change, ui["custom"].submit, ui["k"].release],
+        [ui["method"].change, ui["layers"].change, ui["custom"].submit],
         run(h.directions),
         [*setting, ui["k"]],
-        [*sliders, ui["direction"], ui["info"], edited],
+        outputs,
         **endpoint("directions"),
         show_progress="minimal",
         **MODEL_EVENT,
-    )
-    # Live editing: every slider change, only the newest pending value runs (always_last).
+    ).success(h.clear_edit_outputs, None, made, **UI_ONLY)
+    # A typed number of sliders is clamped (and said) first; the sliders then follow the box.
+    guard_range(ui["k"], (1, MAX_K)).then(
+        run(h.directions),
+        [*setting, ui["k"]],
+        outputs,
+        show_progress="minimal",
+        **{**MODEL_EVENT, "api_visibility": "private"},
+    ).success(h.clear_edit_outputs, None, made, **UI_ONLY)
+    # Live editing: every slider change, only the newest pending value runs (always_last), with
+    # the value its thumb shows: a typed value counts once committed (see `thumb_values_js`).
     gr.on(
         [s.change for s in sliders],
         run(named_sliders(h.act.edit)),
         [*setting, *sliders],
         edited,
+        js=thumb_values_js(len(setting), "edit-slider-"),
         **endpoint("edit"),
         **SLIDER_EVENT,
     )
@@ -270,6 +289,14 @@ def _wire_outputs(h: Handlers, run: Callable, session: gr.State, ui: dict[str, A
     setting, sliders, edited = _setting(session, ui), ui["sliders"], ui["edited"]
     ui["reset"].click(
         run(h.act.reset), [session], [*sliders, edited], **endpoint("reset"), **SLIDER_EVENT
+    )
+    # Exports and the traversal were made from the slider values a user has now moved (or reset).
+    gr.on(
+        [s.release for s in sliders] + [ui["reset"].click],
+        h.clear_edit_outputs,
+        None,
+        [ui["files"], ui["strip"], ui["gif"]],
+        **UI_ONLY,
     )
     ui["go_traverse"].click(
         run(named_sliders(h.act.traversal)),

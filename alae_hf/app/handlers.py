@@ -69,9 +69,22 @@ class Handlers:
 
     def base_fields(self, session: dict) -> tuple:
         """The Edit tab's seed, ψ and base line for the session's base (the seed box is emptied when
-        the base is an encoded image, not a seed's sample)."""
+        the base is an encoded image, not a seed's sample), and its exports and traversal cleared
+        (they were made from the previous base)."""
         seed, psi, line = self.act.base_fields(session)
-        return gr.Number(value=seed), gr.Slider(value=psi), line
+        return gr.Number(value=seed), gr.Slider(value=psi), line, *self.clear_edit_outputs()
+
+    @staticmethod
+    def clear_edit_outputs() -> tuple:
+        """The Edit tab's downloads (hidden) and traversal strip and GIF, emptied: what they show
+        was made from a base, directions or slider values that have since changed."""
+        return gr.File(value=None, visible=False), None, None
+
+    @staticmethod
+    def clear_encoded(session: dict) -> tuple:
+        """Before an Encode run: no gallery, no table and no stored codes from the previous run
+        (a run that fails must not leave them under its error)."""
+        return [], "", {**(session or {}), "encoded": None}
 
     def directions(
         self,
@@ -135,18 +148,22 @@ class Handlers:
         self,
         session: dict,
         source_seeds: Any,
-        source_files: Any,
-        destination_seeds: Any,
-        destination_files: Any,
-        psi: Any,
-        layers: Any,
-        custom: Any,
-        noise_seed: Any,
+        source_files: Any = None,
+        destination_seeds: Any = "",
+        destination_files: Any = None,
+        psi: Any = 1.0,
+        layers: Any = "coarse",
+        custom: Any = "",
+        noise_seed: Any = 0,
         refine_steps: Any = 0,
         space: Any = "w+",
         progress: gr.Progress = gr.Progress(),
     ) -> tuple:
-        """The style-mixing grid: (grid, info); a progress bar while refining uploads."""
+        """The style-mixing grid: (grid, info); a progress bar while refining uploads.
+
+        The uploads default to None: gradio lists a parameter whose component starts empty as
+        optional only when the handler's default is None, and seeds alone make a grid. The
+        defaults after them only keep the signature valid; clients get the components' values."""
         return self.act.mix(
             session,
             source_seeds,

@@ -11,6 +11,7 @@ once per app. `build_app` hands a one-style default model to `build_mlp_app`.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,6 @@ from ..imaging import make_grid, tensor_to_pil
 from ..latent.ops import apply_directions, render
 from ..latent.spectral import ganspace, sefa
 from .api import UI_ONLY, endpoint
-from .cards import card_body
 from .components import files_input, guard_range, named_sliders, user_errors
 from .inputs import (
     ALPHA_MAX,
@@ -37,8 +37,9 @@ from .inputs import (
     image_tensor,
     upload_path,
 )
+from .mlp_model import mlp_model_tab
 from .sliders import SliderSet, slider_set
-from .state import GANSPACE_SAMPLES, METHODS, LoadedModel, pick_shipped
+from .state import GANSPACE_SAMPLES, METHODS, LoadedModel, Studio, pick_shipped
 
 DISPLAY = 96  # pixels per shown image (the model's 32 px, enlarged without smoothing)
 MAX_STEPS = 16  # interpolation frames
@@ -98,10 +99,13 @@ def interpolate(loaded: LoadedModel, seed_a: Any, seed_b: Any, steps: Any, psi: 
     return make_grid(_big(frames), columns=steps)
 
 
-def edit_sliders(loaded: LoadedModel, method_label: Any, cache: dict[str, SliderSet]) -> SliderSet:
-    """The Edit tab's sliders for a method label: shipped directions or computed once, kept in `cache`."""
+def edit_sliders(
+    loaded: LoadedModel, method_label: Any, cache: dict[tuple, SliderSet]
+) -> SliderSet:
+    """The Edit tab's sliders for a method label: shipped directions or computed once, kept in
+    `cache` under (model key, label)."""
     label = check_choice("Method", method_label, EDIT_METHODS)
-    if label not in cache:
+    if (loaded.key, label) not in cache:
         model, method = loaded.model, METHODS[label]
         found = pick_shipped(loaded, method, [0])
         if found is None and method == "sefa":
@@ -110,14 +114,24 @@ def edit_sliders(loaded: LoadedModel, method_label: Any, cache: dict[str, Slider
             found = ganspace(
                 model, n_samples=GANSPACE_SAMPLES, n_components=min(32, model.arch.latent_size)
             )
-        cache[label] = slider_set(model, loaded.folder, found, label, EDIT_SLIDERS, ALPHA_MAX)
-    return cache[label]
+        cache[loaded.key, label] = slider_set(
+            model, loaded.folder, found, label, EDIT_SLIDERS, ALPHA_MAX
+        )
+    return cache[loaded.key, label]
 
 
 def slider_updates(
-    loaded: LoadedModel, method_label: Any, cache: dict[str, SliderSet]
+    loaded: LoadedModel | str,
+    method_label: Any,
+    cache: dict[tuple, SliderSet],
+    studio: Studio | None = None,
 ) -> list[dict]:
-    """What the Edit sliders say (their `info`) and how far they go for a method, values back to 0."""
+    """What the Edit sliders say (their `info`) and how far they go for a method, values back to 0
+    (`loaded` may be a session's model key, looked up in `studio`)."""
+    if isinstance(loaded, str):
+        if studio is None:
+            raise ValueError("slider_updates needs the Studio to look up a model key")
+        loaded = studio.get(loaded)
     found = edit_sliders(loaded, method_label, cache)
     return [
         gr.update(
@@ -133,14 +147,12 @@ def slider_updates(
     ]
 
 
-def widen(
-    loaded: LoadedModel, cache: dict[str, SliderSet], index: int
-) -> Callable[[Any, Any], Any]:
+def widen(studio: Studio, cache: dict[tuple, SliderSet], index: int) -> Callable[..., Any]:
     """The handler that lets Edit slider `index` take a typed value past its range (the browser
     would clamp it without a word): the range grows to include it, up to ±ALPHA_MAX."""
 
-    def widen_slider(method_label: Any, typed: Any) -> Any:
-        found = cache.get(method_label)
+    def widen_slider(model: str, method_label: Any, typed: Any) -> Any:
+        found = cache.get((studio.get(model).key, method_label))
         if (
             found is None
             or isinstance(typed, bool)
@@ -162,7 +174,12 @@ def widen(
 
 
 def edit(
-    loaded: LoadedModel, cache: dict[str, SliderSet], seed: Any, method: Any, psi: Any, *values: Any
+    loaded: LoadedModel,
+    cache: dict[tuple, SliderSet],
+    seed: Any,
+    method: Any,
+    psi: Any,
+    *values: Any,
 ) -> Image.Image:
     """[the sample of `seed` | the same w moved by Σ α_k σ_k v_k] (α from the sliders, in σ)."""
     seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
@@ -176,49 +193,40 @@ def edit(
         return make_grid(_big(render(model, torch.cat([w, edited]))), columns=2)
 
 
-def _model_markdown(loaded: LoadedModel) -> str:
-    rows = "\n".join(f"| `{k}` | {v} |" for k, v in loaded.model.arch.to_dict().items())
-    return (
-        f"**{loaded.name}**: MLPALAE, one w per image\n\n| field | value |\n| --- | --- |\n{rows}"
+def on_model(studio: Studio, fn: Callable) -> Callable:
+    """`fn(loaded, *args)` as a handler `(model, *args)` of the session's model key (a gr.State,
+    hidden from the API), with `fn`'s other parameter names for the API."""
+
+    @functools.wraps(fn)
+    def handler(model: str, *args: Any) -> Any:
+        return fn(studio.get(model), *args)
+
+    signature = inspect.signature(fn)
+    first = inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    handler.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[first, *list(signature.parameters.values())[1:]]
     )
+    del handler.__wrapped__  # inspect.signature would follow it back to `fn`
+    return handler
 
 
-def build_mlp_app(
-    loaded: LoadedModel, gpu: Callable[[Callable], Callable] = lambda fn: fn
-) -> gr.Blocks:
-    """The Blocks for one MLP ALAE (`loaded`, from `alae_hf.app.state.Studio`). Endpoints are named
-    and described as in the StyleALAE app (`alae_hf.app.api`)."""
+def build_mlp_app(studio: Studio, gpu: Callable[[Callable], Callable] = lambda fn: fn) -> gr.Blocks:
+    """The Blocks for the MLP ALAEs of `studio` (its default model first; the Model tab switches a
+    session to another). Endpoints are named and described as in the StyleALAE app
+    (`alae_hf.app.api`)."""
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
-    model = loaded.model
+    loaded = studio.get(studio.default_key)
+    cache: dict[tuple, SliderSet] = {}
     with gr.Blocks(title="MLP ALAE", analytics_enabled=False) as demo:
+        key = gr.State(loaded.key)
         gr.Markdown(
             f"# MLP ALAE — {loaded.name}\nSample, edit, encode & reconstruct and interpolate with the fully "
             "connected Adversarial Latent Autoencoder of the paper's MNIST experiment "
             "([Pidhorskyi et al., CVPR 2020](https://arxiv.org/abs/2004.04467)).\n\n" + NOTE
         )
         with gr.Tabs(selected="sample"):
-            with gr.Tab("Sample", id="sample"):
-                with gr.Row():
-                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX)
-                    n = gr.Slider(1, MAX_IMAGES, 16, step=1, precision=0, label="Number of images")
-                    psi = gr.Slider(
-                        *PSI_RANGE,
-                        model.arch.truncation_psi,
-                        step=0.05,
-                        label="Truncation ψ",
-                        info="1 = off, 0 = the mean w",
-                    )
-                go = gr.Button("Generate", variant="primary", elem_id="mlp-sample-go")
-                gallery = gr.Gallery(columns=8, label="Samples", elem_id="mlp-sample-gallery")
-                go.click(
-                    run(functools.partial(sample, loaded)),
-                    [seed, n, psi],
-                    gallery,
-                    **endpoint("mlp_sample"),
-                )
-                guard_range(n, (1, MAX_IMAGES))
-                guard_range(psi, PSI_RANGE)
-            _edit_tab(loaded, run)
+            sample_inputs, gallery = _sample_tab(studio, key, run, demo)
+            edit_ui = _edit_tab(studio, key, run, cache)
             with gr.Tab("Encode & reconstruct", id="encode"):
                 files = files_input(
                     label="Images (any size; shown as the model sees them)",
@@ -227,20 +235,54 @@ def build_mlp_app(
                 go = gr.Button("Encode & reconstruct", variant="primary", elem_id="mlp-encode-go")
                 pairs = gr.Gallery(columns=8, label="Reconstructions", elem_id="mlp-encode-gallery")
                 go.click(
-                    run(functools.partial(reconstruct, loaded)),
-                    [files],
+                    run(on_model(studio, reconstruct)),
+                    [key, files],
                     pairs,
                     **endpoint("mlp_reconstruct"),
                 )
-            _interpolate_tab(loaded, run)
-            with gr.Tab("Model", id="model"):
-                gr.Markdown(_model_markdown(loaded))
-                gr.Markdown(card_body(loaded.card, loaded.folder))
+            strip = _interpolate_tab(studio, key, run)
+            load = mlp_model_tab(studio, key, run)
+        # A new model: its sliders and samples; the other outputs were the previous model's.
+        load.success(
+            run(functools.partial(slider_updates, studio=studio, cache=cache)),
+            [key, edit_ui["method"]],
+            edit_ui["sliders"],
+            **UI_ONLY,
+        ).success(
+            lambda: (None, [], None), None, [edit_ui["out"], pairs, strip], **UI_ONLY
+        ).success(run(on_model(studio, sample)), sample_inputs, gallery, **UI_ONLY)
     return demo
 
 
-def _interpolate_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
-    """Interpolate: G along the straight line between the w of two seeds."""
+def _sample_tab(
+    studio: Studio, key: gr.State, run: Callable[[Callable], Callable], demo: gr.Blocks
+) -> tuple[list, Any]:
+    """Sample: digits of seeds, shown when the page opens (returns the inputs and the gallery)."""
+    with gr.Tab("Sample", id="sample"):
+        with gr.Row():
+            seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX)
+            n = gr.Slider(1, MAX_IMAGES, 16, step=1, precision=0, label="Number of images")
+            psi = gr.Slider(
+                *PSI_RANGE,
+                studio.get(studio.default_key).model.arch.truncation_psi,
+                step=0.05,
+                label="Truncation ψ",
+                info="1 = off, 0 = the mean w",
+            )
+        go = gr.Button("Generate", variant="primary", elem_id="mlp-sample-go")
+        gallery = gr.Gallery(columns=8, label="Samples", elem_id="mlp-sample-gallery")
+    inputs = [key, seed, n, psi]
+    go.click(run(on_model(studio, sample)), inputs, gallery, **endpoint("mlp_sample"))
+    guard_range(n, (1, MAX_IMAGES))
+    guard_range(psi, PSI_RANGE)
+    # The tab opens with the samples of its settings, not an empty gallery.
+    demo.load(run(on_model(studio, sample)), inputs, gallery, **UI_ONLY)
+    return inputs, gallery
+
+
+def _interpolate_tab(studio: Studio, key: gr.State, run: Callable[[Callable], Callable]) -> Any:
+    """Interpolate: G along the straight line between the w of two seeds (returns the strip)."""
+    loaded = studio.get(studio.default_key)
     with gr.Tab("Interpolate", id="interpolate"):
         with gr.Row():
             seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=SEED_MAX)
@@ -252,18 +294,42 @@ def _interpolate_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -
         go = gr.Button("Interpolate in W", variant="primary", elem_id="mlp-interpolate-go")
         strip = gr.Image(label="Interpolation", type="pil", elem_id="mlp-interpolate-out")
     go.click(
-        run(functools.partial(interpolate, loaded)),
-        [seed_a, seed_b, steps, psi],
+        run(on_model(studio, interpolate)),
+        [key, seed_a, seed_b, steps, psi],
         strip,
         **endpoint("mlp_interpolate"),
     )
     guard_range(steps, (2, MAX_STEPS))
     guard_range(psi, PSI_RANGE)
+    return strip
 
 
-def _edit_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
+def _sliders(first: SliderSet) -> list[gr.Slider]:
+    """The Edit tab's EDIT_SLIDERS sliders for the default model's first direction set."""
+    shown = len(first.order)
+    return [
+        gr.Slider(
+            -first.limits[min(i, shown - 1)],
+            first.limits[min(i, shown - 1)],
+            0,
+            step=0.1,
+            label=f"Slider {i + 1}",
+            info=first.labels[i] if i < shown else "",
+            visible=i < shown,
+            elem_id=f"mlp-edit-slider-{i}",
+        )
+        for i in range(EDIT_SLIDERS)
+    ]
+
+
+def _edit_tab(
+    studio: Studio,
+    key: gr.State,
+    run: Callable[[Callable], Callable],
+    cache: dict[tuple, SliderSet],
+) -> dict[str, Any]:
     """Edit: one seed's w moved along GANSpace or SeFa directions (whole w: there are no layers)."""
-    cache: dict[str, SliderSet] = {}
+    loaded = studio.get(studio.default_key)
     first = edit_sliders(
         loaded, EDIT_METHODS[0], cache
     )  # computed at start: F is small (a few seconds at most)
@@ -282,31 +348,26 @@ def _edit_tab(loaded: LoadedModel, run: Callable[[Callable], Callable]) -> None:
             psi = gr.Slider(
                 *PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ"
             )
-        shown = len(first.order)
-        sliders = [
-            gr.Slider(
-                -first.limits[min(i, shown - 1)],
-                first.limits[min(i, shown - 1)],
-                0,
-                step=0.1,
-                label=f"Slider {i + 1}",
-                info=first.labels[i] if i < shown else "",
-                visible=i < shown,
-                elem_id=f"mlp-edit-slider-{i}",
-            )
-            for i in range(EDIT_SLIDERS)
-        ]
+        sliders = _sliders(first)
         go = gr.Button("Edit", variant="primary", elem_id="mlp-edit-go")
         out = gr.Image(label="Sample and edit", type="pil", elem_id="mlp-edit-out")
-    inputs = [seed, method, psi, *sliders]
-    handler = run(named_sliders(functools.partial(edit, loaded, cache), EDIT_SLIDERS))
+    inputs = [key, seed, method, psi, *sliders]
+
+    def edit_session(model: str, seed: Any, method: Any, psi: Any, *values: Any) -> Image.Image:
+        return edit(studio.get(model), cache, seed, method, psi, *values)
+
+    handler = run(named_sliders(edit_session, EDIT_SLIDERS))
     go.click(handler, inputs, out, **endpoint("mlp_edit"))
     for i, slider in enumerate(sliders):
         # A typed value past the range widens it first; the edit then runs on the value typed.
         slider.release(
-            widen(loaded, cache, i), [method, slider], slider, preprocess=False, **UI_ONLY
+            widen(studio, cache, i), [key, method, slider], slider, preprocess=False, **UI_ONLY
         ).then(handler, inputs, out, **UI_ONLY)
     guard_range(psi, PSI_RANGE)
     method.change(
-        run(functools.partial(slider_updates, loaded, cache=cache)), [method], sliders, **UI_ONLY
+        run(functools.partial(slider_updates, studio=studio, cache=cache)),
+        [key, method],
+        sliders,
+        **UI_ONLY,
     ).then(handler, inputs, out, **UI_ONLY)
+    return {"method": method, "sliders": sliders, "out": out}

@@ -39,6 +39,11 @@ from .inputs import (
 from .state import LoadedModel, Progress, new_session
 
 
+def count(n: int, noun: str) -> str:
+    """'1 source', '3 sources'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def mix_choices(layer_choices: Sequence[str]) -> list[str]:
     """Mixing ranges a model supports: its named groups, plus the paper's rows when it has all three."""
     paper = all(name in layer_choices for name in ("coarse", "middle", "fine"))
@@ -202,7 +207,7 @@ class SampleMixActions(ActionBase):
         uploads = len(as_list(source_files)) + len(as_list(destination_files))
         how = f" Uploads encoded with {Encoded.describe_settings(*refinement)}." if uploads else ""
         info = (
-            f"Top row: {src.shape[0]} sources; left column: {dst.shape[0]} destinations; each cell is the "
+            f"Top row: {count(src.shape[0], 'source')}; left column: {count(dst.shape[0], 'destination')}; each cell is the "
             f"destination with the source's {text}. {describe_styles(loaded.model)}.{how} {took:.0f} ms."
         )
         return self.png(labelled, "style_mixing"), info

@@ -27,6 +27,7 @@ def launch_options(
 ) -> dict[str, Any]:
     """`launch()` arguments (theme/css go to launch in Gradio 6). host/port None: gradio reads
     GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (a Space sets them), else 127.0.0.1 and 7860+."""
+    from .components import COMMIT_ON_ENTER_JS
     from .ui import CSS, MAX_FILE_SIZE
 
     return {
@@ -37,6 +38,7 @@ def launch_options(
         "max_file_size": MAX_FILE_SIZE,
         "show_error": False,
         "css": CSS,
+        "js": COMMIT_ON_ENTER_JS,
     }
 
 
@@ -92,11 +94,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command line, with defaults from the environment (what a Space sets); the defaults that
     need torch or the UI (cuda or not, the bundled model's folder) are filled in after parsing."""
     on_space = bool(os.environ.get("SPACE_ID"))
-    parser = argparse.ArgumentParser(description="Start the alae_hf Gradio app (StyleALAE editor).")
+    parser = argparse.ArgumentParser(
+        description="Start the alae_hf Gradio app: the StyleALAE editor, or the MLP ALAE (digits) "
+        "app when the model is an MLP ALAE."
+    )
     parser.add_argument(
         "--model",
         default=os.environ.get("ALAE_MODEL"),
-        help="StyleALAE folder or Hub repo id (default: env ALAE_MODEL, else the bundled checkpoint)",
+        help="a StyleALAE or MLP ALAE model: a folder, a bundled model's name (e.g. alae-digits-mlp) "
+        "or a Hub repo id; the app for its kind opens (default: env ALAE_MODEL, else the bundled "
+        "alae-synthetic-faces-64)",
     )
     parser.add_argument(
         "--host", default=None, help="interface (default: env GRADIO_SERVER_NAME, else 127.0.0.1)"

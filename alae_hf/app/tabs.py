@@ -13,12 +13,11 @@ from typing import Any
 import gradio as gr
 
 from ..config import SEED_MAX
-from .api import endpoint
-from .components import files_input, guard_range, refine_controls
+from .api import UI_ONLY, endpoint
+from .components import files_input, guard_range, model_picker, refine_controls
 from .handlers import Handlers
 from .inputs import MAX_IMAGES, NOISE_CHOICES, PSI_RANGE
 from .sample_actions import mix_choices
-from .sources import model_kind
 from .state import LoadedModel
 
 # Queue groups: the events that run the networks share the "model" slots; slider edits have their
@@ -185,7 +184,8 @@ def encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]:
                         elem_id="encode-index",
                     )
                     send = gr.Button("Edit this ➜", scale=1, elem_id="encode-send")
-    go.click(
+    # A run starts by clearing the previous one's results: a run that fails leaves none behind.
+    go.click(h.clear_encoded, [session], [gallery, table, session], **UI_ONLY).then(
         run(h.encode),
         [session, files, steps, space],
         [gallery, table, session],
@@ -275,26 +275,16 @@ def _mix_settings(loaded: LoadedModel) -> dict[str, Any]:
 
 
 def model_tab(h: Handlers, loaded: LoadedModel) -> dict[str, Any]:
-    """Load another model: the bundled ones this app opens are listed (an MLP ALAE has its own app)."""
-    kind = model_kind(loaded.folder)
-    bundled = (
-        ", ".join(
-            name
-            for name, folder in sorted(h.act.studio.bundled.items())
-            if model_kind(folder) == kind
-        )
-        or "none"
-    )
+    """Load another model: a list of the bundled ones (an MLP ALAE says it opens in its own app)
+    that also takes a Hub repo id or, unless the app is public, a local folder."""
+    where = "" if h.act.studio.public else " or a local folder"
     with gr.Tab("Model", id="model"):
         with gr.Row():
-            where = "or a bundled model" if h.act.studio.public else "bundled model or local folder"
-            source = gr.Textbox(
-                "",
-                label=f"Hub repo id (owner/name), {where}",
-                scale=4,
-                elem_id="model-source",
-                placeholder=f"empty: back to {loaded.name}",
-                info=f"bundled: {bundled}",
+            source = model_picker(
+                h.act.studio.bundled,
+                "StyleALAE",
+                f"Model: a bundled one, or type a Hub repo id (owner/name){where}",
+                f"empty: back to {loaded.name}",
             )
             load = gr.Button("Load", variant="primary", scale=1, elem_id="model-load")
         # Where loading shows its progress and, when it fails, gradio's "Error" badge: its own line,

@@ -26,7 +26,7 @@ import gradio as gr
 import torch
 
 from ..hub import bundled_checkpoints
-from .api import endpoint
+from .api import UI_ONLY, endpoint
 from .components import user_errors
 from .edit_tab import edit_tab
 from .handlers import Handlers
@@ -73,7 +73,7 @@ def build_app(
     run = lambda fn: user_errors(gpu(fn))  # noqa: E731
     loaded = ctx.get(ctx.default_key)
     if not loaded.model.supports_style_mixing:  # one w (the MLP ALAE): alae_hf.app.mlp_ui
-        return build_mlp_app(loaded, gpu)
+        return build_mlp_app(ctx, gpu)
     with gr.Blocks(
         title="StyleALAE editor", analytics_enabled=False, delete_cache=(1800, 3600)
     ) as demo:
@@ -95,6 +95,16 @@ def build_app(
             [model_ui["status"], model_ui["info"], model_ui["card"]],
             **endpoint("model_info"),
             show_progress="hidden",
+        )
+        # The Sample tab opens with the samples of its settings, not an empty gallery.
+        demo.load(
+            run(h.act.sample),
+            [
+                session,
+                *(sample_ui[k] for k in ("seed", "n", "psi", "cutoff", "noise", "noise_seed")),
+            ],
+            [sample_ui["gallery"], sample_ui["info"], session],
+            **{**MODEL_EVENT, **UI_ONLY},
         )
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     demo.alae_context = ctx  # for benchmarks and tests: the app-level caches

@@ -82,6 +82,17 @@ def _parse_indices(spec: str, limit: int = 4096) -> list[int]:
     return [i for first, last in ranges for i in range(first, last + 1)]
 
 
+def _ranges_text(indices: Sequence[int]) -> str:
+    """[0, 1, 2, 5, 99, ..., 200] -> '0-2, 5, 99-200': a range of a hundred indices stays one line."""
+    parts: list[list[int]] = []
+    for i in sorted(set(indices)):
+        if parts and i == parts[-1][1] + 1:
+            parts[-1][1] = i
+        else:
+            parts.append([i, i])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in parts)
+
+
 def layer_range(model: StyleSource, spec: LayerSpec) -> list[int]:
     """Resolve a layer spec to sorted, distinct style indices of w+.
 
@@ -116,7 +127,7 @@ def layer_range(model: StyleSource, spec: LayerSpec) -> list[int]:
         )
     bad = [int(i) for i in indices if not 0 <= i < n]
     if bad or not indices:
-        problem = f"indices {bad} out of range" if bad else "an empty selection"
+        problem = f"styles {_ranges_text(bad)} out of range" if bad else "an empty selection"
         raise ValueError(
             f"layer spec {spec!r} gives {problem}; valid style indices are 0-{n - 1} "
             f"({describe_styles(model)})"
