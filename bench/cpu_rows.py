@@ -33,6 +33,7 @@ import torch
 from roofline import annotate, conv_peak, count, matmul_peak
 
 from alae_hf import StyleALAE, preset
+from alae_hf.training.compiled import cpp_compiler
 from alae_hf.training.startup import cpu_has_native_bf16
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,8 +78,10 @@ def step_rate(batch: int, precision: str, r1_interval: int, timed: Callable, arg
     return batch / ((with_r1 + (r1_interval - 1) * plain) / r1_interval)
 
 
-def trainer_rate(batch: int, precision: str, r1_interval: int, threads: int, steps: int, warmup: int) -> float:
-    """Images/s of the real trainer (a subprocess, `threads` intra-op threads) after `warmup` steps."""
+def trainer_rate(batch: int, precision: str, r1_interval: int, threads: int, steps: int, warmup: int,
+                 extra: tuple[str, ...] = ()) -> float:
+    """Images/s of the real trainer (a subprocess, `threads` intra-op threads) after `warmup` steps
+    (with `--compile` the warm-up steps hold the compile: the rate is the steady state's)."""
     from cpu_cores import MODEL, steady_rate
 
     model = [a for a in MODEL if a != "no"]  # MODEL ends with --mixed_precision no
@@ -86,7 +89,7 @@ def trainer_rate(batch: int, precision: str, r1_interval: int, threads: int, ste
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), HF_HUB_OFFLINE="1")
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, str(ROOT / "train_accelerate.py"), *model, "--output_dir", tmp, "--max_train_steps",
-               str(steps), "--train_batch_size", str(batch), "--r1_interval", str(r1_interval), "--seed", "0"]
+               str(steps), "--train_batch_size", str(batch), "--r1_interval", str(r1_interval), "--seed", "0", *extra]
         done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode:
             raise RuntimeError(f"trainer exited {done.returncode}: {done.stderr[-1500:]}")
@@ -97,13 +100,18 @@ def train_rows(args, timed: Callable, official_step: Callable, restore: Callable
     """The trainer and training-iteration rows (all cores)."""
     batch, threads = 32, torch.get_num_threads()
     fast = "bf16" if cpu_has_native_bf16() else "no"
+    compiled = cpp_compiler() is not None
     config = f"64px S16/M128/Z128 b{batch} {threads}t"
     rows: list[dict] = []
-    trainer = trainer_rate(batch, fast, LAZY, threads, args.trainer_steps, warmup=3)
+    # the recommended CPU flags: lazy R1, native bf16 where the CPU has it, --compile where it can
+    trainer = trainer_rate(batch, fast, LAZY, threads, args.trainer_steps, warmup=3 + 2 * compiled,
+                           extra=("--compile",) if compiled else ())
     step = step_rate(batch, "bf16" if fast == "bf16" else "fp32", LAZY, timed, args)
-    rows.append(dict(measure="trainer", config=config, variant=f"{fast} r1/{LAZY}", batch=batch, ours_img_s=trainer,
-                     step_img_s=step, trainer_vs_step=trainer / step,
-                     note="" if fast == "bf16" else "no native bf16 on this CPU: fp32"))
+    notes = ([] if fast == "bf16" else ["no native bf16 on this CPU: fp32"]) + (
+        ["step.iteration eager (the trainer compiled)"] if compiled else ["no C++ compiler: eager"])
+    rows.append(dict(measure="trainer", config=config, variant=f"{fast} r1/{LAZY}" + " compile" * compiled,
+                     batch=batch, ours_img_s=trainer, step_img_s=step, trainer_vs_step=trainer / step,
+                     note="; ".join(notes)))
     official = None
     if args.official:
         arch = preset("celeba-hq256", **DEFAULT64)
