@@ -99,7 +99,8 @@ def write_gif(
 ) -> Path:
     """A looping there-and-back GIF of `frames`, upscaled to at least `min_size` px."""
     big = [
-        f.resize((max(min_size, f.width), max(min_size, f.height)), Image.LANCZOS) for f in frames
+        f.resize((max(min_size, f.width), max(min_size, f.height)), Image.Resampling.LANCZOS)
+        for f in frames
     ]
     loop = big + big[-2:0:-1]
     loop[0].save(path, save_all=True, append_images=loop[1:], duration=duration_ms, loop=0)
@@ -302,6 +303,7 @@ class Actions:
         dst, dst_captions = self._mix_latents(
             loaded, destination_seeds, destination_files, psi, "destination", refinement, progress
         )
+        specs: list[int] | list[list[int]]
         if layers == "paper rows":
             specs = [
                 layer_range(loaded.model, PAPER_ROWS[i % len(PAPER_ROWS)])

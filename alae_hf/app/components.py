@@ -177,18 +177,19 @@ def unique_uploads(files: Any) -> list[str]:
     """The paths of uploaded files (gradio FileData payloads) without repeats of the same content,
     in upload order; a warning names each repeat it leaves out."""
     seen: dict[str, str] = {}
-    paths, repeats = [], []
+    paths: list[str] = []
+    repeats: list[str] = []
     for item in files or []:
         path = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
         name = os.path.basename(
             str((item.get("orig_name") if isinstance(item, dict) else None) or path)
         )
         try:
-            digest = hashlib.sha256()
+            hashed = hashlib.sha256()
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            digest = digest.hexdigest()
+                    hashed.update(block)
+            digest = hashed.hexdigest()
         except (OSError, TypeError):
             digest = str(path)  # unreadable here: the encoder names it when it gets there
         if digest in seen:
@@ -322,6 +323,6 @@ def named_sliders(fn: Callable, count: int = MAX_K) -> Callable:
         )
         for i in range(count)
     ]
-    wrapper.__signature__ = signature.replace(parameters=params)
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     del wrapper.__wrapped__  # inspect.signature would follow it back to *alphas
     return wrapper

@@ -94,7 +94,11 @@ class Handlers:
     def widen(self, index: int) -> Any:
         """The handler that lets direction slider `index` of the session's set take a typed value
         past its range (inputs: session, method, styles, custom styles, the slider)."""
-        return widen(index, lambda *setting: self.act.slider_limit(*setting, index))
+
+        def limit(session: Session, method: Any, layers: Any, custom: Any) -> float:
+            return self.act.slider_limit(session, method, layers, custom, index)
+
+        return widen(index, limit)
 
     def model_view(self, loaded: LoadedModel) -> tuple:
         """What a session switched to `loaded` shows: (session, status, info, card, the controls that

@@ -61,7 +61,7 @@ NOTE = (
 
 
 def _big(images: list[Image.Image]) -> list[Image.Image]:
-    return [im.resize((DISPLAY, DISPLAY), Image.NEAREST) for im in images]
+    return [im.resize((DISPLAY, DISPLAY), Image.Resampling.NEAREST) for im in images]
 
 
 def sample(loaded: LoadedModel, seed: Any, n: Any, psi: Any) -> list[Image.Image]:

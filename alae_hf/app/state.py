@@ -290,9 +290,8 @@ class Studio:
         folder = self.locate(key, trusted)
         report(0.5, "loading weights")
         try:
-            model = (
-                load_model(folder).to(self.device).eval()
-            )  # StyleALAE or MLPALAE, as its config says
+            # StyleALAE or MLPALAE, as its config says
+            model: ALAEModel = load_model(folder).to(self.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError) as err:
             if str(folder) == key:
                 raise
