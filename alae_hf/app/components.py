@@ -180,7 +180,7 @@ def unique_uploads(files: Any) -> list[str]:
     paths: list[str] = []
     repeats: list[str] = []
     for item in files or []:
-        path = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
+        path: Any = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
         name = os.path.basename(
             str((item.get("orig_name") if isinstance(item, dict) else None) or path)
         )

@@ -79,7 +79,12 @@ def _ascii(text: str) -> str:
     return text.replace("−", "-").replace("σ", " sd").replace("α", "a").replace("…", "...")
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
+def _fit(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+    width: int,
+) -> str:
     """`text`, shortened with an ellipsis until it fits `width` px."""
     if draw.textlength(text, font=font) <= width:
         return text
