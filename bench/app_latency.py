@@ -30,14 +30,15 @@ from typing import Any, Callable
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout's `testing` helpers (not installed with the library)
 # The bundled default's shape (bench/inference.py "app64"), used when the default is not there yet.
 APP64 = dict(resolution=64, start_channels=32, max_channels=256, latent_size=256, mapping_layers=8)
 
 
 def resolve_model(model: str | None, work: Path) -> tuple[str, str]:
     """(model path, description): the given one, the bundled default, or a random app64 stand-in."""
-    from alae_hf.app.testing import make_random_model
     from alae_hf.app.ui import DEFAULT_MODEL
+    from testing.app import make_random_model
 
     if model:
         return model, model
@@ -126,11 +127,10 @@ def main() -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-
     from PIL import Image
 
     from alae_hf.app import server, ui
-    from alae_hf.app.testing import free_port, input_images
+    from testing.app import free_port, input_images
 
     work = Path(tempfile.mkdtemp(prefix="alae_bench_"))
     server.serving_threads(args.threads)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout's `testing` helpers (not installed with the library)
 from app_latency import percentiles, resolve_model, start_server  # noqa: E402
 
 
@@ -91,7 +93,7 @@ def main() -> int:
                              "~one extra HTTP request per image)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "app_load.json")
     args = parser.parse_args()
-    from alae_hf.app.testing import free_port, input_images
+    from testing.app import free_port, input_images
 
     work = Path(tempfile.mkdtemp(prefix="alae_load_"))
     model, described = resolve_model(args.model, work)

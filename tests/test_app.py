@@ -1,7 +1,7 @@
 """The Gradio app through gradio_client, against a locally launched server: every endpoint,
 range checks, and hostile uploads (never a traceback; a clear message or a handled result).
 
-A random-weight stand-in model (`alae_hf.app.testing.make_random_model`) replaces the bundled
+A random-weight stand-in model (`testing.app.make_random_model`) replaces the bundled
 checkpoint, so these tests say nothing about image quality, only about behaviour.
 """
 
@@ -24,7 +24,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from alae_hf.app.testing import input_images, launch, make_random_model  # noqa: E402
+from testing.app import input_images, launch, make_random_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = {"/sample", "/sample_random", "/select_sample", "/send_sample_to_edit", "/encode", "/select_encoded",

@@ -1,6 +1,6 @@
 """The app in a real browser (Debian's Chromium through Playwright): every tab renders, buttons
 generate, a slider move and an upload change the images. Screenshots go to pytest's tmp folder
-(`tools/screenshots.py` writes the README ones). Helpers: `alae_hf.app.testing`."""
+(`tools/screenshots.py` writes the README ones). Helpers: `testing.app`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if not os.path.exists(CHROMIUM):
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 
-from alae_hf.app.testing import app_page, image_src, input_images, make_random_model, wait_for_image  # noqa: E402
+from testing.app import app_page, image_src, input_images, make_random_model, wait_for_image  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ if not (MODEL / "config.json").is_file():
     pytest.skip(f"the bundled MLP checkpoint {MODEL} is missing", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 
-from alae_hf.app.testing import app_page, image_src, input_images, wait_for_image  # noqa: E402
+from testing.app import app_page, image_src, input_images, wait_for_image  # noqa: E402
 
 LOADED_JS = """([sel, n]) => { const imgs = [...document.querySelectorAll(sel + ' .gallery-item img')];
   return imgs.length == n && imgs.every(i => i.complete && i.naturalWidth > 0); }"""

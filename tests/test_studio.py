@@ -142,6 +142,34 @@ def test_traversal_writes_a_strip_and_a_looping_gif(studio):
         actions.traversal(session, "SeFa", "all", "", "1", 2.0, 16)
 
 
+def test_session_updates_are_new_frozen_sessions(studio):
+    """Actions never edit a session in place: each returns a new one (dataclasses.replace)."""
+    import dataclasses
+
+    actions = Actions(studio)
+    fresh = new_session(studio.default_key)
+    _, _, sampled = actions.sample(fresh, 0, 2, 0.7, 4, "image seed", 0)
+    assert fresh.samples is None and sampled.samples.seeds == [0, 1] and sampled.base is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sampled.model = "other"
+    based, *_ = actions.send_sample_to_edit(sampled, 1)
+    assert based.samples is sampled.samples and sampled.base is None and based.base.seed == 1
+
+
+def test_page_load_samples_do_not_undo_what_the_visitor_did_meanwhile(studio):
+    """The page-load sample starts from the fresh session; the visitor sends a base to Edit (or
+    samples) before it finishes. Its result adds its samples to the current session, field-wise."""
+    actions = Actions(studio)
+    fresh = new_session(studio.default_key)
+    _, _, made = actions.sample(fresh, 0, 8, 0.7, 4, "image seed", 0)       # the page-load event
+    meanwhile, *_ = actions.edit_base_from_seed(fresh, 3, 0.7)                # the visitor, at once
+    merged = actions.keep_samples(meanwhile, made)
+    assert merged.base is meanwhile.base and merged.samples is made.samples   # nothing undone
+    _, _, own = actions.sample(meanwhile, 40, 2, 0.7, 4, "image seed", 0)   # the visitor sampled too
+    assert actions.keep_samples(own, made).samples.seeds == [40, 41]          # their samples stay
+    assert actions.keep_samples(meanwhile, None) is meanwhile                 # the load sample failed
+
+
 def test_png_names_are_file_safe_and_cards_lose_front_matter(tmp_path):
     files = OutputFiles()
     path = files.png(Image.new("RGB", (4, 4)), "../a b/c")

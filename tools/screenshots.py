@@ -5,7 +5,7 @@
     python tools/screenshots.py --random-model       # a random-weight stand-in (before the default exists)
 
 Launches the app (`alae_hf.app.ui`) on 127.0.0.1 in this process, drives Debian's Chromium with
-Playwright (never Playwright's own browser download; helpers in `alae_hf.app.testing`), generates
+Playwright (never Playwright's own browser download; helpers in `testing.app`), generates
 on every tab and saves one PNG per tab.
 """
 
@@ -18,9 +18,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from alae_hf.app.testing import CHROMIUM, browser, input_images, launch, make_random_model, wait_for_image
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout's `testing` helpers (not installed with the library)
+
+from testing.app import CHROMIUM, browser, input_images, launch, make_random_model, wait_for_image  # noqa: E402
+
 TABS = ("Sample", "Encode & reconstruct", "Style mixing", "Edit", "Model")
 
 

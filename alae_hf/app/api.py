@@ -49,6 +49,6 @@ DESCRIPTIONS: dict[str, str] = {
 UI_ONLY: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
 
 
-def endpoint(name: str) -> dict[str, str]:
+def endpoint(name: str) -> dict[str, Any]:
     """`api_name` and `api_description` for an event listener (KeyError: an undescribed endpoint)."""
     return {"api_name": name, "api_description": DESCRIPTIONS[name]}

@@ -57,7 +57,7 @@ def card_body(card: str, folder: Path | None = None) -> str:
 def _card_image(alt: str, target: str, folder: Path | None) -> str:
     path = None if folder is None or "://" in target else (folder / target).resolve()
     inside = path is not None and folder is not None and path.is_relative_to(folder.resolve())
-    if not inside or not path.is_file() or path.stat().st_size > CARD_IMAGE_BYTES:
+    if path is None or not inside or not path.is_file() or path.stat().st_size > CARD_IMAGE_BYTES:
         return f"*[{alt or 'image'}: not included]*"
     try:
         with Image.open(path) as image:

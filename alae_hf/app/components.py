@@ -1,7 +1,8 @@
-"""Gradio pieces the UIs are built from: errors shown as one clear line, a multiple-file input whose
-API also takes one file and which lists each file once, the refinement controls of every tab that
-encodes uploads, sliders that say when a typed value is outside their range, and named slider
-parameters for the API."""
+"""Gradio pieces the UIs are built from: the one adapter from an action to a handler (its progress
+bar and signature), errors shown as one clear line, a multiple-file input whose API also takes one
+file and which lists each file once, the refinement controls of every tab that encodes uploads,
+sliders that say when a typed value is outside their range (or widen to it), direction sliders
+set from a `SliderSet`, and named slider parameters for the API."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import functools
 import hashlib
 import inspect
 import logging
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,10 +21,107 @@ from gradio.data_classes import ListFiles
 from pydantic import model_validator
 
 from .api import UI_ONLY
-from .inputs import MAX_K, MAX_REFINE_STEPS, REFINE_STEPS, InputError
+from .inputs import ALPHA_MAX, MAX_K, MAX_REFINE_STEPS, REFINE_STEPS, InputError
+from .sliders import SliderSet
 from .sources import model_kind
 
 LOG = logging.getLogger("alae_app")
+
+
+def identity(fn: Callable) -> Callable:
+    """The `gpu` decorator of an app that runs no model on a ZeroGPU (the handler as it is)."""
+    return fn
+
+
+def handler(action: Callable, present: Callable | None = None) -> Callable:
+    """`action` as a Gradio handler: the same parameters (what `view_api()` lists), a `progress`
+    parameter given Gradio's progress bar (Gradio finds it by its default value) and passed to the
+    action as a `(fraction, message)` callback, and the results turned into components by
+    `present` (as they are without one)."""
+    signature = inspect.signature(action)
+    params = [
+        p.replace(default=gr.Progress(), annotation=gr.Progress) if p.name == "progress" else p
+        for p in signature.parameters.values()
+    ]
+    shown = signature.replace(parameters=params)
+
+    @functools.wraps(action)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        bound = shown.bind(*args, **kwargs)
+        if "progress" in shown.parameters:
+            bar = bound.arguments.get("progress")
+            bound.arguments["progress"] = None if bar is None else progress_callback(bar)
+        result = action(*bound.args, **bound.kwargs)
+        return result if present is None else present(result)
+
+    run.__signature__ = shown  # type: ignore[attr-defined]
+    return run
+
+
+def progress_callback(bar: gr.Progress) -> Callable[[float, str], None]:
+    """A `(fraction, message)` callback (what the actions report) that moves Gradio's bar."""
+    return lambda fraction, message: bar(fraction, desc=message)
+
+
+def quiet(fn: Callable) -> Callable:
+    """A UI helper that must never show an error (a failed check just leaves its output as it is)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except (ValueError, OSError):
+            return gr.skip()
+
+    return wrapper
+
+
+def slider_specs(sliders: SliderSet, count: int = MAX_K) -> list[dict[str, Any]]:
+    """What each of `count` direction sliders says (its `info`: the direction, its measured
+    effect and range) and how far it goes (beyond the set: ±ALPHA_MAX). The labels stay
+    "Slider 1" ... : they are also the API's names for the values."""
+    specs = [
+        {"info": text, "minimum": -limit, "maximum": limit}
+        for text, limit in zip(sliders.labels, sliders.limits)
+    ][:count]
+    return specs + [
+        {"info": "", "minimum": -ALPHA_MAX, "maximum": ALPHA_MAX} for _ in range(len(specs), count)
+    ]
+
+
+def slider_updates(sliders: SliderSet, k: int, count: int = MAX_K) -> list[gr.Slider]:
+    """Updates for `count` direction sliders of a set: the first k visible, all at 0."""
+    return [
+        gr.Slider(value=0.0, visible=i < k, **spec)
+        for i, spec in enumerate(slider_specs(sliders, count))
+    ]
+
+
+def widen(index: int, limit: Callable[..., float]) -> Callable:
+    """The handler that lets direction slider `index` take a typed value past its range (the
+    browser would clamp it without a word): the range grows to include it, up to ±ALPHA_MAX, the
+    server's limit; past that it says so. Its inputs: those of `limit` (how far the slider reaches
+    now), then the slider."""
+
+    def widen_slider(*args: Any) -> Any:
+        *setting, typed = args
+        if (
+            isinstance(typed, bool)
+            or not isinstance(typed, (int, float))
+            or not math.isfinite(typed)
+        ):
+            return gr.skip()
+        if abs(typed) <= limit(*setting):
+            return gr.skip()
+        if abs(typed) > ALPHA_MAX:
+            gr.Warning(
+                f"Slider {index + 1}: {typed:g}σ is past ±{ALPHA_MAX:g}σ, this app's limit; using "
+                f"{math.copysign(ALPHA_MAX, typed):g}σ."
+            )
+            typed = math.copysign(ALPHA_MAX, typed)
+        return gr.Slider(minimum=-abs(typed), maximum=abs(typed), value=typed)
+
+    return quiet(widen_slider)
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -78,18 +177,19 @@ def unique_uploads(files: Any) -> list[str]:
     """The paths of uploaded files (gradio FileData payloads) without repeats of the same content,
     in upload order; a warning names each repeat it leaves out."""
     seen: dict[str, str] = {}
-    paths, repeats = [], []
+    paths: list[str] = []
+    repeats: list[str] = []
     for item in files or []:
-        path = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
+        path: Any = item.get("path") if isinstance(item, dict) else getattr(item, "path", item)
         name = os.path.basename(
             str((item.get("orig_name") if isinstance(item, dict) else None) or path)
         )
         try:
-            digest = hashlib.sha256()
+            hashed = hashlib.sha256()
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            digest = digest.hexdigest()
+                    hashed.update(block)
+            digest = hashed.hexdigest()
         except (OSError, TypeError):
             digest = str(path)  # unreadable here: the encoder names it when it gets there
         if digest in seen:
@@ -223,6 +323,6 @@ def named_sliders(fn: Callable, count: int = MAX_K) -> Callable:
         )
         for i in range(count)
     ]
-    wrapper.__signature__ = signature.replace(parameters=params)
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     del wrapper.__wrapped__  # inspect.signature would follow it back to *alphas
     return wrapper

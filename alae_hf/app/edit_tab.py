@@ -16,8 +16,8 @@ import gradio as gr
 
 from ..config import SEED_MAX
 from .api import UI_ONLY, endpoint
-from .components import guard_range, named_sliders, refine_controls, thumb_values_js
-from .handlers import Handlers, slider_specs
+from .components import guard_range, named_sliders, refine_controls, slider_specs, thumb_values_js
+from .handlers import Handlers
 from .inputs import ALPHA_MAX, MAX_K, PSI_RANGE, STEPS_RANGE
 from .sliders import SliderSet
 from .state import LoadedModel
@@ -40,18 +40,6 @@ def edit_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel)
     _wire_sliders(h, run, session, ui)
     _wire_outputs(h, run, session, ui)
     return ui
-
-
-def user_errors_free(fn: Callable) -> Callable:
-    """A UI helper that must never show an error (a failed check just leaves the slider as it is)."""
-
-    def wrapper(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        except (ValueError, OSError):
-            return gr.skip()
-
-    return wrapper
 
 
 def edit_base_column(h: Handlers, image0: Any, default_psi: float) -> dict[str, Any]:
@@ -279,9 +267,7 @@ def _wire_sliders(h: Handlers, run: Callable, session: gr.State, ui: dict[str, A
     )
     # A typed value past a slider's range widens it (the browser would clamp it).
     for i, slider in enumerate(sliders):
-        slider.release(
-            user_errors_free(h.widen(i)), [*setting, slider], slider, preprocess=False, **UI_ONLY
-        )
+        slider.release(h.widen(i), [*setting, slider], slider, preprocess=False, **UI_ONLY)
 
 
 def _wire_outputs(h: Handlers, run: Callable, session: gr.State, ui: dict[str, Any]) -> None:

@@ -41,7 +41,9 @@ def caption_grid(
     for index, (image, caption) in enumerate(zip(images, captions)):
         row, col = divmod(index, columns)
         x, y = PADDING + col * (cell_w + PADDING), PADDING + row * (cell_h + PADDING)
-        grid.paste(image.convert("RGB").resize((cell_w, height * scale), Image.NEAREST), (x, y))
+        grid.paste(
+            image.convert("RGB").resize((cell_w, height * scale), Image.Resampling.NEAREST), (x, y)
+        )
         text = _fit(draw, str(caption) if unicode else _ascii(str(caption)), font, cell_w - 4)
         box = draw.textbbox((0, 0), text, font=font)
         draw.text(
@@ -54,7 +56,7 @@ def caption_grid(
 
 
 @functools.lru_cache(maxsize=1)
-def caption_font() -> tuple[ImageFont.ImageFont, bool]:
+def caption_font() -> tuple[ImageFont.ImageFont | ImageFont.FreeTypeFont, bool]:
     """(font, whether it draws α, σ and −): DejaVu Sans where installed (Debian, most Spaces),
     else Pillow's built-in font, whose captions are then written in ASCII."""
     try:
@@ -77,7 +79,12 @@ def _ascii(text: str) -> str:
     return text.replace("−", "-").replace("σ", " sd").replace("α", "a").replace("…", "...")
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
+def _fit(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
+    width: int,
+) -> str:
     """`text`, shortened with an ellipsis until it fits `width` px."""
     if draw.textlength(text, font=font) <= width:
         return text

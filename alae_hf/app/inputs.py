@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import torch
@@ -45,6 +45,12 @@ class InputError(ValueError):
     """A request the user can fix; the message names the field and is shown verbatim."""
 
 
+@overload
+def check_number(name: str, value: Any, low: float, high: float, integer: Literal[True]) -> int: ...
+@overload
+def check_number(
+    name: str, value: Any, low: float, high: float, integer: Literal[False] = ...
+) -> float: ...
 def check_number(
     name: str, value: Any, low: float, high: float, integer: bool = False
 ) -> float | int:

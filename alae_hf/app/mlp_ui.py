@@ -23,9 +23,17 @@ from PIL import Image
 from ..config import SEED_MAX
 from ..imaging import make_grid, tensor_to_pil
 from ..latent.ops import apply_directions, render
-from ..latent.spectral import ganspace, sefa
+from ..latent.styles import layer_range
 from .api import UI_ONLY, endpoint
-from .components import files_input, guard_range, named_sliders, user_errors
+from .components import (
+    files_input,
+    guard_range,
+    identity,
+    named_sliders,
+    slider_specs,
+    user_errors,
+    widen,
+)
 from .inputs import (
     ALPHA_MAX,
     MAX_IMAGES,
@@ -39,7 +47,7 @@ from .inputs import (
 )
 from .mlp_model import mlp_model_tab
 from .sliders import SliderSet, slider_set
-from .state import GANSPACE_SAMPLES, METHODS, LoadedModel, Studio, pick_shipped
+from .state import METHODS, LoadedModel, Studio, find_directions
 
 DISPLAY = 96  # pixels per shown image (the model's 32 px, enlarged without smoothing)
 MAX_STEPS = 16  # interpolation frames
@@ -53,7 +61,7 @@ NOTE = (
 
 
 def _big(images: list[Image.Image]) -> list[Image.Image]:
-    return [im.resize((DISPLAY, DISPLAY), Image.NEAREST) for im in images]
+    return [im.resize((DISPLAY, DISPLAY), Image.Resampling.NEAREST) for im in images]
 
 
 def sample(loaded: LoadedModel, seed: Any, n: Any, psi: Any) -> list[Image.Image]:
@@ -102,18 +110,12 @@ def interpolate(loaded: LoadedModel, seed_a: Any, seed_b: Any, steps: Any, psi: 
 def edit_sliders(
     loaded: LoadedModel, method_label: Any, cache: dict[tuple, SliderSet]
 ) -> SliderSet:
-    """The Edit tab's sliders for a method label: shipped directions or computed once, kept in
-    `cache` under (model key, label)."""
+    """The Edit tab's sliders for a method label: the directions the editor's `Studio` would use
+    (`find_directions`: shipped, else computed once), kept in `cache` under (model key, label)."""
     label = check_choice("Method", method_label, EDIT_METHODS)
     if (loaded.key, label) not in cache:
-        model, method = loaded.model, METHODS[label]
-        found = pick_shipped(loaded, method, [0])
-        if found is None and method == "sefa":
-            found = sefa(model)
-        elif found is None:
-            found = ganspace(
-                model, n_samples=GANSPACE_SAMPLES, n_components=min(32, model.arch.latent_size)
-            )
+        model = loaded.model
+        found = find_directions(loaded, METHODS[label], layer_range(model, "all"))
         cache[loaded.key, label] = slider_set(
             model, loaded.folder, found, label, EDIT_SLIDERS, ALPHA_MAX
         )
@@ -134,43 +136,22 @@ def slider_updates(
         loaded = studio.get(loaded)
     found = edit_sliders(loaded, method_label, cache)
     return [
-        gr.update(
-            info=found.labels[i],
-            minimum=-found.limits[i],
-            maximum=found.limits[i],
-            value=0,
-            visible=True,
-        )
-        if i < len(found.order)
-        else gr.update(visible=False, value=0)
-        for i in range(EDIT_SLIDERS)
+        gr.update(value=0, visible=i < len(found.order), **spec)
+        for i, spec in enumerate(slider_specs(found, EDIT_SLIDERS))
     ]
 
 
-def widen(studio: Studio, cache: dict[tuple, SliderSet], index: int) -> Callable[..., Any]:
-    """The handler that lets Edit slider `index` take a typed value past its range (the browser
-    would clamp it without a word): the range grows to include it, up to ±ALPHA_MAX."""
+def slider_limit(studio: Studio, cache: dict[tuple, SliderSet], index: int) -> Callable[..., float]:
+    """How far Edit slider `index` of a session's set reaches (inputs: model key, method label);
+    unbounded while the set is not made yet (the slider is then left as it is)."""
 
-    def widen_slider(model: str, method_label: Any, typed: Any) -> Any:
+    def limit(model: str, method_label: Any) -> float:
         found = cache.get((studio.get(model).key, method_label))
-        if (
-            found is None
-            or isinstance(typed, bool)
-            or not isinstance(typed, (int, float))
-            or not math.isfinite(typed)
-        ):
-            return gr.skip()
-        if index >= len(found.limits) or abs(typed) <= found.limits[index]:
-            return gr.skip()
-        if abs(typed) > ALPHA_MAX:
-            gr.Warning(
-                f"Slider {index + 1}: {typed:g}σ is past ±{ALPHA_MAX:g}σ, this app's limit; using "
-                f"{math.copysign(ALPHA_MAX, typed):g}σ."
-            )
-            typed = math.copysign(ALPHA_MAX, typed)
-        return gr.Slider(minimum=-abs(typed), maximum=abs(typed), value=typed)
+        if found is None:
+            return math.inf
+        return found.limits[index] if index < len(found.limits) else ALPHA_MAX
 
-    return widen_slider
+    return limit
 
 
 def edit(
@@ -210,7 +191,7 @@ def on_model(studio: Studio, fn: Callable) -> Callable:
     return handler
 
 
-def build_mlp_app(studio: Studio, gpu: Callable[[Callable], Callable] = lambda fn: fn) -> gr.Blocks:
+def build_mlp_app(studio: Studio, gpu: Callable[[Callable], Callable] = identity) -> gr.Blocks:
     """The Blocks for the MLP ALAEs of `studio` (its default model first; the Model tab switches a
     session to another). Endpoints are named and described as in the StyleALAE app
     (`alae_hf.app.api`)."""
@@ -306,19 +287,16 @@ def _interpolate_tab(studio: Studio, key: gr.State, run: Callable[[Callable], Ca
 
 def _sliders(first: SliderSet) -> list[gr.Slider]:
     """The Edit tab's EDIT_SLIDERS sliders for the default model's first direction set."""
-    shown = len(first.order)
     return [
         gr.Slider(
-            -first.limits[min(i, shown - 1)],
-            first.limits[min(i, shown - 1)],
-            0,
+            value=0,
             step=0.1,
             label=f"Slider {i + 1}",
-            info=first.labels[i] if i < shown else "",
-            visible=i < shown,
+            visible=i < len(first.order),
             elem_id=f"mlp-edit-slider-{i}",
+            **spec,
         )
-        for i in range(EDIT_SLIDERS)
+        for i, spec in enumerate(slider_specs(first, EDIT_SLIDERS))
     ]
 
 
@@ -361,7 +339,11 @@ def _edit_tab(
     for i, slider in enumerate(sliders):
         # A typed value past the range widens it first; the edit then runs on the value typed.
         slider.release(
-            widen(studio, cache, i), [key, method, slider], slider, preprocess=False, **UI_ONLY
+            widen(i, slider_limit(studio, cache, i)),
+            [key, method, slider],
+            slider,
+            preprocess=False,
+            **UI_ONLY,
         ).then(handler, inputs, out, **UI_ONLY)
     guard_range(psi, PSI_RANGE)
     method.change(

@@ -73,15 +73,13 @@ def missing_default_message(path: Path | None = None) -> str:
     )
 
 
-def identity(fn: Callable) -> Callable:
-    return fn
-
-
 def gpu_decorator() -> Callable[[Callable], Callable]:
     """`spaces.GPU` (ZeroGPU) if the installed `spaces` library has it, else the identity.
 
     From a checkout without the PyPI `spaces` package, `import spaces` may resolve to the
     repository's `spaces/` folder as a namespace package, which has no `GPU`."""
+    from .components import identity
+
     try:
         import spaces
     except ImportError:
@@ -142,6 +140,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def build_from_args(args: argparse.Namespace) -> gr.Blocks:
     """The app as `main` builds it: threads, device, `spaces.GPU` on cuda, public mode."""
+    from .components import identity
     from .ui import DEFAULT_MODEL, build_app
 
     if Path(args.model) == DEFAULT_MODEL and not DEFAULT_MODEL.is_dir():

@@ -6,7 +6,8 @@ model that cannot be loaded raises `OSError` / `ValueError` with a readable mess
 
 `Studio` is what all sessions of one app share: an LRU of loaded models (the default pinned)
 and of direction sets per (model, method, styles), and a private folder of output files.
-Sessions only keep a model key and their own latents (`new_session`). With `public=True` (a Space,
+Sessions only keep a model key and their own latents: a frozen `Session` (`new_session`), changed
+with `dataclasses.replace` by the actions and handed back to Gradio as a whole. With `public=True` (a Space,
 or `--public`) the Studio loads only Hub repo ids and the bundled models, never server folders.
 """
 
@@ -21,8 +22,8 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,93 @@ METHODS = {"SeFa": "sefa", "GANSpace": "ganspace", "learned": "voynov"}
 Progress = Callable[[float, str], None]
 
 
-def new_session(key: str) -> dict[str, Any]:
-    """Per-session state: the model key, the edit base (w+ and noise seed) and the last results."""
-    return {"model": key, "base": None, "samples": None, "encoded": None}
+class _ByName:
+    """Read access by field name (`state["base"]`), as the dict-era session offered it."""
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in {f.name for f in fields(self)}:  # type: ignore[arg-type]
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self, name, default)
+
+
+@dataclass(frozen=True, eq=False)
+class EditBase(_ByName):
+    """The image the Edit tab moves: its w+ code on `model`, noise seed (None: no noise) and a
+    label saying what it is; `seed` and `psi` when it is a seed's sample (None for an upload)."""
+
+    model: str
+    w: torch.Tensor
+    noise: int | None
+    label: str
+    seed: int | None = None
+    psi: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Samples(_ByName):
+    """The Sample tab's last images: their w+ codes, noise (one seed per image, one for all, or
+    None) and the settings that made them, so that one can be sent to Edit."""
+
+    model: str
+    w: torch.Tensor
+    noise: list[int] | int | None
+    seeds: list[int]
+    psi: float
+    cutoff: int
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedImages(_ByName):
+    """The Encode tab's last codes (refined as asked), the uploads' names, how they were encoded
+    and the files that could not be read."""
+
+    model: str
+    w: torch.Tensor
+    names: list[str]
+    how: str
+    skipped: list[str]
+
+
+@dataclass(frozen=True)
+class Session(_ByName):
+    """One visitor's state (a `gr.State`): the model key, the edit base and the last results of
+    the Sample and Encode tabs. Each is None until made, or was made on the model of its own
+    `model` field; the actions check that before using it."""
+
+    model: str
+    base: EditBase | None = None
+    samples: Samples | None = None
+    encoded: EncodedImages | None = None
+
+    @classmethod
+    def of(cls, value: Session | Mapping[str, Any] | None, default: str = "") -> Session:
+        """`value` as a Session: as is, None as a fresh one on `default`, or a mapping (a Python
+        caller's `{"model": key}`) with the fields it names."""
+        if isinstance(value, Session):
+            return value
+        if value is None:
+            return cls(default)
+        parts = {f.name for f in fields(cls)} - {"model"}
+        return cls(
+            str(value.get("model") or default),
+            **{k: value[k] for k in parts if value.get(k) is not None},
+        )
+
+    def with_samples(self, loaded: Session) -> Session:
+        """This session with the samples of `loaded` (an event that started from an older copy of
+        it), unless it has its own: what the page-load sample adds, without undoing what the
+        visitor did while it ran."""
+        if self.samples is not None or loaded.samples is None or loaded.model != self.model:
+            return self
+        return replace(self, samples=loaded.samples)
+
+
+def new_session(key: str) -> Session:
+    """Per-session state: the model key, no edit base and no results yet."""
+    return Session(key)
 
 
 @dataclass
@@ -205,9 +290,8 @@ class Studio:
         folder = self.locate(key, trusted)
         report(0.5, "loading weights")
         try:
-            model = (
-                load_model(folder).to(self.device).eval()
-            )  # StyleALAE or MLPALAE, as its config says
+            # StyleALAE or MLPALAE, as its config says
+            model: ALAEModel = load_model(folder).to(self.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError) as err:
             if str(folder) == key:
                 raise
@@ -259,19 +343,7 @@ class Studio:
             with self._lock:
                 if cache_key in self._directions:
                     return self._directions[cache_key]
-            found = pick_shipped(loaded, method, layers)
-            if found is None and method == "sefa":
-                found = sefa(loaded.model, layers)
-            elif found is None and method == "ganspace":
-                found = ganspace(
-                    loaded.model,
-                    n_samples=self.ganspace_samples,
-                    n_components=32,
-                    layers=layers,
-                    progress=progress,
-                )
-            elif found is None:
-                raise ValueError(f"{loaded.name} ships no {method} directions")
+            found = find_directions(loaded, method, layers, self.ganspace_samples, progress)
         with self._lock:
             self._directions[cache_key] = found
             while len(self._directions) > self.max_directions:
@@ -295,6 +367,32 @@ class Studio:
             while len(self._sliders) > self.max_directions:
                 self._sliders.popitem(last=False)
         return made
+
+
+def find_directions(
+    loaded: LoadedModel,
+    method: str,
+    layers: list[int],
+    ganspace_samples: int = GANSPACE_SAMPLES,
+    progress: Progress | None = None,
+) -> Directions:
+    """Directions of `method` for `layers`: shipped with the model if it has them (`pick_shipped`),
+    else computed (SeFa from the weights; GANSpace from `ganspace_samples` mapped samples, at most
+    32 components). Raises ValueError for a method that is only shipped ("learned")."""
+    found = pick_shipped(loaded, method, layers)
+    if found is None and method == "sefa":
+        found = sefa(loaded.model, layers)
+    elif found is None and method == "ganspace":
+        found = ganspace(
+            loaded.model,
+            n_samples=ganspace_samples,
+            n_components=min(32, loaded.model.arch.latent_size),
+            layers=layers,
+            progress=progress,
+        )
+    elif found is None:
+        raise ValueError(f"{loaded.name} ships no {method} directions")
+    return found
 
 
 def pick_shipped(loaded: LoadedModel, method: str, layers: list[int]) -> Directions | None:

@@ -13,11 +13,11 @@ from typing import Any
 import gradio as gr
 
 from ..config import SEED_MAX
+from .actions import mix_choices
 from .api import UI_ONLY, endpoint
 from .components import files_input, guard_range, model_picker, refine_controls
 from .handlers import Handlers
 from .inputs import MAX_IMAGES, NOISE_CHOICES, PSI_RANGE
-from .sample_actions import mix_choices
 from .state import LoadedModel
 
 # Queue groups: the events that run the networks share the "model" slots; slider edits have their

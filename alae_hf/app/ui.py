@@ -4,7 +4,7 @@ UI only: `build_app` puts the tabs together (`alae_hf.app.tabs`, `alae_hf.app.ed
 the events that cross tabs. What each event computes lives in `alae_hf.app.actions` (and `handlers`
 for results that are Gradio components); the input checks in `alae_hf.app.inputs`; the app-level
 cache of loaded models and direction sets (`Studio`, one per `build_app` call) in
-`alae_hf.app.state`. Per-session state is a `gr.State` dict (`alae_hf.app.state.new_session`).
+`alae_hf.app.state`. Per-session state is a `gr.State` holding a frozen `alae_hf.app.state.Session`.
 
     python app.py                        # the bundled default checkpoint, http://127.0.0.1:7860
     python app.py --model DIR_OR_REPO_ID # any StyleALAE folder or Hub repo (env ALAE_MODEL too)
@@ -21,13 +21,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 import torch
 
 from ..hub import bundled_checkpoints
 from .api import UI_ONLY, endpoint
-from .components import user_errors
+from .components import identity, user_errors
 from .edit_tab import edit_tab
 from .handlers import Handlers
 from .mlp_ui import build_mlp_app
@@ -42,15 +43,11 @@ QUEUE_SIZE = 32
 __all__ = ["CONCURRENCY", "CSS", "DEFAULT_MODEL", "MAX_FILE_SIZE", "build_app"]
 
 
-def _identity(fn: Callable) -> Callable:
-    return fn
-
-
 def build_app(
     model_path: str | os.PathLike | None = None,
     *,
     device: str | torch.device = "cpu",
-    gpu: Callable[[Callable], Callable] = _identity,
+    gpu: Callable[[Callable], Callable] = identity,
     ganspace_samples: int = GANSPACE_SAMPLES,
     public: bool = False,
 ) -> gr.Blocks:
@@ -62,6 +59,11 @@ def build_app(
         gpu: a decorator for the handlers that run the networks (`spaces.GPU` on ZeroGPU).
         ganspace_samples: mapped samples for GANSpace when a model ships no GANSpace directions.
         public: the Model tab loads only Hub repo ids and bundled models, never server folders.
+
+    Returns:
+        The Blocks, with `alae_context`: the `Studio` (the app-level caches of models, direction
+        sets and output files) that serves it, for callers that inspect or warm it (benchmarks,
+        tests); the MLP ALAE app has none.
 
     Raises:
         OSError / ValueError: the model cannot be loaded (the message says why).
@@ -96,19 +98,27 @@ def build_app(
             **endpoint("model_info"),
             show_progress="hidden",
         )
-        # The Sample tab opens with the samples of its settings, not an empty gallery.
-        demo.load(
-            run(h.act.sample),
-            [
-                session,
-                *(sample_ui[k] for k in ("seed", "n", "psi", "cutoff", "noise", "noise_seed")),
-            ],
-            [sample_ui["gallery"], sample_ui["info"], session],
-            **{**MODEL_EVENT, **UI_ONLY},
-        )
+        _sample_on_load(demo, h, run, session, sample_ui)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
-    demo.alae_context = ctx  # for benchmarks and tests: the app-level caches
+    demo.alae_context = ctx
     return demo
+
+
+def _sample_on_load(
+    demo: gr.Blocks, h: Handlers, run: Callable, session: gr.State, sample_ui: dict[str, Any]
+) -> None:
+    """The Sample tab opens with the samples of its settings, not an empty gallery. The samples
+    reach the session field-wise, once made (`Session.with_samples`): the visitor may have sent an
+    image to Edit, encoded or sampled while they were being made, and writing back the session
+    this event started from would undo that."""
+    made = gr.State(None)
+    settings = [sample_ui[k] for k in ("seed", "n", "psi", "cutoff", "noise", "noise_seed")]
+    demo.load(
+        run(h.act.sample),
+        [session, *settings],
+        [sample_ui["gallery"], sample_ui["info"], made],
+        **{**MODEL_EVENT, **UI_ONLY},
+    ).success(h.act.keep_samples, [session, made], session, queue=False, **UI_ONLY)
 
 
 def _wire_cross_tab(

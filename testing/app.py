@@ -1,9 +1,8 @@
 """Helpers to exercise the app without the bundled checkpoint: a random-weight stand-in model,
 small input images, a locally launched server and Debian's Chromium.
 
-Used by the test-suite (`tests/conftest.py`), `tools/screenshots.py` and `bench/app_*.py`; it is
-part of the library so that none of them loads another by file path. Nothing here is imported
-by the app itself.
+Used by the test-suite, `tools/screenshots.py` and `bench/app_*.py` (from the checkout's root,
+which pytest puts on `sys.path`); not installed with the library, which never imports it.
 """
 
 from __future__ import annotations
@@ -43,9 +42,9 @@ def make_random_model(
     from a checkpoint, at test scale. Not a trained model: its images are coloured noise."""
     import torch
 
-    from ..latent.directions import Directions
-    from ..latent.spectral import ganspace, sefa
-    from ..model import StyleALAE
+    from alae_hf.latent.directions import Directions
+    from alae_hf.latent.spectral import ganspace, sefa
+    from alae_hf.model import StyleALAE
 
     config = dict(
         resolution=resolution, start_channels=16, max_channels=64, latent_size=32, mapping_layers=2
@@ -111,8 +110,8 @@ def free_port() -> int:
 def launch(model: str | os.PathLike, **kwargs: Any) -> tuple[Any, str]:
     """Build and launch the app on 127.0.0.1 and a free port; returns (demo, url).
     `kwargs` go to `alae_hf.app.ui.build_app`."""
-    from .server import launch_options
-    from .ui import build_app
+    from alae_hf.app.server import launch_options
+    from alae_hf.app.ui import build_app
 
     demo = build_app(str(model), **kwargs)
     options = launch_options()
