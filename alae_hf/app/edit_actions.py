@@ -19,9 +19,9 @@ import torch
 from PIL import Image
 
 from .. import editing
-from ..config import SEED_MAX
 from ..imaging import make_grid, tensor_to_pil
 from ..latent.styles import layer_range
+from ..models.config import SEED_MAX
 from .action_base import ActionBase, stored_result, truncation_text
 from .encoding import encode_uploads, psnr, psnr_table
 from .figures import alpha_caption, caption_grid

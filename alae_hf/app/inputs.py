@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..base import ALAEModel
-from ..config import SEED_MAX, TRUNCATION_PSI_RANGE
 from ..imaging import ImageError, to_model_tensor
 from ..latent.styles import layer_range, parse_ranges
+from ..models.base import ALAEModel
+from ..models.config import SEED_MAX, TRUNCATION_PSI_RANGE
 
 PSI_RANGE = TRUNCATION_PSI_RANGE
 MAX_IMAGES = 16  # images per sample / encode request

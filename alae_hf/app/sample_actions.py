@@ -17,8 +17,8 @@ from typing import Any
 import torch
 
 from .. import editing
-from ..config import SEED_MAX
 from ..latent.styles import describe_styles, layer_range
+from ..models.config import SEED_MAX
 from .action_base import ActionBase, stored_result, truncation_text
 from .encoding import Encoded, check_refinement, encode_uploads
 from .figures import caption_grid, grid_cells

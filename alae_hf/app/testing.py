@@ -45,7 +45,7 @@ def make_random_model(
 
     from ..latent.directions import Directions
     from ..latent.spectral import ganspace, sefa
-    from ..model import StyleALAE
+    from ..models.style import StyleALAE
 
     config = dict(
         resolution=resolution, start_channels=16, max_channels=64, latent_size=32, mapping_layers=2

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import gradio as gr
 import torch
 
-from ..hub import bundled_checkpoints
+from ..models.hub import bundled_checkpoints
 from .api import UI_ONLY, endpoint
 from .components import user_errors
 from .edit_tab import edit_tab

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import STYLE_GROUP_RESOLUTIONS, named_style_groups
+from ..models.config import STYLE_GROUP_RESOLUTIONS, named_style_groups
 
 LayerSpec = str | int | range | Sequence[int]
 # What a layer spec is resolved against: a model, its architecture config, or a bare count of styles.
@@ -97,7 +97,7 @@ def layer_range(model: StyleSource, spec: LayerSpec) -> list[int]:
     """Resolve a layer spec to sorted, distinct style indices of w+.
 
     Args:
-        model: a model (`alae_hf.base.ALAEModel`), its config, or the number of styles.
+        model: a model (`alae_hf.models.base.ALAEModel`), its config, or the number of styles.
         spec: "all", a named group of the model ("coarse" for 4-8 px styles, "middle" for 16-32
             px, "fine" for >= 64 px in a StyleALAE), a string
             of inclusive ranges ("0-3", "4,5,8-11"), an int, a `range`, or a sequence of ints.

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from ..hub import model_folder_problems
+from ..models.hub import model_folder_problems
 
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 TEMPORARY = re.compile(r"^checkpoint-(\d+)\.tmp-[0-9a-f]+$")

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..imaging import IMAGE_EXTENSIONS, ImageError, fit_square, load_image, uint8_to_model
-from ..layers import downscale2d, fade_in, upscale2d
+from ..models.layers import downscale2d, fade_in, upscale2d
 
 _DECODE_ERRORS = (ImageError, OSError, ValueError, SyntaxError)
 

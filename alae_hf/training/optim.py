@@ -9,7 +9,7 @@ optimizer. With G = dL/dW, v an EMA of G² (β1 = 0: no first moment) and t the 
 
     W <- W - lr * c * sqrt(1 - β2^t) * G / (sqrt(v) + ε)
 
-Our layers (`alae_hf.layers`) store w = W / c and multiply by c at run time, so the gradient
+Our layers (`alae_hf.models.layers`) store w = W / c and multiply by c at run time, so the gradient
 we see is g = c * G. Substituting gives, in our units (v now an EMA of g²):
 
     w <- w - lr * sqrt(1 - β2^t) * g / (sqrt(v) + c * ε)
@@ -42,7 +42,7 @@ EPS = 1e-8
 def equalized_lr_scales(module: nn.Module) -> dict[nn.Parameter, float]:
     """Runtime scale c of every parameter of `module` (1.0 for plain parameters).
 
-    The equalized-lr layers of `alae_hf.layers` expose `weight_scale` (and `bias_scale` where the
+    The equalized-lr layers of `alae_hf.models.layers` expose `weight_scale` (and `bias_scale` where the
     bias is scaled too); these are exactly the official `lr_equalization_coef` values.
     """
     scales = {p: 1.0 for p in module.parameters()}

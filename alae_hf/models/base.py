@@ -1,6 +1,6 @@
 """`ALAEModel`: the interface both ALAEs implement, and what they share on the Hub.
 
-`StyleALAE` (`alae_hf.model`) and `MLPALAE` (`alae_hf.mlp`, the paper's MNIST model) subclass it,
+`StyleALAE` (`alae_hf.models.style`) and `MLPALAE` (`alae_hf.models.mlp`, the paper's MNIST model) subclass it,
 so everything above the models (training, editing, evaluation, the app) is typed against this
 one class. What a model can do is asked of the model, never of its type:
 
@@ -31,6 +31,7 @@ from diffusers.configuration_utils import ConfigMixin
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
+from .card import card_for
 from .config import SEED_MAX
 from .hub import check_local_folder, copy_folder_extras, push_folder, read_config, weights_problems
 from .layers import EqualLinear
@@ -84,14 +85,27 @@ class ALAEModel(ModelMixin, ConfigMixin):
         base_model: str | None = None,
         license: str = "cc-by-nc-4.0",
     ) -> str:
-        """The model card (README.md with Hub metadata): what the model is, how to use it, its config;
-        `license` is a Hub license id (the default is the official weights' terms)."""
-        raise NotImplementedError
+        """The model card (README.md with Hub metadata): what the model is, how to use it, its config
+        (`alae_hf.models.card`); `license` is a Hub license id (the default is the official weights'
+        terms)."""
+        return card_for(
+            self.arch,
+            title=title or self.display_name,
+            description=description,
+            datasets=tuple(datasets),
+            license=license,
+            extra_sections=extra_sections,
+            base_model=base_model,
+        )
 
-    # ---- the four networks, w+ and noise (implemented by each model) -----------------------------
+    # ---- the four networks, w+ and noise (F and D shared; the rest by each model) --------------------------
     def map(self, z: torch.Tensor) -> torch.Tensor:
         """F: z [N, Z] -> w [N, Z]."""
-        raise NotImplementedError
+        if z.ndim != 2 or z.shape[1] != self.arch.latent_size:
+            raise ValueError(
+                f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}"
+            )
+        return self.mapping(z)
 
     def synthesize(
         self, w: torch.Tensor, noise: Any = None, lod: int | None = None, blend: float = 1.0
@@ -105,7 +119,11 @@ class ALAEModel(ModelMixin, ConfigMixin):
 
     def discriminate(self, w: torch.Tensor) -> torch.Tensor:
         """D: w [N, Z] -> real/fake logit [N]."""
-        raise NotImplementedError
+        if w.ndim != 2 or w.shape[1] != self.arch.latent_size:
+            raise ValueError(
+                f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}"
+            )
+        return self.discriminator(w)
 
     def reconstruct(self, x: torch.Tensor, noise: Any = None) -> torch.Tensor:
         """G(E(x))."""
@@ -145,7 +163,7 @@ class ALAEModel(ModelMixin, ConfigMixin):
     def noise_maps(
         self, noise: Any, batch: int, lod: int | None = None, batch_constant: bool = False
     ) -> list[torch.Tensor] | None:
-        """A noise spec (`alae_hf.model.NoiseSpec`) resolved to the maps of `batch` images, or None."""
+        """A noise spec (`alae_hf.models.style.NoiseSpec`) resolved to the maps of `batch` images, or None."""
         raise NotImplementedError
 
     # ---- shared ---------------------------------------------------------------------------------
@@ -272,7 +290,7 @@ class ALAEModel(ModelMixin, ConfigMixin):
         **kwargs: Any,
     ) -> str:
         """Save to a temporary folder (with our model card, not diffusers') and upload it with
-        `alae_hf.hub.push_folder` (one line, not a traceback, when offline or refused).
+        `alae_hf.models.hub.push_folder` (one line, not a traceback, when offline or refused).
 
         Args:
             repo_id: the Hub repo (created if needed).

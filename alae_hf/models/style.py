@@ -16,10 +16,9 @@ import torch
 from diffusers.configuration_utils import register_to_config
 
 from .base import ALAEModel
-from .card import model_card
 from .config import ALAEConfig, preset
 from .layers import EqualLinear
-from .networks import Encoder, Generator, LatentDiscriminator, Mapping
+from .style_networks import Encoder, Generator, LatentDiscriminator, Mapping
 
 # The noise spec, one convention for every caller (`synthesize`, `sample`, `alae_hf.editing.render`,
 # the app); `StyleALAE.noise_maps` resolves it:
@@ -39,7 +38,7 @@ class StyleALAE(ALAEModel):
     """StyleALAE with its four networks: `mapping` (F), `generator` (G), `encoder` (E),
     `discriminator` (D), and the buffer `w_avg` [2L, Z] (the official `dlatent_avg`).
 
-    Args: the fields of `alae_hf.config.ALAEConfig` (resolution, channel schedule, latent
+    Args: the fields of `alae_hf.models.config.ALAEConfig` (resolution, channel schedule, latent
     size, mapping depth, image channels, w_avg EMA decay, truncation defaults, mixing
     probability), registered as the model's `config.json`.
     """
@@ -98,14 +97,6 @@ class StyleALAE(ALAEModel):
         )
 
     # ---- the four networks ------------------------------------------------------------------
-    def map(self, z: torch.Tensor) -> torch.Tensor:
-        """F: z [N, Z] -> w [N, Z]."""
-        if z.ndim != 2 or z.shape[1] != self.arch.latent_size:
-            raise ValueError(
-                f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}"
-            )
-        return self.mapping(z)
-
     def make_noise(
         self,
         batch: int,
@@ -198,14 +189,6 @@ class StyleALAE(ALAEModel):
             )
         return int(np.log2(side)) - 2
 
-    def discriminate(self, w: torch.Tensor) -> torch.Tensor:
-        """D: w [N, Z] -> real/fake logit [N]."""
-        if w.ndim != 2 or w.shape[1] != self.arch.latent_size:
-            raise ValueError(
-                f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}"
-            )
-        return self.discriminator(w)
-
     def reconstruct(self, x: torch.Tensor, noise: NoiseSpec = None) -> torch.Tensor:
         """G(E(x)) at the input's level of detail, without truncation (as the official demos)."""
         return self.synthesize(self.encode(x), noise=noise, lod=self._input_lod(x))
@@ -257,12 +240,12 @@ class StyleALAE(ALAEModel):
         if isinstance(noise, str):
             if noise != "seed":
                 raise ValueError(
-                    f"noise must be 'seed' or a noise spec (see alae_hf.model.NoiseSpec), got {noise!r}"
+                    f"noise must be 'seed' or a noise spec (see alae_hf.models.style.NoiseSpec), got {noise!r}"
                 )
             noise = seeds if seeds is not None else seed
         return self.synthesize(w, noise=noise)
 
-    # ---- styles and card (the `alae_hf.base.ALAEModel` interface) --------------------------
+    # ---- styles (the `alae_hf.models.base.ALAEModel` interface) ---------------------------------
     def style_affine(self, style_index: int) -> EqualLinear:
         """The affine that turns style `style_index` of w+ into AdaIN scales and biases: style k
         drives `generator.decode_block[k // 2]`, `style_1` for even k, else `style_2` (official
@@ -273,23 +256,3 @@ class StyleALAE(ALAEModel):
             )
         block = self.generator.decode_block[style_index // 2]
         return block.style_1 if style_index % 2 == 0 else block.style_2
-
-    def card(
-        self,
-        title: str | None = None,
-        description: str = "",
-        datasets: Sequence[str] = (),
-        extra_sections: str = "",
-        base_model: str | None = None,
-        license: str = "cc-by-nc-4.0",
-    ) -> str:
-        """The model card (`alae_hf.card.model_card`)."""
-        return model_card(
-            self.arch,
-            title or self.display_name,
-            description,
-            tuple(datasets),
-            license=license,
-            extra_sections=extra_sections,
-            base_model=base_model,
-        )

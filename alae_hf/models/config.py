@@ -188,7 +188,7 @@ def preset(name: str, **overrides: Any) -> ALAEConfig:
     return PRESETS[name].replace(**overrides)
 
 
-# ---- the paper's MLP ALAE (official configs/mnist_fc.yaml; networks in alae_hf.mlp_networks) ----
+# ---- the paper's MLP ALAE (official configs/mnist_fc.yaml; networks in alae_hf.models.mlp_networks) ----
 RESIZE_MODES = ("nearest-exact", "nearest")
 
 
@@ -207,7 +207,7 @@ class MLPConfig(ConfigFields):
         w_avg_beta: EMA decay of the running mean of w (official `DLATENT_AVG_BETA`).
         truncation_psi: default truncation strength for sampling (official default 0.7).
         resize_mode: `F.interpolate` mode of G's and E's resizing: "nearest-exact" (default) or
-            "nearest" (official, leaves 4 rows and columns of G untrained; see `alae_hf.mlp_networks`).
+            "nearest" (official, leaves 4 rows and columns of G untrained; see `alae_hf.models.mlp_networks`).
     """
 
     resolution: int = 32
