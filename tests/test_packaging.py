@@ -47,12 +47,18 @@ def _code_lines(fn: ast.AST) -> int:
     return 0 if not body else fn.end_lineno - body[0].lineno + 1 + (body[0].lineno - fn.lineno > 0)
 
 
+# A smell alarm, not a cap: a module past the line limit stays whole when it holds one
+# responsibility, listed here (path relative to the repository) with the reason it is long.
+LONG_MODULES: dict[str, str] = {}
+
+
 def test_modules_and_functions_stay_small():
-    """style.md: split a file past ~400 lines, a function past ~50 (code lines, docstring aside)."""
+    """style.md: split a file past ~400 lines, a function past ~50 (code lines, docstring aside);
+    a module in LONG_MODULES may pass the line limit."""
     too_long = []
     for path in sorted(PACKAGE.rglob("*.py")):
         text = path.read_text()
-        if len(text.splitlines()) > 420:
+        if len(text.splitlines()) > 420 and path.relative_to(ROOT).as_posix() not in LONG_MODULES:
             too_long.append(f"{path.relative_to(ROOT)}: {len(text.splitlines())} lines")
         for fn in _functions(ast.parse(text)):
             length = _code_lines(fn)
