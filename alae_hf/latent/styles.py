@@ -26,7 +26,7 @@ def _styles(source: StyleSource) -> tuple[int, dict[str, list[int]]]:
     """(number of styles, named groups) of a model, its config, or a count of styles. A bare count
     cannot say which model it is: an even count is read as StyleALAE's w+ (two styles per block);
     a single style has no named groups."""
-    arch = source if isinstance(source, int) else getattr(source, "arch", source)
+    arch: Any = source if isinstance(source, int) else getattr(source, "arch", source)
     n = arch if isinstance(arch, int) else getattr(arch, "num_styles", None)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1 or (n > 1 and n % 2):
         raise TypeError(
@@ -111,6 +111,7 @@ def layer_range(model: StyleSource, spec: LayerSpec) -> list[int]:
         if not _named(n, groups, key):
             raise ValueError(f"{key!r} selects no styles in this model ({describe_styles(model)})")
         return _named(n, groups, key)
+    indices: list[Any]  # checked below: a sequence spec may hold anything
     if key is not None:
         indices = _parse_indices(key)
     else:

@@ -30,6 +30,7 @@ import torch
 from diffusers.configuration_utils import ConfigMixin
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
+from typing_extensions import Self
 
 from .card import card_for
 from .config import SEED_MAX
@@ -37,7 +38,8 @@ from .hub import check_local_folder, copy_folder_extras, push_folder, read_confi
 from .layers import EqualLinear
 
 
-class ALAEModel(ModelMixin, ConfigMixin):
+# diffusers' two mixins declare `config_name` with different types; diffusers' models combine them alike.
+class ALAEModel(ModelMixin, ConfigMixin):  # type: ignore[misc]
     """Base of the ALAE model classes: the model interface (see the module docstring), strict
     `from_pretrained`, `save_pretrained` with a model card, `push_to_hub`, seeded latents and
     the running mean of w.
@@ -221,8 +223,8 @@ class ALAEModel(ModelMixin, ConfigMixin):
 
     @classmethod
     def from_pretrained(
-        cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any
-    ) -> ALAEModel:
+        cls, pretrained_model_name_or_path: str | os.PathLike | None, **kwargs: Any
+    ) -> Self:
         """Load `config.json` + safetensors from a folder or Hub repo id, strictly.
 
         Accepts diffusers' keyword arguments (`torch_dtype`, `variant`, `subfolder`,
@@ -236,6 +238,8 @@ class ALAEModel(ModelMixin, ConfigMixin):
             ValueError: the weights or the class do not match the config.
         """
         want_info = kwargs.pop("output_loading_info", False)
+        if pretrained_model_name_or_path is None:
+            raise ValueError("from_pretrained needs a model folder or a Hub repo id")
         path = os.fspath(pretrained_model_name_or_path)
         folder = check_local_folder(path, kwargs.get("subfolder"))
         config = read_config(cls, path, kwargs)
@@ -247,13 +251,19 @@ class ALAEModel(ModelMixin, ConfigMixin):
         if problems:  # named here, before diffusers answers with a traceback or a pickle fallback
             raise OSError("; ".join(problems))
         kwargs.setdefault("use_safetensors", True)  # documented: safetensors only, never pickle
-        model, info = super().from_pretrained(path, output_loading_info=True, **kwargs)
-        problems = {k: v for k, v in info.items() if v}
-        if problems:
-            raise ValueError(f"{path}: the weights do not match the config: {problems}")
-        return (model, info) if want_info else model
+        loaded: Any = super().from_pretrained(path, output_loading_info=True, **kwargs)
+        model, info = loaded  # diffusers: output_loading_info=True gives (model, info)
+        mismatched = {k: v for k, v in info.items() if v}
+        if mismatched:
+            raise ValueError(f"{path}: the weights do not match the config: {mismatched}")
+        if want_info:  # diffusers' convention, kept: the pair instead of the model
+            return (model, info)  # type: ignore[return-value]
+        return model
 
-    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
+    # Keyword arguments pass on to diffusers (`variant`, `max_shard_size`, `is_main_process`, ...).
+    def save_pretrained(  # type: ignore[override]
+        self, save_directory: str | os.PathLike, **kwargs: Any
+    ) -> None:
         """Write config.json, safetensors and (if absent) a model card README.md.
 
         Raises:
@@ -280,7 +290,9 @@ class ALAEModel(ModelMixin, ConfigMixin):
         config.pop("_name_or_path", None)
         return json.dumps(config, indent=2, sort_keys=True) + "\n"
 
-    def push_to_hub(
+    # `create_pr`, `safe_serialization` and `subfolder` of diffusers' signature are not offered:
+    # the upload is always a safetensors folder, committed as-is by `push_folder`.
+    def push_to_hub(  # type: ignore[override]
         self,
         repo_id: str,
         commit_message: str | None = None,

@@ -10,8 +10,8 @@ The formulas follow the official implementation (podgorskiy/ALAE `net.py`, `mode
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from dataclasses import Field, asdict, dataclass, fields, replace
+from typing import Any, ClassVar
 
 MIN_RESOLUTION = 8
 MAX_RESOLUTION = 1024
@@ -31,6 +31,9 @@ STYLE_GROUP_RESOLUTIONS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, No
 
 class ConfigFields:
     """What every config dataclass offers: `to_dict` (JSON primitives) and a checked `replace`."""
+
+    # Set by `@dataclass` on each subclass; declared so that the type checker sees a dataclass.
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -36,6 +36,11 @@ class MLPALAE(ALAEModel):
     arch_class = MLPConfig
     display_name = "MLP ALAE"
     supports_style_mixing = False  # G reads one w
+    arch: MLPConfig
+    mapping: Mapping
+    generator: FCGenerator
+    encoder: FCEncoder
+    discriminator: FCDiscriminator
 
     @register_to_config
     def __init__(

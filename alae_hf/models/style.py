@@ -46,6 +46,11 @@ class StyleALAE(ALAEModel):
     arch_class = ALAEConfig
     display_name = "StyleALAE"
     supports_style_mixing = True
+    arch: ALAEConfig
+    mapping: Mapping
+    generator: Generator
+    encoder: Encoder
+    discriminator: LatentDiscriminator
 
     @register_to_config
     def __init__(
@@ -140,19 +145,21 @@ class StyleALAE(ALAEModel):
                 f"tensors, got {type(noise).__name__}"
             )
         items = list(noise)
-        if items and all(isinstance(s, int) and not isinstance(s, bool) for s in items):
-            if len(items) != batch:
-                raise ValueError(f"got {len(items)} noise seeds for {batch} images")
+        seeds = [s for s in items if isinstance(s, int) and not isinstance(s, bool)]
+        if items and len(seeds) == len(items):
+            if len(seeds) != batch:
+                raise ValueError(f"got {len(seeds)} noise seeds for {batch} images")
             per_image = [
                 self.make_noise(1, torch.Generator(device=self.device).manual_seed(s), lod)
-                for s in items
+                for s in seeds
             ]
             return [torch.cat(maps) for maps in zip(*per_image)]
-        if len(items) < 2 * (lod + 1) or not all(isinstance(m, torch.Tensor) for m in items):
+        maps = [m for m in items if isinstance(m, torch.Tensor)]
+        if len(items) < 2 * (lod + 1) or len(maps) != len(items):
             raise ValueError(
                 f"expected {2 * (lod + 1)} noise tensors for lod {lod}, got {len(items)} items"
             )
-        return items
+        return maps
 
     def synthesize(
         self, w: torch.Tensor, noise: NoiseSpec = None, lod: int | None = None, blend: float = 1.0
@@ -255,4 +262,6 @@ class StyleALAE(ALAEModel):
                 f"style index must be in [0, {self.num_styles - 1}], got {style_index}"
             )
         block = self.generator.decode_block[style_index // 2]
-        return block.style_1 if style_index % 2 == 0 else block.style_2
+        affine = block.style_1 if style_index % 2 == 0 else block.style_2
+        assert isinstance(affine, EqualLinear)  # module lists and attributes are typed loosely
+        return affine
