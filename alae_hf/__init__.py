@@ -9,12 +9,12 @@ from typing import Any
 
 __version__ = "0.1.0"
 _EXPORTS = {
-    "StyleALAE": "model",
-    "MLPALAE": "mlp",
-    "load": "loading",
-    "ALAEConfig": "config",
-    "PRESETS": "config",
-    "preset": "config",
+    "StyleALAE": "models.style",
+    "MLPALAE": "models.mlp",
+    "load": "models.loading",
+    "ALAEConfig": "models.config",
+    "PRESETS": "models.config",
+    "preset": "models.config",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -29,7 +29,6 @@ from typing import Any
 
 import torch
 
-from .config import ALAEConfig, preset
 from .convert_cli import main
 from .convert_mlp import (
     MLPConversionError,
@@ -38,9 +37,10 @@ from .convert_mlp import (
     mlp_arch,
     official_group,
 )
-from .layers import runtime_scales
-from .mlp import MLPALAE
-from .model import StyleALAE
+from .models.config import ALAEConfig, preset
+from .models.layers import runtime_scales
+from .models.mlp import MLPALAE
+from .models.style import StyleALAE
 
 # official group -> (our module prefix, official inner-key -> our inner-key rewrites)
 GROUPS = {

@@ -11,7 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .base import ALAEModel
+    from .models.base import ALAEModel
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,9 +23,9 @@ from typing import Any
 
 import torch
 
-from .layers import runtime_scales
-from .mlp import MLPALAE
-from .mlp_networks import MLP_PRESETS, MLPConfig, mlp_preset
+from .models.layers import runtime_scales
+from .models.mlp import MLPALAE
+from .models.mlp_networks import MLP_PRESETS, MLPConfig, mlp_preset
 
 MLP_GROUPS = {
     "generator": "generator.",

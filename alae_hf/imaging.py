@@ -74,7 +74,7 @@ def _open(source: str | os.PathLike | bytes | Image.Image) -> Image.Image:
         image.load()
         return image
     except FileNotFoundError as err:
-        raise ImageError(f"no such file: {source}") from err
+        raise ImageError(f"no such file: {source!s}") from err
     except Image.DecompressionBombError as err:
         raise ImageError(f"the image is too large to open safely ({err})") from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
@@ -105,7 +105,9 @@ def fit_square(image: Image.Image, resolution: int, center_crop: bool = True) ->
         image = ImageOps.pad(image, (max(image.size),) * 2, color=0)
     if image.size != (resolution, resolution):
         # Box filtering for large downscales is what the official data preparation does (2x2 means).
-        resample = Image.BOX if image.width >= 2 * resolution else Image.LANCZOS
+        resample = (
+            Image.Resampling.BOX if image.width >= 2 * resolution else Image.Resampling.LANCZOS
+        )
         image = image.resize((resolution, resolution), resample=resample)
     return image
 

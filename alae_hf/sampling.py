@@ -43,7 +43,7 @@ def sample_grid(
     import torch
 
     from .imaging import make_grid, tensor_to_pil
-    from .loading import load
+    from .models.loading import load
 
     model = load(model_path).to(device).eval()
     with torch.no_grad():

@@ -36,7 +36,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 from alae_hf import StyleALAE  # noqa: E402
 from alae_hf.editing.inversion import invert  # noqa: E402
-from alae_hf.attributes import load_attribute_net  # noqa: E402
+from alae_hf.evaluation.attributes import load_attribute_net  # noqa: E402
 from alae_hf.evaluation.evaluate import synthetic_real  # noqa: E402
 from alae_hf.evaluation.metrics import reconstruction_metrics, to_uint8  # noqa: E402
 from alae_hf.imaging import to_model_tensor  # noqa: E402

@@ -263,7 +263,7 @@ def r1_compile_rows(spec: tuple, device: torch.device, args) -> list[dict]:
 
 
 def blur_pooled(x: torch.Tensor) -> torch.Tensor:
-    """Candidate for `alae_hf.layers.blur`: [1,2,1]/4 = two [1,1]/2 box filters, so the blur is
+    """Candidate for `alae_hf.models.layers.blur`: [1,2,1]/4 = two [1,1]/2 box filters, so the blur is
     two stride-1 2x2 average pools (the first zero-padded): 2 kernels instead of 8 forward."""
     import torch.nn.functional as F
 
@@ -273,7 +273,7 @@ def blur_pooled(x: torch.Tensor) -> torch.Tensor:
 def blur_rows(device: torch.device, args) -> list[dict]:
     """Probe: blur forward + R1 gradient (create_graph) + backward, shifted sums (the library)
     vs two average pools, at the anchor's C64 x 256² batch 32 (quick: C16 x 32², batch 8)."""
-    from alae_hf.layers import blur
+    from alae_hf.models.layers import blur
 
     shape = (8, 16, 32, 32) if args.quick else (32, 64, 256, 256)
     x = torch.randn(shape, device=device, generator=torch.Generator(device).manual_seed(0))

@@ -44,7 +44,7 @@ def make_random_model(
 
     from alae_hf.latent.directions import Directions
     from alae_hf.latent.spectral import ganspace, sefa
-    from alae_hf.model import StyleALAE
+    from alae_hf.models.style import StyleALAE
 
     config = dict(
         resolution=resolution, start_channels=16, max_channels=64, latent_size=32, mapping_layers=2

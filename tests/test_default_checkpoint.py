@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from alae_hf import StyleALAE
-from alae_hf.attributes import load_attribute_net
 from alae_hf.datasets.synthetic_faces import SyntheticFaces
-from alae_hf.latent.directions import Directions, list_directions
+from alae_hf.evaluation.attributes import load_attribute_net
 from alae_hf.evaluation.metrics import fd_features, to_uint8
+from alae_hf.latent.directions import Directions, list_directions
 
 DEFAULT = Path(__file__).resolve().parents[1] / "checkpoints" / "alae-synthetic-faces-64"
 N = 256

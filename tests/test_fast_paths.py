@@ -64,7 +64,7 @@ def test_channels_last_is_float32_exact():
 
 
 def test_blur_as_shifted_sums_equals_the_official_depthwise_conv():
-    from alae_hf.layers import blur
+    from alae_hf.models.layers import blur
 
     x = torch.randn(2, 5, 9, 9, dtype=torch.float64)
     kernel = torch.tensor([1.0, 2.0, 1.0], dtype=torch.float64)
@@ -75,7 +75,7 @@ def test_blur_as_shifted_sums_equals_the_official_depthwise_conv():
 
 def test_fused_convs_equal_their_unfused_definitions():
     """Fused up-conv == nearest 2x + 3x3 conv (flipped, transposed kernel); fused down == conv + avgpool."""
-    from alae_hf.layers import FusedDownConv2d, FusedUpConv2d
+    from alae_hf.models.layers import FusedDownConv2d, FusedUpConv2d
 
     torch.manual_seed(0)
     x = torch.randn(2, 4, 8, 8, dtype=torch.float64)

@@ -14,7 +14,7 @@ from alae_hf.datasets.labelled import labelled_split, read_class_folder
 from alae_hf.evaluation import latent_classification as lc
 from alae_hf.evaluation import probes
 from alae_hf.evaluation.plain_autoencoder import BaselineRun, baseline
-from alae_hf.mlp_networks import MLPConfig
+from alae_hf.models.mlp_networks import MLPConfig
 
 TINY = dict(resolution=16, fc_resolution=12, hidden_size=24, latent_size=6, mapping_layers=2, channels=1)
 CLASSES = ("circle", "bar", "cross")

@@ -1,10 +1,10 @@
-"""The CPU fast paths of alae_hf.layers compute their reference's function, values and gradients
+"""The CPU fast paths of alae_hf.models.layers compute their reference's function, values and gradients
 (bench/NOTES.md, v9-v11), in float64 so that only a real difference in meaning could fail."""
 
 import torch
 import torch.nn.functional as F
 
-from alae_hf.layers import (
+from alae_hf.models.layers import (
     FusedDownConv2d,
     UpConv2d,
     blur,

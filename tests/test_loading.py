@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from alae_hf import StyleALAE
-from alae_hf.hub import push_folder, safetensors_problem
+from alae_hf.models.hub import push_folder, safetensors_problem
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
 

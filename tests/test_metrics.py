@@ -11,13 +11,13 @@ import pytest
 import torch
 from PIL import Image
 
-from alae_hf.attributes import DEFAULT_WEIGHTS, factor_scores, load_attribute_metrics, load_attribute_net, uint8_to_tensor
 from alae_hf.datasets.synthetic_faces import FACTORS, SyntheticFaces
-from alae_hf.evaluation.metrics import (
-    feature_statistics,
-    frechet_distance,
-    latent_reciprocity,
-    reconstruction_metrics,
+from alae_hf.evaluation.attributes import (
+    DEFAULT_WEIGHTS,
+    factor_scores,
+    load_attribute_metrics,
+    load_attribute_net,
+    uint8_to_tensor,
 )
 from alae_hf.evaluation.latent_metrics import (
     conditional_entropy_bits,
@@ -25,6 +25,12 @@ from alae_hf.evaluation.latent_metrics import (
     isolation,
     linear_separability,
     path_length,
+)
+from alae_hf.evaluation.metrics import (
+    feature_statistics,
+    frechet_distance,
+    latent_reciprocity,
+    reconstruction_metrics,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,9 +11,14 @@ from safetensors.torch import load_file, save_file
 
 import alae_hf
 from alae_hf import MLPALAE, StyleALAE
-from alae_hf.mlp_networks import MLPConfig
-from alae_hf.training.losses import (LatentDraw, encoder_discriminator_loss, generate, generator_loss,
-                                     latent_reciprocity_loss)
+from alae_hf.models.mlp_networks import MLPConfig
+from alae_hf.training.losses import (
+    LatentDraw,
+    encoder_discriminator_loss,
+    generate,
+    generator_loss,
+    latent_reciprocity_loss,
+)
 
 MLP_TINY = dict(resolution=16, fc_resolution=12, hidden_size=24, latent_size=6, mapping_layers=2, channels=1)
 
@@ -301,7 +306,7 @@ def test_trainer_trains_and_resumes_an_mlp_bit_identically(fresh_accelerate, tmp
 
 
 def test_the_preset_follows_the_architecture_and_a_contradiction_is_one_line(fresh_accelerate, tmp_path, capsys):
-    from alae_hf.config import ALAEConfig
+    from alae_hf.models.config import ALAEConfig
     from alae_hf.training.options import arch_and_schedule, parse_config
     from alae_hf.training.startup import setup
 

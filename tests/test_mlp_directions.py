@@ -12,7 +12,7 @@ from alae_hf.editing import apply_direction, apply_directions, ganspace, layer_r
 from alae_hf.latent.directions import Directions
 from alae_hf.latent.spectral import mapped_samples
 from alae_hf.latent.styles import describe_styles
-from alae_hf.mlp import MLPALAE
+from alae_hf.models.mlp import MLPALAE
 
 Z = 8
 

@@ -47,15 +47,17 @@ def _code_lines(fn: ast.AST) -> int:
     return 0 if not body else fn.end_lineno - body[0].lineno + 1 + (body[0].lineno - fn.lineno > 0)
 
 
-# Modules that may pass the size limit because they hold one responsibility, with the reason.
-LONG_MODULES = {
+# A smell alarm, not a cap: a module past the line limit stays whole when it holds one
+# responsibility, listed here (path relative to the repository) with the reason it is long.
+LONG_MODULES: dict[str, str] = {
     "alae_hf/app/actions.py": "every event's computation over one Studio: (session, request values) "
                               "-> (outputs, new session); split by tab, the pieces only re-imported each other",
 }
 
 
 def test_modules_and_functions_stay_small():
-    """style.md: split a file past ~400 lines, a function past ~50 (code lines, docstring aside)."""
+    """style.md: split a file past ~400 lines, a function past ~50 (code lines, docstring aside);
+    a module in LONG_MODULES may pass the line limit."""
     too_long = []
     for path in sorted(PACKAGE.rglob("*.py")):
         text = path.read_text()

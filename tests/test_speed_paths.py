@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from alae_hf import StyleALAE
-from alae_hf.layers import channel_stats, channel_stats_and_norm, instance_norm
+from alae_hf.models.layers import channel_stats, channel_stats_and_norm, instance_norm
 from alae_hf.training.ema import EMA
 
 
@@ -42,7 +42,7 @@ def test_channel_stats_and_norm_has_the_reference_gradients_of_r1():
 
 def test_from_rgb_single_leaky_relu_equals_the_official_two():
     """E's FromRGB is followed by two LReLU(0.2) in the official code; one of slope 0.04 is the same."""
-    from alae_hf.layers import leaky_relu
+    from alae_hf.models.layers import leaky_relu
 
     x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
     model = StyleALAE(resolution=8, start_channels=4, max_channels=8, latent_size=4, mapping_layers=1).double()
@@ -150,11 +150,16 @@ def test_encoder_blocks_stay_in_bf16_under_autocast():
 
 
 def test_scaled_kernels_scope_gives_the_reference_gradients_in_every_phase():
-    """One batched multiply for a phase's weights (alae_hf.layers.scaled_kernels) gives the same
+    """One batched multiply for a phase's weights (alae_hf.models.layers.scaled_kernels) gives the same
     losses and gradients as scaling each weight at each use: R1's double backward included, and
     the G phase's frozen critic (functional_call's detached weights) left untouched."""
-    from alae_hf.layers import scaled_kernels
-    from alae_hf.training.losses import LatentDraw, encoder_discriminator_loss, generator_loss, latent_reciprocity_loss
+    from alae_hf.models.layers import scaled_kernels
+    from alae_hf.training.losses import (
+        LatentDraw,
+        encoder_discriminator_loss,
+        generator_loss,
+        latent_reciprocity_loss,
+    )
 
     model = _tiny().double()
     lod = model.arch.max_lod

@@ -10,12 +10,20 @@ import pytest
 import torch
 from PIL import Image
 
-from alae_hf.editing.edits import seed_to_w_plus
-from alae_hf.app.inputs import (InputError, check_alphas, check_choice, check_layers, check_number, image_tensor,
-                                 parse_seeds, upload_path)
-from alae_hf.app.state import OutputFiles, Studio, new_session
 from alae_hf.app.actions import Actions
 from alae_hf.app.cards import card_body
+from alae_hf.app.inputs import (
+    InputError,
+    check_alphas,
+    check_choice,
+    check_layers,
+    check_number,
+    image_tensor,
+    parse_seeds,
+    upload_path,
+)
+from alae_hf.app.state import OutputFiles, Studio, new_session
+from alae_hf.editing.edits import seed_to_w_plus
 
 
 @pytest.fixture
@@ -181,7 +189,6 @@ def test_png_names_are_file_safe_and_cards_lose_front_matter(tmp_path):
 # ---- one noise convention, sweep -> render, Directions summary, PIL / PNG grid from sample -----------
 def test_one_noise_convention_sample_seed_equals_render_of_that_seed(tiny_model):
     from alae_hf import editing
-
     from alae_hf.imaging import tensor_to_pil
 
     for seed in (0, 7):
@@ -321,9 +328,9 @@ def test_sets_the_report_did_not_measure_are_measured_here(tiny_model, tmp_path)
     import numpy as np
 
     from alae_hf.app.sliders import slider_set
-    from alae_hf.latent.spectral import sefa
-    from alae_hf.attributes import load_attribute_net
+    from alae_hf.evaluation.attributes import load_attribute_net
     from alae_hf.evaluation.latent_metrics import direction_response
+    from alae_hf.latent.spectral import sefa
 
     coarse = sefa(tiny_model, "coarse", n_sigma_samples=500)
     (tmp_path / "report").mkdir()

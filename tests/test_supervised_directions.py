@@ -44,7 +44,7 @@ def test_conditioning_removes_the_other_factors_only():
 
 
 def test_a_models_set_has_one_direction_per_label_and_round_trips(tiny_model, tmp_path):
-    from alae_hf.attributes import load_attribute_net
+    from alae_hf.evaluation.attributes import load_attribute_net
 
     net = load_attribute_net()
     d = supervised(tiny_model, net, n_samples=64, seed=3, n_sigma_samples=200)

@@ -30,10 +30,10 @@ import torch
 from alae_hf import StyleALAE
 from alae_hf.datasets.synthetic_faces import FACTORS
 from alae_hf.editing.supervised import supervised
+from alae_hf.evaluation.attributes import load_attribute_net
+from alae_hf.evaluation.latent_metrics import direction_response, isolation
 from alae_hf.latent.directions import Directions
 from alae_hf.latent.spectral import ganspace, sefa
-from alae_hf.attributes import load_attribute_net
-from alae_hf.evaluation.latent_metrics import direction_response, isolation
 
 
 def direction_sets(model: StyleALAE, folder: str, k: int, learned: list[str], ganspace_samples: int,

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from alae_hf.convert import convert_checkpoint
-from alae_hf.base import ALAEModel
+from alae_hf.models.base import ALAEModel
 
 
 def rel(a: torch.Tensor, b: torch.Tensor) -> float:

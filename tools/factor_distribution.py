@@ -16,7 +16,7 @@ import torch
 
 from alae_hf import StyleALAE
 from alae_hf.datasets.synthetic_faces import FACTORS
-from alae_hf.attributes import load_attribute_net
+from alae_hf.evaluation.attributes import load_attribute_net
 from alae_hf.evaluation.evaluate import synthetic_real
 from alae_hf.evaluation.metrics import describe_images, generated_samples
 

@@ -24,11 +24,11 @@ from pathlib import Path
 import torch
 
 from alae_hf import StyleALAE
-from alae_hf.card import model_card
 from alae_hf.evaluation.evaluate import EvalSizes, evaluate
 from alae_hf.imaging import make_grid, tensor_to_pil
 from alae_hf.latent.directions import Directions
 from alae_hf.latent.spectral import ganspace, sefa
+from alae_hf.models.card import model_card
 from alae_hf.training.plots import learning_curve, loss_curves
 
 

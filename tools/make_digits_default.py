@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 import alae_hf
-import alae_hf.mlp
+import alae_hf.models.card
 from alae_hf.datasets.digits import digits
 from alae_hf.evaluation import latent_classification as lc
 from alae_hf.evaluation.probes import to_model_input
@@ -104,7 +104,7 @@ def write_card(out: Path, notes_file: str | None) -> None:
     """README.md from the folder's weights, training_summary.json and report/, plus the notes."""
     notes = Path(notes_file).read_text(encoding="utf-8") if notes_file else ""
     arch = alae_hf.load(out).arch
-    card = alae_hf.mlp.mlp_model_card(arch, title=TITLE, extra_sections=card_sections(out, notes))
+    card = alae_hf.models.card.mlp_model_card(arch, title=TITLE, extra_sections=card_sections(out, notes))
     (out / "README.md").write_text(card, encoding="utf-8")
 
 
@@ -132,7 +132,7 @@ python train_accelerate.py {" ".join(RECIPE)} --output_dir runs/digits
 digits{cpu}; `tools/make_digits_default.py train` runs exactly this, `assemble` makes this folder.) The data are
 scikit-learn's 8x8 handwritten digits upscaled into MNIST's 28x28 layout (`alae_hf.datasets.digits`),
 not MNIST. Architecture and optimizer: official `configs/mnist_fc.yaml`, except the learning rate
-(0.004 instead of 0.002) and `resize_mode="{alae_hf.load(out).arch.resize_mode}"` (see `alae_hf.mlp_networks`).
+(0.004 instead of 0.002) and `resize_mode="{alae_hf.load(out).arch.resize_mode}"` (see `alae_hf.models.mlp_networks`).
 Weights are stored in fp16 (they load into fp32); the figures and the table are of these weights,
 the learning curve of the run's fp32 checkpoints.
 

@@ -48,10 +48,15 @@ def train(name: str, root: Path, extra: list[str], trainer: Path, threads: int =
 def score(model_dir: Path, num_samples: int, num_real: int, seed: int = 0) -> dict:
     """Small-size FD-attr, reconstruction PSNR and reciprocity of one saved model."""
     from alae_hf import StyleALAE
-    from alae_hf.attributes import load_attribute_net
+    from alae_hf.evaluation.attributes import load_attribute_net
     from alae_hf.evaluation.evaluate import synthetic_real
-    from alae_hf.evaluation.metrics import (describe_images, encode_reconstruct, fd_features, generated_samples,
-                                            latent_reciprocity)
+    from alae_hf.evaluation.metrics import (
+        describe_images,
+        encode_reconstruct,
+        fd_features,
+        generated_samples,
+        latent_reciprocity,
+    )
 
     model = StyleALAE.from_pretrained(model_dir).eval().requires_grad_(False)
     net = load_attribute_net()

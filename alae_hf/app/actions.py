@@ -8,7 +8,7 @@ directions in σ units; see `alae_hf.latent.ops`) and return plain values: PNG p
 `Studio`'s output folder, markdown text and new sessions (`dataclasses.replace`, never an edit in
 place). `alae_hf.app.handlers` and the tabs turn them into Gradio components.
 
-Seeds and noise follow the model's one convention (`alae_hf.model.NoiseSpec`): the Sample tab's
+Seeds and noise follow the model's one convention (`alae_hf.models.style.NoiseSpec`): the Sample tab's
 image for seed s is `model.sample(1, seed=s)` (its z and, by default, its noise come from s), and
 an image sent to Edit keeps its own noise. The mixing grid is StyleGAN's figure 3 (ALAE's
 `stylemix.py`): sources across the top, destinations down the side, each cell a destination with
@@ -34,9 +34,9 @@ import torch
 from PIL import Image
 
 from .. import editing
-from ..config import SEED_MAX
 from ..imaging import make_grid, tensor_to_pil
 from ..latent.styles import describe_styles, layer_range
+from ..models.config import SEED_MAX
 from .cards import card_body, model_markdown
 from .encoding import Encoded, check_refinement, encode_uploads, psnr, psnr_table
 from .figures import alpha_caption, caption_grid, grid_cells

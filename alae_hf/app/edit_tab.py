@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import SEED_MAX
+from ..models.config import SEED_MAX
 from .api import UI_ONLY, endpoint
 from .components import guard_range, named_sliders, refine_controls, slider_specs, thumb_values_js
 from .handlers import Handlers

@@ -3,7 +3,7 @@ choices, and `InputError`, whose message names the field and is shown to the use
 
 The UI sliders use the same ranges; clients can send anything, so every action checks its raw
 values here (`alae_hf.app.actions`, `alae_hf.app.encoding`, `alae_hf.app.mlp_ui`). Seeds and ψ
-come from the model's config module (`alae_hf.config`), stated there once. Uploads are read here
+come from the model's config module (`alae_hf.models.config`), stated there once. Uploads are read here
 too: a file that is not an image, or too large to decode, is an `InputError`.
 """
 
@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..base import ALAEModel
-from ..config import SEED_MAX, TRUNCATION_PSI_RANGE
 from ..imaging import ImageError, to_model_tensor
 from ..latent.styles import layer_range, parse_ranges
+from ..models.base import ALAEModel
+from ..models.config import SEED_MAX, TRUNCATION_PSI_RANGE
 
 PSI_RANGE = TRUNCATION_PSI_RANGE
 MAX_IMAGES = 16  # images per sample / encode request

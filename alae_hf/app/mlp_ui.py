@@ -20,10 +20,10 @@ import gradio as gr
 import torch
 from PIL import Image
 
-from ..config import SEED_MAX
 from ..imaging import make_grid, tensor_to_pil
 from ..latent.ops import apply_directions, render
 from ..latent.styles import layer_range
+from ..models.config import SEED_MAX
 from .api import UI_ONLY, endpoint
 from .components import (
     files_input,

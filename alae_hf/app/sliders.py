@@ -114,7 +114,7 @@ def measure_effects(
     """`report_effects`' entries for `indices`, measured now as the evaluation does
     (`alae_hf.evaluation.latent_metrics.direction_response`: attribute-net change per ±1σ move of
     EFFECT_SAMPLES samples; the dominant factor's share of the total as isolation)."""
-    from ..attributes import load_attribute_net
+    from ..evaluation.attributes import load_attribute_net
     from ..evaluation.latent_metrics import direction_response, isolation
 
     net = load_attribute_net(device=model.device)

@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from ..hub import bundled_checkpoints, offline
+from ..models.hub import bundled_checkpoints, offline
 
 BUNDLED = bundled_checkpoints()  # models shipped with a checkout / the Space
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")

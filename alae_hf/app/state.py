@@ -30,11 +30,11 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ..base import ALAEModel
 from ..latent.directions import Directions, list_directions
 from ..latent.spectral import ganspace, sefa
 from ..latent.styles import layer_range
-from ..loading import load as load_model
+from ..models.base import ALAEModel
+from ..models.loading import load as load_model
 from .inputs import ALPHA_MAX, LAYER_CHOICES, MAX_K
 from .sliders import SliderSet, slider_set
 from .sources import HUB_ID, bundled_models, display_name, download, resolve_folder

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import SEED_MAX
+from ..models.config import SEED_MAX
 from .actions import mix_choices
 from .api import UI_ONLY, endpoint
 from .components import files_input, guard_range, model_picker, refine_controls

@@ -26,7 +26,7 @@ from typing import Any
 import gradio as gr
 import torch
 
-from ..hub import bundled_checkpoints
+from ..models.hub import bundled_checkpoints
 from .api import UI_ONLY, endpoint
 from .components import identity, user_errors
 from .edit_tab import edit_tab

@@ -66,7 +66,7 @@ def _frame(image8: np.ndarray, side: int) -> np.ndarray:
     """One 8x8 image with values 0-16 -> uint8 [side, side], the digit resized into the centre box."""
     box = round(side * BOX / SIDE)
     small = Image.fromarray(np.round(image8 * (255.0 / 16.0)).astype(np.uint8), mode="L")
-    digit = np.asarray(small.resize((box, box), resample=Image.BICUBIC))
+    digit = np.asarray(small.resize((box, box), resample=Image.Resampling.BICUBIC))
     out = np.zeros((side, side), dtype=np.uint8)
     start = (side - box) // 2
     out[start : start + box, start : start + box] = digit

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import torch
 from PIL import Image
 
-from ..base import ALAEModel
 from ..imaging import make_grid, tensor_to_pil, to_model_tensor
 from ..latent.directions import Directions
 from ..latent.ops import Alphas, apply_directions, render
 from ..latent.styles import LayerSpec, layer_range
-from ..model import NoiseSpec
+from ..models.base import ALAEModel
+from ..models.style import NoiseSpec
 
 ImageLike = str | os.PathLike | bytes | Image.Image
 

@@ -12,7 +12,7 @@ The practice follows two papers:
 
 StyleALAE has an encoder trained jointly with G, so E(x) is a natural starting point
 (rosinality's `projector.py` instead starts at the mean latent and needs ~1000 steps). The feature loss uses the shipped attribute network
-(`alae_hf.attributes`), which plays LPIPS's role for the synthetic faces; real LPIPS-VGG
+(`alae_hf.evaluation.attributes`), which plays LPIPS's role for the synthetic faces; real LPIPS-VGG
 is added only if the `lpips` package and its VGG weights are already on disk (never downloaded).
 """
 
@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ..attributes import load_attribute_net
+from ..evaluation.attributes import load_attribute_net
 from ..imaging import psnr
 
 if TYPE_CHECKING:
-    from ..base import ALAEModel
-from ..model import NoiseSpec
+    from ..models.base import ALAEModel
+from ..models.style import NoiseSpec
 
 __all__ = ["InversionResult", "MAX_STEPS", "invert"]
 
@@ -116,7 +116,7 @@ def invert(
             noise, deterministic; the default), a `torch.Generator` (one draw, kept fixed), or
             explicit maps (see `StyleALAE.make_noise`).
         feature_net: a module with `features(images) -> [N, D]` for the feature loss (default:
-            the shipped attribute net, `alae_hf.attributes.load_attribute_net`).
+            the shipped attribute net, `alae_hf.evaluation.attributes.load_attribute_net`).
         progress: called as `progress(step, steps)` after every Adam step (e.g. for gr.Progress).
 
     Returns:

@@ -42,7 +42,7 @@ from ..latent.spectral import (
 from ..latent.styles import LayerSpec, layer_range
 
 if TYPE_CHECKING:
-    from ..base import ALAEModel
+    from ..models.base import ALAEModel
 
 SHIFT_LOSS_WEIGHT = 0.25  # upstream `label_weight` 1.0, `shift_weight` 0.25
 
@@ -298,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.out and not args.save_into_model:
         parser.error("give --out FILE and/or --save-into-model NAME")
-    from ..model import StyleALAE
+    from ..models.style import StyleALAE
 
     model = StyleALAE.from_pretrained(args.model).eval()
     every = max(1, args.steps // 20)

@@ -6,7 +6,7 @@ attribute predictor, fit a linear model of each attribute on the latent codes, a
 its normal. *Conditional manipulation* (§2.2) removes from each direction its components along
 the other attributes' directions, so that moving along one changes the others less.
 
-Here the labels come from the shipped attribute net (`alae_hf.attributes`, the net the
+Here the labels come from the shipped attribute net (`alae_hf.evaluation.attributes`, the net the
 evaluation uses), the codes are w = F(z), and the fit is least squares on all samples
 (continuous factors: the predicted value; binary and categorical ones: the probability of each
 class, one direction per class; InterFaceGAN fits a linear SVM on the 2% extremes of each score
@@ -30,8 +30,8 @@ from ..latent.spectral import mapped_samples, model_fingerprint, projection_sigm
 from ..latent.styles import LayerSpec, layer_range
 
 if TYPE_CHECKING:
-    from ..attributes import AttributeNet
-    from ..base import ALAEModel
+    from ..evaluation.attributes import AttributeNet
+    from ..models.base import ALAEModel
 
 
 def labelled_samples(
@@ -117,7 +117,7 @@ def supervised(
 
     Args:
         model: the model whose F and G make the samples.
-        net: the attribute predictor (`alae_hf.attributes.load_attribute_net()`).
+        net: the attribute predictor (`alae_hf.evaluation.attributes.load_attribute_net()`).
         n_samples: labelled samples (80% fit, 20% held out for the R² scores).
         seed: their seed (not 0, the direction benchmark's).
         conditional: project each direction off the other factors' directions.

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ..attributes import load_attribute_metrics, load_attribute_net
 from ..datasets.synthetic_faces import (
     FACTOR_NAMES,
     FACTORS,
@@ -37,6 +36,7 @@ from ..datasets.synthetic_faces import (
     parse_spec,
 )
 from . import report as rep
+from .attributes import load_attribute_metrics, load_attribute_net
 from .latent_metrics import (
     best_per_factor,
     direction_response,
@@ -54,7 +54,7 @@ from .metrics import (
 from .sizes import EvalSizes
 
 if TYPE_CHECKING:
-    from ..base import ALAEModel
+    from ..models.base import ALAEModel
 
 TRAVERSAL_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 
@@ -340,7 +340,7 @@ def evaluate(
     progress: bool = True,
 ) -> dict:
     """Run the evaluation and write metrics.json, report.md and the figures into `out`."""
-    from ..model import StyleALAE
+    from ..models.style import StyleALAE
 
     start = time.time()
     out = Path(out)

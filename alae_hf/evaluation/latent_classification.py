@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from ..datasets.labelled import read_labelled
-from ..mlp_networks import FCEncoder
+from ..models.mlp_networks import FCEncoder
 from .plain_autoencoder import BaselineRun, baseline
 from .probes import (
     DEFAULT_K,
@@ -174,7 +174,7 @@ def learning_curve(
     run_dir: str | Path, data: Split, k: int = DEFAULT_K, every: int = 1
 ) -> list[dict[str, Any]]:
     """`w_scores` of every `every`-th checkpoint of a run (and its last), against images seen."""
-    from ..loading import load
+    from ..models.loading import load
 
     models = checkpoint_models(run_dir)
     if not models:
@@ -285,7 +285,7 @@ def _write(out: str | None, stem: str, markdown: str, payload: Any) -> None:
 
 def _run(args: argparse.Namespace) -> tuple[str, str, Any]:
     """The table or the learning curve the arguments ask for: (file stem, markdown, JSON payload)."""
-    from ..mlp import MLPALAE
+    from ..models.mlp import MLPALAE
 
     if (args.model is None) == (args.curve is None):
         raise ValueError(

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ..attributes import AttributeNet
+from .attributes import AttributeNet
 from .metrics import Predictions, chunk_noise, describe_images, progress_bar
 
 if TYPE_CHECKING:
-    from ..base import ALAEModel
     from ..datasets.synthetic_faces import Factor
     from ..latent.directions import Directions
+    from ..models.base import ALAEModel
 
 
 # ---- linear separability -----------------------------------------------------------------------

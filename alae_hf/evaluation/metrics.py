@@ -1,4 +1,4 @@
-"""Evaluation metrics for StyleALAE, measured in the feature space of `alae_hf.attributes`.
+"""Evaluation metrics for StyleALAE, measured in the feature space of `alae_hf.evaluation.attributes`.
 
 Sources, per family (official ALAE `metrics/` holds the FID, PPL and LPIPS scripts):
 
@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ..attributes import AttributeNet, denormalise, factor_scores
 from ..imaging import model_to_uint8, psnr, uint8_to_model
+from .attributes import AttributeNet, denormalise, factor_scores
 
 if TYPE_CHECKING:
-    from ..base import ALAEModel
     from ..datasets.synthetic_faces import Factor
+    from ..models.base import ALAEModel
 
 # Images: uint8 [N, H, W, C] (rendered or loaded) or float [N, C, H, W] in [-1, 1] (model space).
 Images = np.ndarray | torch.Tensor

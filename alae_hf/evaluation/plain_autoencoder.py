@@ -2,7 +2,7 @@
 
 The ALAE paper's MNIST experiment (arXiv 2004.04467, Sec. 5) compares the codes of its MLP
 ALAE with those of other autoencoders. The fairest such baseline here has the ALAE's own E and G
-(`alae_hf.mlp_networks`: same layers, sizes and init), no F and no D, trained on pixel MSE
+(`alae_hf.models.mlp_networks`: same layers, sizes and init), no F and no D, trained on pixel MSE
 only, with the trainer's optimizer (the official `LREQAdam`, betas 0 and 0.99) and the same
 budget in images. It can be saved and reused (`save_baseline`, `load_baseline`), so a long
 baseline is trained once for several evaluations of the same run.
@@ -19,7 +19,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..mlp_networks import FCEncoder, FCGenerator, MLPConfig
+from ..models.mlp_networks import FCEncoder, FCGenerator, MLPConfig
 from ..training.optim import LREQAdam, lreq_param_groups
 
 

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ..loading import load
+    from ..models.loading import load
     from .directions import existing_pair, set_path
     from .spectral import ganspace, sefa
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..loading import model_class
+from ..models.loading import model_class
 from .styles import describe_layers, describe_styles
 
 if TYPE_CHECKING:
-    from ..base import ALAEModel
+    from ..models.base import ALAEModel
 
 METHODS = ("sefa", "ganspace", "voynov", "interfacegan", "custom")
 SIGN_CONVENTION = "largest-magnitude coordinate of each vector is positive"

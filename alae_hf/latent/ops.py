@@ -7,7 +7,7 @@ Edits are added after truncation (genforce/sefa `interface/utils.py` and StyleGA
 `alae_hf.editing.edits`); directions come from `alae_hf.latent.spectral` (SeFa, GANSpace) and
 `alae_hf.editing.learned`.
 
-Noise: the model's one convention (`alae_hf.model.NoiseSpec`, resolved by `model.noise_maps`).
+Noise: the model's one convention (`alae_hf.models.style.NoiseSpec`, resolved by `model.noise_maps`).
 `render` and what calls it draw *batch-constant* noise from an int seed or a `torch.Generator`:
 one set of maps shared by every image of the call, so a slider move or a grid cell never changes
 the noise; a list of seeds gives image i the maps of seed i; None renders without noise; explicit
@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 import torch
 from PIL import Image
 
-from ..base import ALAEModel
 from ..imaging import tensor_to_pil
-from ..model import NoiseSpec
+from ..models.base import ALAEModel
+from ..models.style import NoiseSpec
 from .directions import Directions
 from .styles import LayerSpec, layer_range
 

@@ -35,7 +35,7 @@ from .directions import Directions
 from .styles import LayerSpec, layer_range
 
 if TYPE_CHECKING:
-    from ..base import ALAEModel
+    from ..models.base import ALAEModel
 
 Progress = Callable[[float, str], None]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import STYLE_GROUP_RESOLUTIONS, named_style_groups
+from ..models.config import STYLE_GROUP_RESOLUTIONS, named_style_groups
 
 LayerSpec = str | int | range | Sequence[int]
 # What a layer spec is resolved against: a model, its architecture config, or a bare count of styles.
@@ -26,7 +26,7 @@ def _styles(source: StyleSource) -> tuple[int, dict[str, list[int]]]:
     """(number of styles, named groups) of a model, its config, or a count of styles. A bare count
     cannot say which model it is: an even count is read as StyleALAE's w+ (two styles per block);
     a single style has no named groups."""
-    arch = source if isinstance(source, int) else getattr(source, "arch", source)
+    arch: Any = source if isinstance(source, int) else getattr(source, "arch", source)
     n = arch if isinstance(arch, int) else getattr(arch, "num_styles", None)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1 or (n > 1 and n % 2):
         raise TypeError(
@@ -97,7 +97,7 @@ def layer_range(model: StyleSource, spec: LayerSpec) -> list[int]:
     """Resolve a layer spec to sorted, distinct style indices of w+.
 
     Args:
-        model: a model (`alae_hf.base.ALAEModel`), its config, or the number of styles.
+        model: a model (`alae_hf.models.base.ALAEModel`), its config, or the number of styles.
         spec: "all", a named group of the model ("coarse" for 4-8 px styles, "middle" for 16-32
             px, "fine" for >= 64 px in a StyleALAE), a string
             of inclusive ranges ("0-3", "4,5,8-11"), an int, a `range`, or a sequence of ints.
@@ -111,6 +111,7 @@ def layer_range(model: StyleSource, spec: LayerSpec) -> list[int]:
         if not _named(n, groups, key):
             raise ValueError(f"{key!r} selects no styles in this model ({describe_styles(model)})")
         return _named(n, groups, key)
+    indices: list[Any]  # checked below: a sequence spec may hold anything
     if key is not None:
         indices = _parse_indices(key)
     else:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from ..hub import model_folder_problems
+from ..models.hub import model_folder_problems
 
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 TEMPORARY = re.compile(r"^checkpoint-(\d+)\.tmp-[0-9a-f]+$")
@@ -122,8 +122,9 @@ def remove_stale_temporaries(output_dir: str | os.PathLike, log: Log = print) ->
     )
     removed = 0
     for tmp in temporaries:
-        if (tmp / COMPLETE).is_file():
-            final = root / f"checkpoint-{TEMPORARY.match(tmp.name).group(1)}"
+        found = TEMPORARY.match(tmp.name)
+        if found and (tmp / COMPLETE).is_file():
+            final = root / f"checkpoint-{found.group(1)}"
             log(f"completing the interrupted save of {final.name} (from {tmp.name})")
             _promote(tmp, final)
         else:
@@ -260,7 +261,7 @@ def validate_checkpoint(path: str | os.PathLike, require_rng: bool = True) -> li
     problems += [p for p in [_load_problem(folder / "optimizers.pt", dict)] if p]
     state_problems, state = _state_problems(folder)
     problems += state_problems
-    ranks = state.get("num_processes") if isinstance(state.get("num_processes"), int) else 0
+    ranks = state["num_processes"] if isinstance(state.get("num_processes"), int) else 0
     expected = {folder / f"rng_state_{r}.pt" for r in range(ranks)}
     for rng in sorted(expected | set(folder.glob("rng_state_*.pt"))):
         if rng.is_file() or require_rng:

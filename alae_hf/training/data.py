@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..imaging import IMAGE_EXTENSIONS, ImageError, fit_square, load_image, uint8_to_model
-from ..layers import downscale2d, fade_in, upscale2d
+from ..models.layers import downscale2d, fade_in, upscale2d
 
 _DECODE_ERRORS = (ImageError, OSError, ValueError, SyntaxError)
 
@@ -51,6 +51,9 @@ class RobustImageDataset(torch.utils.data.Dataset):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         self.resolution, self.channels, self.center_crop = resolution, channels, center_crop
         self.bad_mask = torch.zeros(len(self), dtype=torch.bool).share_memory_()
+
+    def __len__(self) -> int:
+        raise NotImplementedError
 
     def _source(self, index: int) -> str | os.PathLike | Image.Image:
         raise NotImplementedError
@@ -92,7 +95,7 @@ class RobustImageDataset(torch.utils.data.Dataset):
         raise RuntimeError(f"none of the {n} training images could be decoded")
 
 
-def list_images(root: str | os.PathLike) -> list[Path]:
+def list_images(root: str | os.PathLike[str]) -> list[Path]:
     """Image files under `root` at any depth (extensions in IMAGE_EXTENSIONS, any case), sorted."""
     files = [
         Path(d) / f
@@ -253,11 +256,14 @@ def make_dataset(
         raise ValueError(
             "pass exactly one of --train_data_dir (a folder, or synthetic:faces) and --dataset_name"
         )
+    dataset: RobustImageDataset
     if dataset_name is not None:
         dataset, where = (
             HubImageDataset(dataset_name, resolution, channels, center_crop),
             f"data set {dataset_name!r}",
         )
+    elif train_data_dir is None:  # excluded above; the type checker needs it said here
+        raise ValueError("no training source")
     elif is_synthetic_spec(train_data_dir):
         dataset, where = SyntheticFacesDataset(train_data_dir, resolution, channels), train_data_dir
     elif is_digits_spec(train_data_dir):
@@ -311,7 +317,7 @@ class StreamSampler(torch.utils.data.Sampler[int]):
         return np.random.default_rng([self.seed, epoch]).permutation(self.length)
 
     def __iter__(self) -> Iterator[int]:
-        position, epoch, perm = self.start + self.rank, -1, None
+        position, epoch, perm = self.start + self.rank, -1, np.empty(0, dtype=np.int64)
         while True:
             e, k = divmod(position, self.length)
             if e != epoch:

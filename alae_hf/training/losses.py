@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from ..base import ALAEModel
-from ..model import NoiseSpec
+from ..models.base import ALAEModel
+from ..models.style import NoiseSpec
 from .defaults import R1_GAMMA
 
 Stats = dict[str, torch.Tensor]

@@ -9,7 +9,7 @@ optimizer. With G = dL/dW, v an EMA of G² (β1 = 0: no first moment) and t the 
 
     W <- W - lr * c * sqrt(1 - β2^t) * G / (sqrt(v) + ε)
 
-Our layers (`alae_hf.layers`) store w = W / c and multiply by c at run time, so the gradient
+Our layers (`alae_hf.models.layers`) store w = W / c and multiply by c at run time, so the gradient
 we see is g = c * G. Substituting gives, in our units (v now an EMA of g²):
 
     w <- w - lr * sqrt(1 - β2^t) * g / (sqrt(v) + c * ε)
@@ -33,6 +33,7 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 
+from ..models.base import ALAEModel
 from .defaults import KINDS
 
 BETAS = (0.0, 0.99)  # official train_alae.py: LREQAdam(..., betas=(0.0, 0.99))
@@ -42,15 +43,17 @@ EPS = 1e-8
 def equalized_lr_scales(module: nn.Module) -> dict[nn.Parameter, float]:
     """Runtime scale c of every parameter of `module` (1.0 for plain parameters).
 
-    The equalized-lr layers of `alae_hf.layers` expose `weight_scale` (and `bias_scale` where the
+    The equalized-lr layers of `alae_hf.models.layers` expose `weight_scale` (and `bias_scale` where the
     bias is scaled too); these are exactly the official `lr_equalization_coef` values.
     """
     scales = {p: 1.0 for p in module.parameters()}
     for m in module.modules():
-        if hasattr(m, "weight_scale"):
-            scales[m.weight] = float(m.weight_scale)
-            if getattr(m, "bias", None) is not None:
-                scales[m.bias] = float(getattr(m, "bias_scale", 1.0))
+        weight_scale = getattr(m, "weight_scale", None)
+        if weight_scale is not None:
+            scales[m.get_parameter("weight")] = float(weight_scale)
+            bias = getattr(m, "bias", None)
+            if isinstance(bias, nn.Parameter):
+                scales[bias] = float(getattr(m, "bias_scale", 1.0))
     return scales
 
 
@@ -126,7 +129,7 @@ class LREQAdam(Optimizer):
             torch._foreach_addcdiv_(params, grads, denom, value=-step_size)
 
 
-def make_optimizers(model: nn.Module, lr: float, kind: str = "lreq") -> tuple[Optimizer, Optimizer]:
+def make_optimizers(model: ALAEModel, lr: float, kind: str = "lreq") -> tuple[Optimizer, Optimizer]:
     """The two official optimizers: E + D in one, G + F in the other (official `train_alae.py`).
 
     Args:
@@ -142,10 +145,13 @@ def make_optimizers(model: nn.Module, lr: float, kind: str = "lreq") -> tuple[Op
         raise ValueError(f"optimizer kind must be one of {', '.join(KINDS)}, got {kind!r}")
     pairs = ((model.encoder, model.discriminator), (model.generator, model.mapping))
     if kind == "adam":
-        return tuple(
+        ed, fg = (
             torch.optim.Adam(
                 [{"params": m.parameters()} for m in pair], lr=lr, betas=BETAS, eps=EPS
             )
             for pair in pairs
-        )  # type: ignore[return-value]
-    return tuple(LREQAdam(lreq_param_groups(pair), lr=lr) for pair in pairs)  # type: ignore[return-value]
+        )
+        return ed, fg
+    return LREQAdam(lreq_param_groups(pairs[0]), lr=lr), LREQAdam(
+        lreq_param_groups(pairs[1]), lr=lr
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 from huggingface_hub.serialization._base import parse_size_to_int
 
-from ..config import MLP_PRESETS, PRESETS, ALAEConfig, MLPConfig, mlp_preset, preset
+from ..models.config import MLP_PRESETS, PRESETS, ALAEConfig, MLPConfig, mlp_preset, preset
 from .defaults import KINDS, R1_GAMMA
 from .schedule import ScheduleConfig, schedule_preset
 

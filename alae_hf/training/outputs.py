@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from PIL import Image, ImageDraw
 
-from ..hub import push_folder
 from ..imaging import make_grid, tensor_to_pil
+from ..models.hub import push_folder
 from .data import prepare_reals
 from .plots import loss_curves
 from .run import Run

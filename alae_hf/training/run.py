@@ -11,7 +11,7 @@ from typing import Any
 
 from accelerate import Accelerator
 
-from ..base import ALAEModel
+from ..models.base import ALAEModel
 from .budget import TimeBudget
 from .ema import EMA
 from .options import TrainConfig

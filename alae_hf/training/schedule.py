@@ -22,7 +22,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from ..config import MLP_PRESETS, preset
+from ..models.config import MLP_PRESETS, preset
 
 # The official tables exist for these process counts; other counts use the largest one below.
 TABLE_PROCESS_COUNTS = (1, 2, 4, 8)
@@ -76,7 +76,7 @@ OFFICIAL_TRAINING: dict[str, OfficialTraining] = {
     "mnist": OfficialTraining(
         60_000, 10, 60, (0.0015,) * 4, {g: (128, 128, 128, 64) for g in TABLE_PROCESS_COUNTS}
     ),
-    # configs/mnist_fc.yaml (the MLP ALAE, `alae_hf.mlp`): EPOCHS_PER_LOD 0, i.e. no growing
+    # configs/mnist_fc.yaml (the MLP ALAE, `alae_hf.models.mlp`): EPOCHS_PER_LOD 0, i.e. no growing
     "mnist-fc": OfficialTraining(
         60_000,
         0,

@@ -17,10 +17,10 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import ProjectConfiguration, broadcast, set_seed
 
-from ..base import ALAEModel
-from ..config import ALAEConfig
-from ..loading import model_class_for
-from ..mlp_networks import MLPConfig
+from ..models.base import ALAEModel
+from ..models.config import ALAEConfig
+from ..models.loading import model_class_for
+from ..models.mlp_networks import MLPConfig
 from . import budget as time_budget
 from . import checkpoints as ckpt
 from . import run_state

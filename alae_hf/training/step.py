@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 import torch
 from torch.optim import Optimizer
 
-from ..base import ALAEModel
-from ..layers import scaled_kernels
+from ..models.base import ALAEModel
+from ..models.layers import scaled_kernels
 from .compiled import images_as
 from .losses import (
     R1_GAMMA,
@@ -243,7 +243,8 @@ def apply_(ctx: StepContext, phase: Phase, stats: Stats) -> None:
 
 
 def run_phase(ctx: StepContext, phase: Phase) -> tuple[Stats, bool]:
-    """One phase alone: backward, then the step if finite (what the benchmark times per phase)."""
+    """One phase: backward, then the step if finite. The primitive `iteration` runs three times
+    (and the benchmarks time one at a time); a non-finite phase is left unstepped."""
     stats, finite = backward(ctx, phase)
     if finite:
         apply_(ctx, phase, stats)
@@ -253,7 +254,8 @@ def run_phase(ctx: StepContext, phase: Phase) -> tuple[Stats, bool]:
 def iteration(
     ctx: StepContext, reals: torch.Tensor, lod: int, blend: float, step: int = 0
 ) -> tuple[Stats, bool]:
-    """One official ALAE iteration: E+D step (with R1), F+G step, latent reciprocity step.
+    """One official ALAE iteration: E+D step (with R1), F+G step, latent reciprocity step, each a
+    `run_phase`.
 
     `step` is the run's iteration count (0-based); with `ctx.r1_interval` 1 it changes nothing.
 
@@ -265,7 +267,7 @@ def iteration(
         ctx.rollback.capture(ctx.model, ctx.optimizers)
     logs: Stats = {}
     for phase in phases(ctx, reals, lod, blend, step):
-        stats, finite = backward(ctx, phase)
+        stats, finite = run_phase(ctx, phase)
         logs.update({k: v for k, v in stats.items() if v.numel() == 1})
         if not finite:
             if ctx.rollback is not None:
@@ -273,5 +275,4 @@ def iteration(
             if ctx.scaler.is_enabled():
                 ctx.scaler.update(ctx.scaler.get_scale() * ctx.scaler.get_backoff_factor())
             return logs, False
-        apply_(ctx, phase, stats)
     return logs, True

@@ -222,9 +222,10 @@ def run_steps(run: Run, bar: tqdm, state: TrainingState, stop: float) -> Trainin
 def finish(
     run: Run, state: TrainingState, on_finish: Callable[[Run, dict[str, Any]], None] | None = None
 ) -> None:
-    """Summary, then (process 0) the final model, samples, card and upload; a failed write is one line."""
+    """Summary, then `on_finish` (see `train`), then (process 0) the final model, samples, card and
+    upload; a failed write is one line."""
     info = summary(run, state)
-    if on_finish is not None:  # a hook for tests and tools (e.g. per-rank weight hashes)
+    if on_finish is not None:
         on_finish(run, info)
     if run.accelerator.is_main_process:
         try:
@@ -245,7 +246,17 @@ def train(
     on_finish: Callable[[Run, dict[str, Any]], None] | None = None,
     start: float | None = None,
 ) -> Run:
-    """Run training as `config` says; returns the finished run."""
+    """Run training as `config` says; returns the finished run.
+
+    Args:
+        config: the run's options (`alae_hf.training.options.TrainConfig`).
+        on_finish: called on every process once the last step is done, before process 0 writes the
+            final model, as `on_finish(run, summary)`: the trained `run.model` and `run.ema`, and the
+            summary (`outputs.summary`: steps, images seen, skipped files, ...). A caller reads each
+            process's final weights with it (e.g. that all processes agree) or logs the summary.
+        start: the clock value when the process started (`training.budget.clock`; default now), so
+            that `--max_train_minutes` counts set-up too.
+    """
     run = setup(config, start)
     run.budget.stop_on_signals()  # Ctrl-C / SIGTERM: save a checkpoint at the next step boundary, then stop
     try:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..base import ALAEModel
-from ..config import PRESETS, ALAEConfig
-from ..loading import load
-from ..mlp_networks import MLP_PRESETS, MLPConfig
+from ..models.base import ALAEModel
+from ..models.config import PRESETS, ALAEConfig
+from ..models.loading import load
+from ..models.mlp_networks import MLP_PRESETS, MLPConfig
 from . import checkpoints as ckpt
 from .options import ARCH_OVERRIDES, DEFAULT_PRESETS, TrainConfig
 from .run import Run

@@ -1,9 +1,9 @@
 """The paper's MLP ALAE (MNIST experiment): its four fully-connected networks (its config,
-`MLPConfig`, lives torch-free in `alae_hf.config` and is offered here too).
+`MLPConfig`, lives torch-free in `alae_hf.models.config` and is offered here too).
 
 Matches the official `configs/mnist_fc.yaml` with `net.py` classes `MappingF` (F),
 `GeneratorFC` (G), `EncoderFC` (E) and `MappingDNoStyle` (D) (podgorskiy/ALAE), all built
-from the equalized-lr `EqualLinear` of `alae_hf.layers`:
+from the equalized-lr `EqualLinear` of `alae_hf.models.layers`:
 
 * F: pixel norm, then `mapping_layers` x (Linear Z->Z, lrmul 0.1, LeakyReLU 0.2), the
   activation also after the last layer (the same `Mapping` as StyleALAE's).
@@ -33,7 +33,7 @@ from torch import nn
 
 from .config import MLP_PRESETS, RESIZE_MODES, MLPConfig, mlp_preset
 from .layers import EqualLinear, leaky_relu
-from .networks import MAPPING_LRMUL, Mapping
+from .style_networks import MAPPING_LRMUL, Mapping
 
 
 class FCGenerator(nn.Module):

@@ -16,10 +16,9 @@ import torch
 from diffusers.configuration_utils import register_to_config
 
 from .base import ALAEModel
-from .card import model_card
 from .config import ALAEConfig, preset
 from .layers import EqualLinear
-from .networks import Encoder, Generator, LatentDiscriminator, Mapping
+from .style_networks import Encoder, Generator, LatentDiscriminator, Mapping
 
 # The noise spec, one convention for every caller (`synthesize`, `sample`, `alae_hf.editing.render`,
 # the app); `StyleALAE.noise_maps` resolves it:
@@ -39,7 +38,7 @@ class StyleALAE(ALAEModel):
     """StyleALAE with its four networks: `mapping` (F), `generator` (G), `encoder` (E),
     `discriminator` (D), and the buffer `w_avg` [2L, Z] (the official `dlatent_avg`).
 
-    Args: the fields of `alae_hf.config.ALAEConfig` (resolution, channel schedule, latent
+    Args: the fields of `alae_hf.models.config.ALAEConfig` (resolution, channel schedule, latent
     size, mapping depth, image channels, w_avg EMA decay, truncation defaults, mixing
     probability), registered as the model's `config.json`.
     """
@@ -47,6 +46,11 @@ class StyleALAE(ALAEModel):
     arch_class = ALAEConfig
     display_name = "StyleALAE"
     supports_style_mixing = True
+    arch: ALAEConfig
+    mapping: Mapping
+    generator: Generator
+    encoder: Encoder
+    discriminator: LatentDiscriminator
 
     @register_to_config
     def __init__(
@@ -98,14 +102,6 @@ class StyleALAE(ALAEModel):
         )
 
     # ---- the four networks ------------------------------------------------------------------
-    def map(self, z: torch.Tensor) -> torch.Tensor:
-        """F: z [N, Z] -> w [N, Z]."""
-        if z.ndim != 2 or z.shape[1] != self.arch.latent_size:
-            raise ValueError(
-                f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}"
-            )
-        return self.mapping(z)
-
     def make_noise(
         self,
         batch: int,
@@ -149,19 +145,21 @@ class StyleALAE(ALAEModel):
                 f"tensors, got {type(noise).__name__}"
             )
         items = list(noise)
-        if items and all(isinstance(s, int) and not isinstance(s, bool) for s in items):
-            if len(items) != batch:
-                raise ValueError(f"got {len(items)} noise seeds for {batch} images")
+        seeds = [s for s in items if isinstance(s, int) and not isinstance(s, bool)]
+        if items and len(seeds) == len(items):
+            if len(seeds) != batch:
+                raise ValueError(f"got {len(seeds)} noise seeds for {batch} images")
             per_image = [
                 self.make_noise(1, torch.Generator(device=self.device).manual_seed(s), lod)
-                for s in items
+                for s in seeds
             ]
             return [torch.cat(maps) for maps in zip(*per_image)]
-        if len(items) < 2 * (lod + 1) or not all(isinstance(m, torch.Tensor) for m in items):
+        maps = [m for m in items if isinstance(m, torch.Tensor)]
+        if len(items) < 2 * (lod + 1) or len(maps) != len(items):
             raise ValueError(
                 f"expected {2 * (lod + 1)} noise tensors for lod {lod}, got {len(items)} items"
             )
-        return items
+        return maps
 
     def synthesize(
         self, w: torch.Tensor, noise: NoiseSpec = None, lod: int | None = None, blend: float = 1.0
@@ -197,14 +195,6 @@ class StyleALAE(ALAEModel):
                 f"expected images [N, {c}, r, r] with r a power of two in [4, {res}], got {tuple(x.shape)}"
             )
         return int(np.log2(side)) - 2
-
-    def discriminate(self, w: torch.Tensor) -> torch.Tensor:
-        """D: w [N, Z] -> real/fake logit [N]."""
-        if w.ndim != 2 or w.shape[1] != self.arch.latent_size:
-            raise ValueError(
-                f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}"
-            )
-        return self.discriminator(w)
 
     def reconstruct(self, x: torch.Tensor, noise: NoiseSpec = None) -> torch.Tensor:
         """G(E(x)) at the input's level of detail, without truncation (as the official demos)."""
@@ -257,12 +247,12 @@ class StyleALAE(ALAEModel):
         if isinstance(noise, str):
             if noise != "seed":
                 raise ValueError(
-                    f"noise must be 'seed' or a noise spec (see alae_hf.model.NoiseSpec), got {noise!r}"
+                    f"noise must be 'seed' or a noise spec (see alae_hf.models.style.NoiseSpec), got {noise!r}"
                 )
             noise = seeds if seeds is not None else seed
         return self.synthesize(w, noise=noise)
 
-    # ---- styles and card (the `alae_hf.base.ALAEModel` interface) --------------------------
+    # ---- styles (the `alae_hf.models.base.ALAEModel` interface) ---------------------------------
     def style_affine(self, style_index: int) -> EqualLinear:
         """The affine that turns style `style_index` of w+ into AdaIN scales and biases: style k
         drives `generator.decode_block[k // 2]`, `style_1` for even k, else `style_2` (official
@@ -272,24 +262,6 @@ class StyleALAE(ALAEModel):
                 f"style index must be in [0, {self.num_styles - 1}], got {style_index}"
             )
         block = self.generator.decode_block[style_index // 2]
-        return block.style_1 if style_index % 2 == 0 else block.style_2
-
-    def card(
-        self,
-        title: str | None = None,
-        description: str = "",
-        datasets: Sequence[str] = (),
-        extra_sections: str = "",
-        base_model: str | None = None,
-        license: str = "cc-by-nc-4.0",
-    ) -> str:
-        """The model card (`alae_hf.card.model_card`)."""
-        return model_card(
-            self.arch,
-            title or self.display_name,
-            description,
-            tuple(datasets),
-            license=license,
-            extra_sections=extra_sections,
-            base_model=base_model,
-        )
+        affine = block.style_1 if style_index % 2 == 0 else block.style_2
+        assert isinstance(affine, EqualLinear)  # module lists and attributes are typed loosely
+        return affine

@@ -27,13 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .datasets.synthetic_faces import FACTORS, Factor, SyntheticFaces
-from .imaging import uint8_to_model
+from ..datasets.synthetic_faces import FACTORS, Factor, SyntheticFaces
+from ..imaging import uint8_to_model
 
 INPUT_RESOLUTION = 64
 FEATURE_DIM = 128
 WIDTHS = (16, 32, 64, 128)
-ASSETS = Path(__file__).resolve().parent / "assets"  # alae_hf/assets (package data)
+ASSETS = Path(__file__).resolve().parents[1] / "assets"  # alae_hf/assets (package data)
 DEFAULT_WEIGHTS = ASSETS / "attribute_net.safetensors"
 # Data-set seeds of the shipped net: training and held-out images never share a (seed, index).
 TRAIN_SEED, HELDOUT_SEED = 1, 2
@@ -315,7 +315,7 @@ def load_attribute_net(
     if not path.is_file():
         raise FileNotFoundError(
             f"no attribute-net weights at {path}; train them with "
-            f"`python -m alae_hf.attributes --out {path}`"
+            f"`python -m alae_hf.evaluation.attributes --out {path}`"
         )
     with safe_open(str(path), framework="pt") as handle:
         meta = handle.metadata() or {}
@@ -334,7 +334,7 @@ def load_attribute_metrics(path: str | Path | None = None) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """CLI: `python -m alae_hf.attributes --out alae_hf/assets/attribute_net.safetensors`."""
+    """CLI: `python -m alae_hf.evaluation.attributes --out alae_hf/assets/attribute_net.safetensors`."""
     p = argparse.ArgumentParser(description="Train the synthetic-faces attribute network on CPU.")
     p.add_argument("--out", default=str(DEFAULT_WEIGHTS))
     p.add_argument("--num-images", type=int, default=40_000)

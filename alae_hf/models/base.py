@@ -1,6 +1,6 @@
 """`ALAEModel`: the interface both ALAEs implement, and what they share on the Hub.
 
-`StyleALAE` (`alae_hf.model`) and `MLPALAE` (`alae_hf.mlp`, the paper's MNIST model) subclass it,
+`StyleALAE` (`alae_hf.models.style`) and `MLPALAE` (`alae_hf.models.mlp`, the paper's MNIST model) subclass it,
 so everything above the models (training, editing, evaluation, the app) is typed against this
 one class. What a model can do is asked of the model, never of its type:
 
@@ -30,13 +30,16 @@ import torch
 from diffusers.configuration_utils import ConfigMixin
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
+from typing_extensions import Self
 
+from .card import card_for
 from .config import SEED_MAX
 from .hub import check_local_folder, copy_folder_extras, push_folder, read_config, weights_problems
 from .layers import EqualLinear
 
 
-class ALAEModel(ModelMixin, ConfigMixin):
+# diffusers' two mixins declare `config_name` with different types; diffusers' models combine them alike.
+class ALAEModel(ModelMixin, ConfigMixin):  # type: ignore[misc]
     """Base of the ALAE model classes: the model interface (see the module docstring), strict
     `from_pretrained`, `save_pretrained` with a model card, `push_to_hub`, seeded latents and
     the running mean of w.
@@ -84,14 +87,27 @@ class ALAEModel(ModelMixin, ConfigMixin):
         base_model: str | None = None,
         license: str = "cc-by-nc-4.0",
     ) -> str:
-        """The model card (README.md with Hub metadata): what the model is, how to use it, its config;
-        `license` is a Hub license id (the default is the official weights' terms)."""
-        raise NotImplementedError
+        """The model card (README.md with Hub metadata): what the model is, how to use it, its config
+        (`alae_hf.models.card`); `license` is a Hub license id (the default is the official weights'
+        terms)."""
+        return card_for(
+            self.arch,
+            title=title or self.display_name,
+            description=description,
+            datasets=tuple(datasets),
+            license=license,
+            extra_sections=extra_sections,
+            base_model=base_model,
+        )
 
-    # ---- the four networks, w+ and noise (implemented by each model) -----------------------------
+    # ---- the four networks, w+ and noise (F and D shared; the rest by each model) --------------------------
     def map(self, z: torch.Tensor) -> torch.Tensor:
         """F: z [N, Z] -> w [N, Z]."""
-        raise NotImplementedError
+        if z.ndim != 2 or z.shape[1] != self.arch.latent_size:
+            raise ValueError(
+                f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}"
+            )
+        return self.mapping(z)
 
     def synthesize(
         self, w: torch.Tensor, noise: Any = None, lod: int | None = None, blend: float = 1.0
@@ -105,7 +121,11 @@ class ALAEModel(ModelMixin, ConfigMixin):
 
     def discriminate(self, w: torch.Tensor) -> torch.Tensor:
         """D: w [N, Z] -> real/fake logit [N]."""
-        raise NotImplementedError
+        if w.ndim != 2 or w.shape[1] != self.arch.latent_size:
+            raise ValueError(
+                f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}"
+            )
+        return self.discriminator(w)
 
     def reconstruct(self, x: torch.Tensor, noise: Any = None) -> torch.Tensor:
         """G(E(x))."""
@@ -145,7 +165,7 @@ class ALAEModel(ModelMixin, ConfigMixin):
     def noise_maps(
         self, noise: Any, batch: int, lod: int | None = None, batch_constant: bool = False
     ) -> list[torch.Tensor] | None:
-        """A noise spec (`alae_hf.model.NoiseSpec`) resolved to the maps of `batch` images, or None."""
+        """A noise spec (`alae_hf.models.style.NoiseSpec`) resolved to the maps of `batch` images, or None."""
         raise NotImplementedError
 
     # ---- shared ---------------------------------------------------------------------------------
@@ -203,8 +223,8 @@ class ALAEModel(ModelMixin, ConfigMixin):
 
     @classmethod
     def from_pretrained(
-        cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any
-    ) -> ALAEModel:
+        cls, pretrained_model_name_or_path: str | os.PathLike | None, **kwargs: Any
+    ) -> Self:
         """Load `config.json` + safetensors from a folder or Hub repo id, strictly.
 
         Accepts diffusers' keyword arguments (`torch_dtype`, `variant`, `subfolder`,
@@ -218,6 +238,8 @@ class ALAEModel(ModelMixin, ConfigMixin):
             ValueError: the weights or the class do not match the config.
         """
         want_info = kwargs.pop("output_loading_info", False)
+        if pretrained_model_name_or_path is None:
+            raise ValueError("from_pretrained needs a model folder or a Hub repo id")
         path = os.fspath(pretrained_model_name_or_path)
         folder = check_local_folder(path, kwargs.get("subfolder"))
         config = read_config(cls, path, kwargs)
@@ -229,13 +251,19 @@ class ALAEModel(ModelMixin, ConfigMixin):
         if problems:  # named here, before diffusers answers with a traceback or a pickle fallback
             raise OSError("; ".join(problems))
         kwargs.setdefault("use_safetensors", True)  # documented: safetensors only, never pickle
-        model, info = super().from_pretrained(path, output_loading_info=True, **kwargs)
-        problems = {k: v for k, v in info.items() if v}
-        if problems:
-            raise ValueError(f"{path}: the weights do not match the config: {problems}")
-        return (model, info) if want_info else model
+        loaded: Any = super().from_pretrained(path, output_loading_info=True, **kwargs)
+        model, info = loaded  # diffusers: output_loading_info=True gives (model, info)
+        mismatched = {k: v for k, v in info.items() if v}
+        if mismatched:
+            raise ValueError(f"{path}: the weights do not match the config: {mismatched}")
+        if want_info:  # diffusers' convention, kept: the pair instead of the model
+            return (model, info)  # type: ignore[return-value]
+        return model
 
-    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
+    # Keyword arguments pass on to diffusers (`variant`, `max_shard_size`, `is_main_process`, ...).
+    def save_pretrained(  # type: ignore[override]
+        self, save_directory: str | os.PathLike, **kwargs: Any
+    ) -> None:
         """Write config.json, safetensors and (if absent) a model card README.md.
 
         Raises:
@@ -262,7 +290,9 @@ class ALAEModel(ModelMixin, ConfigMixin):
         config.pop("_name_or_path", None)
         return json.dumps(config, indent=2, sort_keys=True) + "\n"
 
-    def push_to_hub(
+    # `create_pr`, `safe_serialization` and `subfolder` of diffusers' signature are not offered:
+    # the upload is always a safetensors folder, committed as-is by `push_folder`.
+    def push_to_hub(  # type: ignore[override]
         self,
         repo_id: str,
         commit_message: str | None = None,
@@ -272,7 +302,7 @@ class ALAEModel(ModelMixin, ConfigMixin):
         **kwargs: Any,
     ) -> str:
         """Save to a temporary folder (with our model card, not diffusers') and upload it with
-        `alae_hf.hub.push_folder` (one line, not a traceback, when offline or refused).
+        `alae_hf.models.hub.push_folder` (one line, not a traceback, when offline or refused).
 
         Args:
             repo_id: the Hub repo (created if needed).

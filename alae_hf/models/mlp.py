@@ -2,11 +2,11 @@
 
 Same method names as `StyleALAE` (`map`, `synthesize`, `encode`, `discriminate`,
 `reconstruct`, `truncate`, `update_w_avg`, `sample`) and the same strict Hub loading
-(`alae_hf.base.ALAEModel`), so the three training phases of `alae_hf.training.losses`, the
+(`alae_hf.models.base.ALAEModel`), so the three training phases of `alae_hf.training.losses`, the
 trainer and `alae_hf.load` take either model. What is StyleGAN-specific is accepted and
 ignored: G has one w (`num_styles` 1, no style mixing) and no noise; `lod` only picks the
 output resolution (the official `GeneratorFC` resizes to 2^(lod+2)) and `blend` is unused.
-Architecture: official `configs/mnist_fc.yaml` (see `alae_hf.mlp_networks`).
+Architecture: official `configs/mnist_fc.yaml` (see `alae_hf.models.mlp_networks`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import torch
 from diffusers.configuration_utils import register_to_config
 
 from .base import ALAEModel
-from .card import PAPER, render_card
 from .layers import EqualLinear
 from .mlp_networks import FCDiscriminator, FCEncoder, FCGenerator, Mapping, MLPConfig, mlp_preset
 
@@ -28,7 +27,7 @@ class MLPALAE(ALAEModel):
     """MLP ALAE with its four networks `mapping` (F), `generator` (G), `encoder` (E),
     `discriminator` (D), and the buffer `w_avg` [1, Z] (running mean of w, for truncation).
 
-    Args: the fields of `alae_hf.mlp_networks.MLPConfig` (output resolution, the 28x28 side
+    Args: the fields of `alae_hf.models.mlp_networks.MLPConfig` (output resolution, the 28x28 side
     the linears read, hidden width, latent size, mapping depth, image channels, w_avg EMA
     decay, default truncation, resize mode), registered as the model's `config.json`, whose `_class_name`
     `MLPALAE` names the architecture.
@@ -37,6 +36,11 @@ class MLPALAE(ALAEModel):
     arch_class = MLPConfig
     display_name = "MLP ALAE"
     supports_style_mixing = False  # G reads one w
+    arch: MLPConfig
+    mapping: Mapping
+    generator: FCGenerator
+    encoder: FCEncoder
+    discriminator: FCDiscriminator
 
     @register_to_config
     def __init__(
@@ -94,14 +98,6 @@ class MLPALAE(ALAEModel):
         return int(np.log2(side)) - 2
 
     # ---- the four networks ------------------------------------------------------------------
-    def map(self, z: torch.Tensor) -> torch.Tensor:
-        """F: z [N, Z] -> w [N, Z]."""
-        if z.ndim != 2 or z.shape[1] != self.arch.latent_size:
-            raise ValueError(
-                f"expected z of shape [N, {self.arch.latent_size}], got {tuple(z.shape)}"
-            )
-        return self.mapping(z)
-
     def synthesize(
         self, w: torch.Tensor, noise: Any = None, lod: int | None = None, blend: float = 1.0
     ) -> torch.Tensor:
@@ -132,14 +128,6 @@ class MLPALAE(ALAEModel):
         if not 0.0 <= blend <= 1.0:
             raise ValueError(f"blend must be in [0, 1], got {blend}")
         return self.encoder(x)
-
-    def discriminate(self, w: torch.Tensor) -> torch.Tensor:
-        """D: w [N, Z] -> real/fake logit [N]."""
-        if w.ndim != 2 or w.shape[1] != self.arch.latent_size:
-            raise ValueError(
-                f"expected w of shape [N, {self.arch.latent_size}], got {tuple(w.shape)}"
-            )
-        return self.discriminator(w)
 
     def reconstruct(self, x: torch.Tensor, noise: Any = None) -> torch.Tensor:
         """G(E(x)), at the input's size when that is a level of detail, else at full resolution."""
@@ -192,66 +180,10 @@ class MLPALAE(ALAEModel):
         w = self.truncate(self.map(self.seed_latents(n, seed)), truncation_psi, truncation_cutoff)
         return self.synthesize(w)
 
-    # ---- styles and card (the `alae_hf.base.ALAEModel` interface) --------------------------
+    # ---- styles (the `alae_hf.models.base.ALAEModel` interface) ---------------------------------
     def style_affine(self, style_index: int) -> EqualLinear:
         """G's first linear layer w -> hidden, the one layer w drives (style 0 is all there is);
         SeFa factorises it as genforce does for PGGAN's first layer."""
         if style_index != 0:
             raise ValueError(f"an MLP ALAE has one style (index 0), got {style_index}")
         return self.generator.fc_1
-
-    def card(
-        self,
-        title: str | None = None,
-        description: str = "",
-        datasets: Sequence[str] = (),
-        extra_sections: str = "",
-        base_model: str | None = None,
-        license: str = "cc-by-nc-4.0",
-    ) -> str:
-        """The model card (`mlp_model_card`)."""
-        return mlp_model_card(
-            self.arch,
-            title or self.display_name,
-            description,
-            tuple(datasets),
-            license=license,
-            extra_sections=extra_sections,
-            base_model=base_model,
-        )
-
-
-def mlp_model_card(
-    arch: MLPConfig,
-    title: str = "MLP ALAE",
-    description: str = "",
-    datasets: tuple[str, ...] = (),
-    license: str = "cc-by-nc-4.0",
-    extra_sections: str = "",
-    base_model: str | None = None,
-) -> str:
-    """A model card for an MLP ALAE folder: Hub metadata, what it is, how to use it, its config."""
-    side, width = arch.fc_resolution, arch.hidden_size
-    intro = f"""{description or f"The fully-connected ALAE of the paper's MNIST experiment ({PAPER}; official `configs/mnist_fc.yaml`)."}
-
-F (z -> w, {arch.mapping_layers} layers), G (w -> {width} -> {width} -> {side}x{side},
-resized to {arch.resolution}x{arch.resolution}), E (image resized to {side}x{side} -> {width} -> {width} -> w), D (3 affine layers on w),
-latent size {arch.latent_size}, {arch.channels} channel(s). One w per image: no styles, no noise."""
-    usage = f"""
-import alae_hf
-model = alae_hf.load("path/or/repo-id")        # an MLPALAE (alae_hf.MLPALAE.from_pretrained also works)
-images = model.sample(16, seed=0)               # [16, C, {arch.resolution}, {arch.resolution}] in [-1, 1]
-w = model.encode(images)                        # images -> w [16, {arch.latent_size}]
-reconstruction = model.synthesize(w)            # w -> images
-"""
-    return render_card(
-        arch,
-        title,
-        intro,
-        usage,
-        ("alae", "mlp-alae", "gan", "autoencoder", "mnist"),
-        datasets,
-        license,
-        extra_sections,
-        base_model,
-    )

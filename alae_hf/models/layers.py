@@ -36,10 +36,17 @@ class _ScaledKernel(nn.Module):
     `scaled_kernels` scope computed it (for a training phase, all weights in one kernel).
     """
 
+    weight: nn.Parameter
+    weight_scale: float
     _kernel_cache: tuple | None = None
     _scoped: list | None = (
         None  # [weight, its version, scaled weight, kernel or None] in `scaled_kernels`
     )
+
+    def effective_weight(self) -> torch.Tensor:
+        """The weight the forward pass uses: the stored one times its runtime scale (what
+        official checkpoints store)."""
+        return self.weight * self.weight_scale
 
     def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
         """The kernel from the scaled weight (fused resampling layers re-sum it)."""
@@ -128,10 +135,6 @@ class EqualLinear(_ScaledKernel):
         self.weight_scale = gain / math.sqrt(in_features) * lrmul
         self.bias_scale = lrmul
 
-    def effective_weight(self) -> torch.Tensor:
-        """The weight the forward pass uses (what official checkpoints store)."""
-        return self.weight * self.weight_scale
-
     def effective_bias(self) -> torch.Tensor | None:
         if self.bias is None or self.bias_scale == 1.0:
             return (
@@ -169,9 +172,6 @@ class EqualConv2d(_ScaledKernel):
         # 1x1 from/to-RGB convs are cheap and sit at the image boundary: keep them out of bf16.
         self.full_precision = kernel_size == 1
 
-    def effective_weight(self) -> torch.Tensor:
-        return self.weight * self.weight_scale
-
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         """Args: bias: added by the conv when the layer has none of its own (a block's bias)."""
         bias = self.bias if bias is None else bias
@@ -207,7 +207,8 @@ class FusedDownConv2d(EqualConv2d):
     def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
         return _sum_shifted_windows(scaled) * 0.25
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    # No `bias` argument: the block that uses a resampling conv adds its bias after it.
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         return F.conv2d(x, self.kernel(), stride=2, padding=1)
 
 
@@ -228,7 +229,8 @@ class UpConv2d(EqualConv2d):
     def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
         return _sum_shifted_windows(scaled.transpose(0, 1).flip(2, 3))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    # No `bias` argument: the block that uses a resampling conv adds its bias after it.
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         return F.conv_transpose2d(x, self.kernel(), stride=2, padding=1)
 
 
@@ -244,9 +246,6 @@ class FusedUpConv2d(_ScaledKernel):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(in_channels, out_channels, 3, 3))
         self.weight_scale = math.sqrt(2.0) / math.sqrt(in_channels * 9)
-
-    def effective_weight(self) -> torch.Tensor:
-        return self.weight * self.weight_scale
 
     def _kernel_from(self, scaled: torch.Tensor) -> torch.Tensor:
         return _sum_shifted_windows(scaled)

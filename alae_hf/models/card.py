@@ -12,7 +12,7 @@ from typing import Any
 
 from huggingface_hub import ModelCard, ModelCardData
 
-from .config import ALAEConfig
+from .config import ALAEConfig, MLPConfig
 
 TAGS = ("alae", "stylealae", "stylegan", "gan", "autoencoder", "image-to-image", "latent-editing")
 PAPER = "Pidhorskyi et al., *Adversarial Latent Autoencoders*, CVPR 2020"
@@ -73,3 +73,46 @@ reconstruction = model.synthesize(w)                       # w -> images
     return render_card(
         arch, title, intro, usage, TAGS, datasets, license, extra_sections, base_model
     )
+
+
+def mlp_model_card(
+    arch: MLPConfig,
+    title: str = "MLP ALAE",
+    description: str = "",
+    datasets: tuple[str, ...] = (),
+    license: str = "cc-by-nc-4.0",
+    extra_sections: str = "",
+    base_model: str | None = None,
+) -> str:
+    """A model card for an MLP ALAE folder: Hub metadata, what it is, how to use it, its config."""
+    side, width = arch.fc_resolution, arch.hidden_size
+    intro = f"""{description or f"The fully-connected ALAE of the paper's MNIST experiment ({PAPER}; official `configs/mnist_fc.yaml`)."}
+
+F (z -> w, {arch.mapping_layers} layers), G (w -> {width} -> {width} -> {side}x{side},
+resized to {arch.resolution}x{arch.resolution}), E (image resized to {side}x{side} -> {width} -> {width} -> w), D (3 affine layers on w),
+latent size {arch.latent_size}, {arch.channels} channel(s). One w per image: no styles, no noise."""
+    usage = f"""
+import alae_hf
+model = alae_hf.load("path/or/repo-id")        # an MLPALAE (alae_hf.MLPALAE.from_pretrained also works)
+images = model.sample(16, seed=0)               # [16, C, {arch.resolution}, {arch.resolution}] in [-1, 1]
+w = model.encode(images)                        # images -> w [16, {arch.latent_size}]
+reconstruction = model.synthesize(w)            # w -> images
+"""
+    return render_card(
+        arch,
+        title,
+        intro,
+        usage,
+        ("alae", "mlp-alae", "gan", "autoencoder", "mnist"),
+        datasets,
+        license,
+        extra_sections,
+        base_model,
+    )
+
+
+def card_for(arch: ALAEConfig | MLPConfig, **fields: Any) -> str:
+    """The card of a model of either class, by its architecture config (`ALAEModel.card`)."""
+    if isinstance(arch, MLPConfig):
+        return mlp_model_card(arch, **fields)
+    return model_card(arch, **fields)

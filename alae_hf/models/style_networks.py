@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .config import FUSED_MIN_RESOLUTION, ALAEConfig
+from .config import FUSED_MIN_RESOLUTION, ALAEConfig, MLPConfig
 from .layers import (
     LEAKY_SLOPE,
     EqualConv2d,
@@ -54,7 +54,7 @@ class MappingBlock(nn.Module):
 class Mapping(nn.Module):
     """F: z [N, Z] -> w [N, Z]; pixel norm then `mapping_layers` MappingBlocks (official `MappingF`)."""
 
-    def __init__(self, config: ALAEConfig) -> None:
+    def __init__(self, config: ALAEConfig | MLPConfig) -> None:
         super().__init__()
         self.map_blocks = nn.ModuleList(
             MappingBlock(config.latent_size) for _ in range(config.mapping_layers)
@@ -88,8 +88,11 @@ class LatentDiscriminator(nn.Module):
         for layer in self.map_blocks[:-1]:
             x = layer(x)
         last = self.map_blocks[-1]
+        assert isinstance(last, EqualLinear)  # module lists are typed by their items' base class
+        bias = last.effective_bias()
+        assert bias is not None  # D's last layer has a bias (see __init__)
         row = slice(self.logit_index, self.logit_index + 1)
-        return torch.nn.functional.linear(x, last.kernel()[row], last.effective_bias()[row])[:, 0]
+        return torch.nn.functional.linear(x, last.kernel()[row], bias[row])[:, 0]
 
 
 class DecodeBlock(nn.Module):
@@ -211,7 +214,7 @@ class Generator(nn.Module):
         noise = list(noise) if noise is not None else [None] * (2 * (lod + 1))
         # The constant stays batch 1 until the first style modulation broadcasts it (as in the
         # official code, whose first noise map is therefore [1, 1, 4, 4] and batch-shared).
-        x = self.const
+        x: torch.Tensor = self.const
         for i in range(lod):
             x = self.decode_block[i](
                 x, styles[:, 2 * i], styles[:, 2 * i + 1], noise[2 * i : 2 * i + 2]

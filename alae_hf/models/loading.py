@@ -1,7 +1,7 @@
 """`load(path)`: open any alae_hf model folder (or Hub repo id) as the class its config names.
 
 A `config.json` written by `save_pretrained` carries `_class_name` (`StyleALAE` or `MLPALAE`);
-`load` reads it and hands the folder to that class's strict `from_pretrained` (`alae_hf.base`).
+`load` reads it and hands the folder to that class's strict `from_pretrained` (`alae_hf.models.base`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from .base import ALAEModel
 from .hub import check_local_folder, read_config
 from .mlp import MLPALAE
-from .model import StyleALAE
+from .style import StyleALAE
 
 # config.json `_class_name` -> the model class it names.
 MODEL_CLASSES: dict[str, type[ALAEModel]] = {"StyleALAE": StyleALAE, "MLPALAE": MLPALAE}

@@ -10,8 +10,8 @@ The formulas follow the official implementation (podgorskiy/ALAE `net.py`, `mode
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from dataclasses import Field, asdict, dataclass, fields, replace
+from typing import Any, ClassVar
 
 MIN_RESOLUTION = 8
 MAX_RESOLUTION = 1024
@@ -31,6 +31,9 @@ STYLE_GROUP_RESOLUTIONS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, No
 
 class ConfigFields:
     """What every config dataclass offers: `to_dict` (JSON primitives) and a checked `replace`."""
+
+    # Set by `@dataclass` on each subclass; declared so that the type checker sees a dataclass.
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -188,7 +191,7 @@ def preset(name: str, **overrides: Any) -> ALAEConfig:
     return PRESETS[name].replace(**overrides)
 
 
-# ---- the paper's MLP ALAE (official configs/mnist_fc.yaml; networks in alae_hf.mlp_networks) ----
+# ---- the paper's MLP ALAE (official configs/mnist_fc.yaml; networks in alae_hf.models.mlp_networks) ----
 RESIZE_MODES = ("nearest-exact", "nearest")
 
 
@@ -207,7 +210,7 @@ class MLPConfig(ConfigFields):
         w_avg_beta: EMA decay of the running mean of w (official `DLATENT_AVG_BETA`).
         truncation_psi: default truncation strength for sampling (official default 0.7).
         resize_mode: `F.interpolate` mode of G's and E's resizing: "nearest-exact" (default) or
-            "nearest" (official, leaves 4 rows and columns of G untrained; see `alae_hf.mlp_networks`).
+            "nearest" (official, leaves 4 rows and columns of G untrained; see `alae_hf.models.mlp_networks`).
     """
 
     resolution: int = 32
