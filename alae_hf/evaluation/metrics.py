@@ -144,7 +144,9 @@ def fd_features(a: np.ndarray, b: np.ndarray) -> float:
     return frechet_distance(*feature_statistics(a), *feature_statistics(b))
 
 
-def fd_report(generated: np.ndarray, real: np.ndarray, real_other: np.ndarray) -> dict[str, float]:
+def fd_report(
+    generated: np.ndarray, real: np.ndarray, real_other: np.ndarray
+) -> dict[str, float | int]:
     """FD-attr of generated vs real features and the floor: real vs a disjoint real set of the
     same size (what a perfect generator would score with these sample sizes)."""
     return {
@@ -164,7 +166,7 @@ def fd_attr(
     seed: int = 0,
     batch_size: int = 32,
     progress: bool = False,
-) -> dict[str, float]:
+) -> dict[str, float | int]:
     """FD-attr: `n` untruncated samples (per-sample noise) vs `real`, and the real-vs-real floor."""
     gen = generated_samples(model, net, n, seed, batch_size, progress=progress)
     return fd_report(
@@ -298,7 +300,7 @@ def _agreement(a: Predictions, b: Predictions, factors: Sequence[Factor]) -> dic
     return out
 
 
-def latent_reciprocity(w: np.ndarray, w_rec: np.ndarray) -> dict[str, float]:
+def latent_reciprocity(w: np.ndarray, w_rec: np.ndarray) -> dict[str, float | int]:
     """‖w − E(G(w))‖: mean L2 error, and relative to the spread of W, mean ‖w − w̄‖ (w̄ = the
     mean of these w, i.e. what the model's `w_avg` EMA estimates)."""
     w, w_rec = np.asarray(w[: len(w_rec)], np.float64), np.asarray(w_rec, np.float64)
