@@ -47,7 +47,9 @@ def synthetic_real(
 
         images = np.stack(
             [
-                np.asarray(Image.fromarray(a).resize((resolution, resolution), Image.BOX))
+                np.asarray(
+                    Image.fromarray(a).resize((resolution, resolution), Image.Resampling.BOX)
+                )
                 for a in images
             ]
         )

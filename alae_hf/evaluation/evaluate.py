@@ -85,7 +85,9 @@ def evaluate(
     chosen = select(metrics)  # an unknown name fails before the model loads
     start = time.time()
     out = Path(out)
-    model = load(model_path).to(device).eval().requires_grad_(False)
+    model = load(model_path)
+    model.to(device)  # type: ignore[arg-type]  # diffusers wraps `ModelMixin.to`; mypy reads it unbound
+    model.eval().requires_grad_(False)
     ctx = EvalContext(model, data, sizes, out, attribute_net, progress)
     if ctx.synthetic and model.arch.channels != 3:
         raise ValueError(

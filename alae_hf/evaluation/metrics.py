@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -211,7 +211,8 @@ def generated_samples(
         ws.append(w.double().cpu().numpy())
         if net is not None:
             f, p = describe_images(net, x.clamp(-1, 1))
-            feats.append(f), preds.append(p)
+            feats.append(f)
+            preds.append(p)
         if start < keep_images:
             keep.append(to_uint8(x[: keep_images - start]))
     rec = torch.cat(recs).double().cpu().numpy() if recs else np.zeros((0, z.shape[1]))
@@ -270,7 +271,7 @@ def reconstruction_metrics(
         )
     err = (originals.astype(np.float64) - reconstructions.astype(np.float64)) / 255.0
     mse_each = (err**2).reshape(len(err), -1).mean(1)
-    out = {
+    out: dict[str, Any] = {
         "mse": float(mse_each.mean()),
         "psnr": float(psnr(mse_each.mean())),
         "psnr_per_image_mean": float(np.mean(psnr(mse_each))),

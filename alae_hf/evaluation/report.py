@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 MIN_TILE = 64  # upscale small model outputs (nearest) so figures stay legible
 
 
-def _font(size: int = 11) -> ImageFont.ImageFont:
+def _font(size: int = 11) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
@@ -32,7 +32,7 @@ def _tiles(images: np.ndarray) -> list[Image.Image]:
     tiles = [Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a) for a in images]
     scale = max(1, -(-MIN_TILE // images.shape[2]))
     return (
-        [t.resize((t.width * scale, t.height * scale), Image.NEAREST) for t in tiles]
+        [t.resize((t.width * scale, t.height * scale), Image.Resampling.NEAREST) for t in tiles]
         if scale > 1
         else tiles
     )
@@ -77,7 +77,8 @@ def labelled_rows(
         draw.text((4, y + tile[1] // 2 - 6), label, fill="black", font=_font())
         for c, image in enumerate(row):
             canvas.paste(
-                image.convert("RGB").resize(tile, Image.NEAREST), (label_w + c * (tile[0] + 2), y)
+                image.convert("RGB").resize(tile, Image.Resampling.NEAREST),
+                (label_w + c * (tile[0] + 2), y),
             )
     return canvas
 
