@@ -12,10 +12,10 @@ from .sizes import EvalSizes
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
-        description="Evaluate a StyleALAE model folder (metrics.json, report.md, PNGs)."
+        description="Evaluate an alae_hf model folder (metrics.json, report.md, PNGs)."
     )
     p.add_argument(
-        "--model", required=True, help="model folder or Hub id (StyleALAE.from_pretrained)"
+        "--model", required=True, help="model folder or Hub id (alae_hf.load: StyleALAE or MLPALAE)"
     )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(
@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> None:
     d = EvalSizes()
     for field, value in asdict(d).items():
         p.add_argument("--" + field.replace("_", "-"), type=int, default=value)
+    p.add_argument(
+        "--metrics",
+        default="all",
+        help="comma-separated metric names (default: all; an unknown name lists the known ones)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument(
         "--attribute-net", default=None, help="attribute-net weights (default: the shipped ones)"
@@ -40,15 +45,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     sizes = EvalSizes(**{k: getattr(args, k) for k in asdict(d)})
-    m = evaluate(
-        args.model,
-        args.out,
-        args.data,
-        sizes,
-        args.device,
-        args.attribute_net,
-        not args.no_progress,
-    )
+    try:
+        m = evaluate(
+            args.model,
+            args.out,
+            args.data,
+            sizes,
+            args.device,
+            args.attribute_net,
+            not args.no_progress,
+            args.metrics,
+        )
+    except (OSError, ValueError) as err:  # a bad model, data folder or metric name: one line
+        p.exit(2, f"alae-eval: error: {err}\n")
     print(f"wrote {Path(args.out) / 'metrics.json'} and report.md in {m['seconds']:.0f} s")
 
 

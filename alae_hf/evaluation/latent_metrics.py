@@ -219,7 +219,7 @@ def direction_response(
             )
             for s in (1.0, -1.0)
         ]
-        rows.append(_half_change(*ends, net.factors))
+        rows.append(_half_change(ends[0], ends[1], net.factors))
     changes = np.stack(rows)  # [K, N, F]
     return {
         "mean": changes.mean(1),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -144,7 +144,9 @@ def fd_features(a: np.ndarray, b: np.ndarray) -> float:
     return frechet_distance(*feature_statistics(a), *feature_statistics(b))
 
 
-def fd_report(generated: np.ndarray, real: np.ndarray, real_other: np.ndarray) -> dict[str, float]:
+def fd_report(
+    generated: np.ndarray, real: np.ndarray, real_other: np.ndarray
+) -> dict[str, float | int]:
     """FD-attr of generated vs real features and the floor: real vs a disjoint real set of the
     same size (what a perfect generator would score with these sample sizes)."""
     return {
@@ -164,7 +166,7 @@ def fd_attr(
     seed: int = 0,
     batch_size: int = 32,
     progress: bool = False,
-) -> dict[str, float]:
+) -> dict[str, float | int]:
     """FD-attr: `n` untruncated samples (per-sample noise) vs `real`, and the real-vs-real floor."""
     gen = generated_samples(model, net, n, seed, batch_size, progress=progress)
     return fd_report(
@@ -209,7 +211,8 @@ def generated_samples(
         ws.append(w.double().cpu().numpy())
         if net is not None:
             f, p = describe_images(net, x.clamp(-1, 1))
-            feats.append(f), preds.append(p)
+            feats.append(f)
+            preds.append(p)
         if start < keep_images:
             keep.append(to_uint8(x[: keep_images - start]))
     rec = torch.cat(recs).double().cpu().numpy() if recs else np.zeros((0, z.shape[1]))
@@ -268,7 +271,7 @@ def reconstruction_metrics(
         )
     err = (originals.astype(np.float64) - reconstructions.astype(np.float64)) / 255.0
     mse_each = (err**2).reshape(len(err), -1).mean(1)
-    out = {
+    out: dict[str, Any] = {
         "mse": float(mse_each.mean()),
         "psnr": float(psnr(mse_each.mean())),
         "psnr_per_image_mean": float(np.mean(psnr(mse_each))),
@@ -298,7 +301,7 @@ def _agreement(a: Predictions, b: Predictions, factors: Sequence[Factor]) -> dic
     return out
 
 
-def latent_reciprocity(w: np.ndarray, w_rec: np.ndarray) -> dict[str, float]:
+def latent_reciprocity(w: np.ndarray, w_rec: np.ndarray) -> dict[str, float | int]:
     """‖w − E(G(w))‖: mean L2 error, and relative to the spread of W, mean ‖w − w̄‖ (w̄ = the
     mean of these w, i.e. what the model's `w_avg` EMA estimates)."""
     w, w_rec = np.asarray(w[: len(w_rec)], np.float64), np.asarray(w_rec, np.float64)

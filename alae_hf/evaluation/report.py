@@ -2,23 +2,28 @@
 
 No maths here: every number comes from `alae_hf.evaluation.metrics` / `alae_hf.evaluation.latent_metrics`; this module
 draws them (heatmaps of the direction ↔ factor response, image grids, traversal strips) and
-writes `report.md` with one row per figure, what it means and its floor or chance level.
+writes `report.md` from the results the registered metrics return (`alae_hf.evaluation.registry`:
+each result renders its own summary rows, with floor or chance level, and sections).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..imaging import make_grid
 
+if TYPE_CHECKING:
+    from .registry import MetricResult
+
 MIN_TILE = 64  # upscale small model outputs (nearest) so figures stay legible
 
 
-def _font(size: int = 11) -> ImageFont.ImageFont:
+def _font(size: int = 11) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
@@ -27,7 +32,7 @@ def _tiles(images: np.ndarray) -> list[Image.Image]:
     tiles = [Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a) for a in images]
     scale = max(1, -(-MIN_TILE // images.shape[2]))
     return (
-        [t.resize((t.width * scale, t.height * scale), Image.NEAREST) for t in tiles]
+        [t.resize((t.width * scale, t.height * scale), Image.Resampling.NEAREST) for t in tiles]
         if scale > 1
         else tiles
     )
@@ -72,7 +77,8 @@ def labelled_rows(
         draw.text((4, y + tile[1] // 2 - 6), label, fill="black", font=_font())
         for c, image in enumerate(row):
             canvas.paste(
-                image.convert("RGB").resize(tile, Image.NEAREST), (label_w + c * (tile[0] + 2), y)
+                image.convert("RGB").resize(tile, Image.Resampling.NEAREST),
+                (label_w + c * (tile[0] + 2), y),
             )
     return canvas
 
@@ -123,70 +129,23 @@ def heatmap(
 
 
 # ---- markdown ---------------------------------------------------------------------------------
-def _fmt(value: object) -> str:
+def fmt(value: object) -> str:
+    """A table cell: floats to 4 significant digits, anything else as str()."""
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """Markdown lines of a table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+    return lines + ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
 
 
-def _summary_rows(m: dict) -> list[list[object]]:
-    rows: list[list[object]] = []
-    if "fd_attr" in m:
-        fd = m["fd_attr"]
-        rows.append(
-            [
-                "FD-attr (generated vs real)",
-                fd["fd"],
-                fd["floor"],
-                "Fréchet distance of attribute-net features; floor = two disjoint real sets",
-            ]
-        )
-    if "reconstruction" in m:
-        r = m["reconstruction"]
-        rows.append(
-            ["Reconstruction MSE ([0, 1] scale)", r["mse"], 0.0, "x vs G(E(x)) on held-out images"]
-        )
-        rows.append(["Reconstruction PSNR (dB)", r["psnr"], "∞", "10·log10(1/MSE)"])
-    if "reciprocity" in m:
-        r = m["reciprocity"]
-        rows.append(["Latent reciprocity ‖w − E(G(w))‖", r["mean"], 0.0, "mean L2 in W"])
-        rows.append(
-            [
-                "  relative to mean ‖w − w̄‖",
-                r["relative"],
-                0.0,
-                "≥ 1: E(G(w)) no closer than the mean",
-            ]
-        )
-    for key, label in (
-        ("w_real", "W, encoded real (exact labels)"),
-        ("z_generated", "Z, generated"),
-        ("w_generated", "W, generated"),
-    ):
-        s = m.get("separability", {}).get(key)
-        if s:
-            rows.append(
-                [
-                    f"Linear separability, {label}",
-                    s["score"],
-                    f"1 (chance {s['chance']:.4g})",
-                    "2^Σ H(Y|X) in bits over factors; lower is better",
-                ]
-            )
-    for key, p in m.get("ppl", {}).items():
-        rows.append(
-            [f"PPL {key}", p["ppl"], 0.0, f"attribute-feature path length, ε={p['epsilon']}"]
-        )
-    return rows
-
-
-def write_report(metrics: dict, out: str | Path) -> Path:
-    """Write `report.md` from the metrics dict produced by `alae_hf.evaluate.evaluate`."""
+def write_report(metrics: dict[str, Any], results: Sequence[MetricResult], out: str | Path) -> Path:
+    """Write `report.md`: the header facts of `metrics` (the dict `alae_hf.evaluation.evaluate`
+    writes to metrics.json: model, data, device, seconds, sizes, timings, notes, figures) and what
+    each metric's result renders (its summary rows, then its sections, in the order run)."""
     lines = [
         f"# Evaluation of `{metrics['model']}`",
         "",
@@ -196,10 +155,10 @@ def write_report(metrics: dict, out: str | Path) -> Path:
     ]
     if metrics.get("timings_s"):
         lines += [f"Time per stage (s): {metrics['timings_s']}.", ""]
+    summary = [row for r in results for row in r.summary_rows()]
     lines += ["## Summary", ""]
-    lines += _table(["metric", "value", "floor / ideal", "meaning"], _summary_rows(metrics)) + [""]
-    lines += _factor_sections(metrics)
-    lines += _direction_sections(metrics)
+    lines += table(["metric", "value", "floor / ideal", "meaning"], summary) + [""]
+    lines += [line for r in results for line in r.sections()]
     lines += (
         ["## Skipped or approximated", ""] + [f"- {s}" for s in metrics.get("notes", [])] + [""]
     )
@@ -209,83 +168,3 @@ def write_report(metrics: dict, out: str | Path) -> Path:
     path = Path(out) / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
-
-
-def _factor_sections(m: dict) -> list[str]:
-    lines: list[str] = []
-    rec = m.get("reconstruction", {})
-    if "agreement" in rec:
-        lines += [
-            "## Reconstruction: factor agreement between x and G(E(x))",
-            "",
-            "Attribute-net predictions on originals vs reconstructions. 'net on x vs truth' is the "
-            "ceiling (the attribute net's own error on real images).",
-            "",
-        ]
-        rows = []
-        for name, a in rec["agreement"].items():
-            truth = rec.get("vs_labels", {})
-            key, tkey = ("accuracy", "accuracy") if "accuracy" in a else ("pearson", "r2")
-            rows.append(
-                [
-                    name,
-                    "accuracy" if key == "accuracy" else "Pearson r / R²",
-                    a[key],
-                    truth.get("reconstruction", {}).get(name, {}).get(tkey, "-"),
-                    truth.get("original", {}).get(name, {}).get(tkey, "-"),
-                ]
-            )
-        lines += _table(
-            ["factor", "score", "x vs G(E(x))", "G(E(x)) vs truth", "net on x vs truth"], rows
-        ) + [""]
-    sep = m.get("separability", {})
-    if sep:
-        lines += [
-            "## Linear separability per factor (2^H(Y|X); 1 = perfectly linear, chance in brackets)",
-            "",
-            "w_real: E(x) of held-out faces with exact labels (colour factors are linear in pixels, so even "
-            "an untrained E separates them); z/w_generated: samples labelled by the attribute net, 50% most "
-            "confident kept per task (StyleGAN §4.2). A factor the net never predicts varies has chance 1.",
-            "",
-        ]
-        names = list(next(iter(sep.values()))["factors"])
-        rows = [
-            [n]
-            + [
-                f"{s['factors'][n]['separability']:.3g} ({2 ** s['factors'][n]['chance_bits']:.3g})"
-                for s in sep.values()
-            ]
-            for n in names
-        ]
-        lines += _table(["factor"] + list(sep), rows) + [""]
-    return lines
-
-
-def _direction_sections(m: dict) -> list[str]:
-    lines: list[str] = []
-    for method, d in m.get("directions", {}).items():
-        lines += [
-            f"## {method} directions ↔ factors",
-            "",
-            f"Change of each factor per +1σ along a direction (layers {d['layers']}), from "
-            f"{d['num_samples']} samples; heatmap `{d['figure']}`. Isolation = max_j|r_kj| / Σ_j|r_kj| "
-            f"(1 = one factor, {1 / len(d['factors']):.2f} = evenly spread).",
-            "",
-        ]
-        rows = [
-            [k, d["sigma"][i], d["dominant"][i], d["isolation"][i], d["total_response"][i]]
-            for i, k in enumerate(d["indices"])
-        ]
-        lines += _table(["direction", "σ", "dominant factor", "isolation", "Σ_j |r_kj|"], rows) + [
-            ""
-        ]
-    best = m.get("best_direction_per_factor")
-    if best:
-        lines += ["## Best direction per factor", ""]
-        rows = [
-            [f, b["method"], b["direction"], b["response"], b["isolation"]] for f, b in best.items()
-        ]
-        lines += _table(
-            ["factor", "method", "direction", "|response| per σ", "its isolation"], rows
-        ) + [""]
-    return lines
