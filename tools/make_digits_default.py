@@ -275,7 +275,7 @@ def training_text(summary: dict, train_images: int, cpu: str) -> str:
         seen = f"{images:,} images seen, {images / train_images:.0f} epochs of the {train_images:,} train digits"
     else:
         command = (
-            f"python train_accelerate.py {' '.join(RECIPE)} --train_data_dir {data} \\\n"
+            f"python train_accelerate.py {' '.join(data if a == RECIPE[3] else a for a in RECIPE)} \\\n"
             f"    --init_from {before['model']} --output_dir runs/digits-mnist"
         )
         seen = (
