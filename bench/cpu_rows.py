@@ -141,7 +141,7 @@ def train_roofline(rows: list[dict], batch: int) -> None:
     conv, where = conv_peak(r1.convs)
     peaks = {"matmul": matmul_peak(), "conv": conv}
     for row in rows:
-        annotate(row, per_img[int(row["variant"].split("r1/")[1])], peaks)
+        annotate(row, per_img[int(row["variant"].split("r1/")[1].split()[0])], peaks)
         row.update(peak_matmul_gflop_s=peaks["matmul"], peak_conv_gflop_s=conv, peak_conv_at=where)
 
 

@@ -24,9 +24,10 @@ from alae_hf.training import checkpoints as ckpt
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints" / "alae-synthetic-faces-64"
 # docs/recipe.md: the warm-start recipe measured on the shipped default (fp32: bf16 only where the CPU has it natively)
-RECIPE = ["--train_data_dir", "synthetic:faces", "--learning_rate", "0.004", "--train_batch_size", "32",
+# (--compile: same maths, ~+17% images on the CPUs measured; it trains eagerly where no C++ compiler exists)
+RECIPE = ["--train_data_dir", "synthetic:faces", "--learning_rate", "0.0025", "--train_batch_size", "32",
           "--ema_rampup", "0.05", "--r1_interval", "4", "--real_recon_weight", "10",
-          "--mixed_precision", "no", "--checkpointing_steps", "250", "--sample_every_kimg", "16"]
+          "--mixed_precision", "no", "--compile", "--checkpointing_steps", "250", "--sample_every_kimg", "16"]
 
 
 def command(out: Path, minutes: float, extra: list[str]) -> list[str]:

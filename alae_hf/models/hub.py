@@ -49,7 +49,7 @@ def bundled_checkpoints() -> Path:
     the `alae_hf` package, i.e. in the checkout or the Space folder the package runs from (a
     wheel installed elsewhere ships no models: set `ALAE_CHECKPOINTS` or pass a model)."""
     folder = os.environ.get("ALAE_CHECKPOINTS")
-    return Path(folder) if folder else Path(__file__).resolve().parent.parent / "checkpoints"
+    return Path(folder) if folder else Path(__file__).resolve().parents[2] / "checkpoints"
 
 
 def offline() -> bool:
