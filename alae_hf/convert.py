@@ -92,7 +92,7 @@ def unsafe_globals(path: str | os.PathLike) -> list[str]:
     with open(path, "rb") as handle:
         for _ in range(4):  # torch's legacy format: the fourth pickle is the saved object
             found = {
-                arg.replace(" ", ".")
+                str(arg).replace(" ", ".")
                 for op, arg, _ in pickletools.genops(handle)
                 if op.name == "GLOBAL"
             }
@@ -120,7 +120,7 @@ def load_official(path: str | os.PathLike) -> dict[str, Any]:
             f"{path} pickles {', '.join(refused)}, which alae_hf does not load "
             "(it could run code, and official ALAE checkpoints do not need it)"
         )
-    stubs = [_stub(*name.rsplit(".", 1)) for name in names]
+    stubs: list[Any] = [_stub(*name.rsplit(".", 1)) for name in names]  # torch wants callables
     try:
         with torch.serialization.safe_globals(stubs):
             data = torch.load(path, map_location="cpu", weights_only=True)

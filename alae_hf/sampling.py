@@ -45,7 +45,8 @@ def sample_grid(
     from .imaging import make_grid, tensor_to_pil
     from .models.loading import load
 
-    model = load(model_path).to(device).eval()
+    model = load(model_path).eval()
+    model.to(device)  # type: ignore[arg-type]  # diffusers wraps `ModelMixin.to`; mypy reads it unbound
     with torch.no_grad():
         images = tensor_to_pil(model.sample(seed=list(seeds), truncation_psi=psi))
     return make_grid(images, columns=columns or math.ceil(math.sqrt(len(images))))

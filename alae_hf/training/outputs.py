@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from PIL import Image, ImageDraw
@@ -23,13 +23,17 @@ from .plots import loss_curves
 from .run import Run
 from .schedule import TrainingState
 
+if TYPE_CHECKING:
+    from ..models.base import ALAEModel
+
 SAMPLE_SEED = 3456  # official train_alae.py: RandomState(3456) latents for the sample sheets
 
 
 @torch.no_grad()
 def sample_grid(run: Run, state: TrainingState, path: Path) -> None:
     """Reals (blended as in training), their EMA reconstructions, EMA generations from fixed z."""
-    ema, device = run.ema.model, run.accelerator.device
+    # the EMA holds a copy of the run's model (typed as the nn.Module it copied)
+    ema, device = cast("ALAEModel", run.ema.model), run.accelerator.device
     batch = torch.stack([run.dataset[i] for i in range(min(8, len(run.dataset)))])
     reals = prepare_reals(batch, state.resolution, state.blend, device)
     noise = torch.Generator(device).manual_seed(0)
@@ -106,7 +110,7 @@ def summary(run: Run, state: TrainingState) -> dict[str, Any]:
 def write_outputs(run: Run, state: TrainingState, info: dict[str, Any]) -> None:
     """Rank 0: EMA model, samples.png, training_summary.json, README.md; upload if asked."""
     out = Path(run.config.output_dir)
-    run.ema.model.save_pretrained(out)
+    cast("ALAEModel", run.ema.model).save_pretrained(out)
     sample_grid(run, state, out / "samples.png")
     (out / "training_summary.json").write_text(json.dumps(info, indent=1))
     write_loss_plot(run)
