@@ -80,3 +80,23 @@ def test_compile_without_a_cpp_compiler_trains_eagerly(monkeypatch):
     assert not compiled.compile_networks(model, torch.device("cpu"), lines.append)
     assert len(lines) == 1 and "C++ compiler" in lines[0] and "eager" in lines[0]
     assert all(network._compiled_call_impl is None for network in model.children())
+
+
+@pytest.mark.skipif(compiled.cpp_compiler() is None, reason="TorchInductor needs a C++ compiler")
+def test_a_graph_inductor_cannot_build_runs_eagerly(monkeypatch):
+    """A failed C++ build (seen once with bf16 on a loaded CPU) must not stop the run: same output."""
+    import torch._inductor.compile_fx as compile_fx
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("C++ compile error (simulated)")
+
+    monkeypatch.setattr(torch._dynamo.config, "suppress_errors", False)  # restored after the test
+    monkeypatch.setattr(compile_fx, "compile_fx", broken)
+    torch._dynamo.reset()
+    model = StyleALAE(**dict(TINY, resolution=8)).eval()
+    eager = copy.deepcopy(model)
+    assert compiled.compile_networks(model, torch.device("cpu"))
+    z = torch.randn(3, model.arch.latent_size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(model.map(z), eager.map(z))
+    torch._dynamo.reset()
