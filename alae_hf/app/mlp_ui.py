@@ -14,6 +14,7 @@ import functools
 import inspect
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -226,13 +227,19 @@ def build_mlp_app(studio: Studio, gpu: Callable[[Callable], Callable] = identity
         # A new model: its sliders and samples; the other outputs were the previous model's.
         load.success(
             run(functools.partial(slider_updates, studio=studio, cache=cache)),
-            [key, edit_ui["method"]],
-            edit_ui["sliders"],
+            [key, edit_ui.method],
+            edit_ui.sliders,
             **UI_ONLY,
-        ).success(
-            lambda: (None, [], None), None, [edit_ui["out"], pairs, strip], **UI_ONLY
-        ).success(run(on_model(studio, sample)), sample_inputs, gallery, **UI_ONLY)
+        ).success(cleared_outputs, None, [edit_ui.out, pairs, strip], **UI_ONLY).success(
+            run(on_model(studio, sample)), sample_inputs, gallery, **UI_ONLY
+        )
     return demo
+
+
+def cleared_outputs() -> tuple[None, list, None]:
+    """The Edit image, the reconstructions and the interpolation strip, emptied (they were made
+    with the previous model)."""
+    return None, [], None
 
 
 def _sample_tab(
@@ -300,12 +307,25 @@ def _sliders(first: SliderSet) -> list[gr.Slider]:
     ]
 
 
+@dataclass(frozen=True)
+class EditTab:
+    """The MLP app's Edit tab: seed, direction method, ψ, the EDIT_SLIDERS sliders, Edit, and the
+    image of the sample beside its edit."""
+
+    seed: gr.Number
+    method: gr.Radio
+    psi: gr.Slider
+    sliders: list[gr.Slider]
+    go: gr.Button
+    out: gr.Image
+
+
 def _edit_tab(
     studio: Studio,
     key: gr.State,
     run: Callable[[Callable], Callable],
     cache: dict[tuple, SliderSet],
-) -> dict[str, Any]:
+) -> EditTab:
     """Edit: one seed's w moved along GANSpace or SeFa directions (whole w: there are no layers)."""
     loaded = studio.get(studio.default_key)
     first = edit_sliders(
@@ -352,4 +372,4 @@ def _edit_tab(
         sliders,
         **UI_ONLY,
     ).then(handler, inputs, out, **UI_ONLY)
-    return {"method": method, "sliders": sliders, "out": out}
+    return EditTab(seed, method, psi, sliders, go, out)

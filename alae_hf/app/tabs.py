@@ -1,6 +1,7 @@
 """The editor app's tabs: layout and the events that stay inside a tab (`alae_hf.app.ui` wires the
 ones that cross tabs). Sample, Encode, Style mixing and Model are here, the Edit tab in
-`alae_hf.app.edit_tab`; the queue groups (`MODEL_EVENT`, `SLIDER_EVENT`) are shared. Every tab that takes uploads has its own "Refine steps" (0 = the encoder
+`alae_hf.app.edit_tab`; each tab returns its components as a frozen dataclass (`SampleTab`,
+`EncodeTab`, `MixTab`, `ModelTab`); the queue groups (`MODEL_EVENT`, `SLIDER_EVENT`) are shared. Every tab that takes uploads has its own "Refine steps" (0 = the encoder
 alone) and says how it encoded them. Output components carry short labels: `view_api()` names the
 values an endpoint returns after them (see `alae_hf.app.api`).
 """
@@ -8,6 +9,7 @@ values an endpoint returns after them (see `alae_hf.app.api`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -18,14 +20,18 @@ from .api import UI_ONLY, endpoint
 from .components import files_input, guard_range, model_picker, refine_controls
 from .handlers import Handlers
 from .inputs import MAX_IMAGES, NOISE_CHOICES, PSI_RANGE
-from .state import LoadedModel
+from .state import LoadedModel, Session
 
 # Queue groups: the events that run the networks share the "model" slots; slider edits have their
 # own, so that a drag never waits behind a 16-image sample. Inputs arrive unprocessed so that the
 # handlers' range checks (which name the field) answer instead of gradio's anonymous ones.
 CONCURRENCY = 2
-MODEL_EVENT = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY, "preprocess": False}
-SLIDER_EVENT = {
+MODEL_EVENT: dict[str, Any] = {
+    "concurrency_id": "model",
+    "concurrency_limit": CONCURRENCY,
+    "preprocess": False,
+}
+SLIDER_EVENT: dict[str, Any] = {
     "concurrency_id": "slider",
     "concurrency_limit": CONCURRENCY,
     "preprocess": False,
@@ -35,48 +41,154 @@ SLIDER_EVENT = {
 PICK_HINT = "click an image in the gallery to pick it"
 
 
-def sample_tab(h: Handlers, run: Callable, session: gr.State, arch: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SampleSettings:
+    """The Sample tab's left column: first seed and a random one, number of images, truncation ψ
+    and cutoff, noise, Generate."""
+
+    seed: gr.Number
+    dice: gr.Button
+    n: gr.Slider
+    psi: gr.Slider
+    cutoff: gr.Slider
+    noise: gr.Radio
+    noise_seed: gr.Number
+    go: gr.Button
+
+    def inputs(self) -> list:
+        """The `sample` action's inputs after the session, in its order."""
+        return [self.seed, self.n, self.psi, self.cutoff, self.noise, self.noise_seed]
+
+
+@dataclass(frozen=True)
+class SampleResults:
+    """The Sample tab's right column: the gallery, what it shows, the image to send to Edit."""
+
+    gallery: gr.Gallery
+    info: gr.Markdown
+    index: gr.Number
+    send: gr.Button
+
+
+@dataclass(frozen=True)
+class SampleTab:
+    settings: SampleSettings
+    results: SampleResults
+
+
+@dataclass(frozen=True)
+class EncodeTab:
+    """The Encode tab: uploads and their refinement, Encode; the reconstructions, their PSNR
+    table, the image to send to Edit."""
+
+    files: gr.File
+    steps: gr.Slider
+    space: gr.Radio
+    go: gr.Button
+    gallery: gr.Gallery
+    table: gr.Markdown
+    index: gr.Number
+    send: gr.Button
+
+
+@dataclass(frozen=True)
+class MixSettings:
+    """The Style-mixing tab's left column: sources and destinations (seeds and uploads), the
+    refinement of the uploads, the styles copied, ψ and noise for seeds, Mix."""
+
+    src_seeds: gr.Textbox
+    src_files: gr.File
+    dst_seeds: gr.Textbox
+    dst_files: gr.File
+    steps: gr.Slider
+    space: gr.Radio
+    layers: gr.Dropdown
+    custom: gr.Textbox
+    psi: gr.Slider
+    noise_seed: gr.Number
+    go: gr.Button
+
+    def inputs(self) -> list:
+        """The `mix` action's inputs after the session, in its order."""
+        return [
+            self.src_seeds,
+            self.src_files,
+            self.dst_seeds,
+            self.dst_files,
+            self.psi,
+            self.layers,
+            self.custom,
+            self.noise_seed,
+            self.steps,
+            self.space,
+        ]
+
+
+@dataclass(frozen=True)
+class MixTab:
+    settings: MixSettings
+    grid: gr.Image
+    info: gr.Markdown
+
+
+@dataclass(frozen=True)
+class ModelTab:
+    """The Model tab: the source and Load; loading progress, status, model info and card."""
+
+    source: gr.Dropdown
+    load: gr.Button
+    progress: gr.Markdown
+    status: gr.Markdown
+    info: gr.Markdown
+    card: gr.Markdown
+
+
+def sample_tab(h: Handlers, run: Callable, session: gr.State, arch: Any) -> SampleTab:
     """The Sample tab: seeds, truncation and noise on the left, the samples on the right (one is
     picked to send to Edit, which `alae_hf.app.ui` wires)."""
     with gr.Tab("Sample", id="sample"):
         with gr.Row():
-            ui = _sample_settings(arch)
-            ui.update(_sample_results())
-    for slider, bounds in ((ui["n"], (1, MAX_IMAGES)), (ui["psi"], PSI_RANGE)):
+            settings = _sample_settings(arch)
+            results = _sample_results()
+
+    def cutoff_range(session: Session) -> tuple[float, float]:
+        """The truncation cutoffs of the session's model: 0 to its number of styles."""
+        return 0, h.act.model(session).model.num_styles
+
+    for slider, bounds in ((settings.n, (1, MAX_IMAGES)), (settings.psi, PSI_RANGE)):
         guard_range(slider, bounds)
-    guard_range(ui["cutoff"], lambda state: (0, h.act.model(state).model.num_styles), [session])
-    args = [session, ui["n"], ui["psi"], ui["cutoff"], ui["noise"], ui["noise_seed"]]
-    ui["go"].click(
+    guard_range(settings.cutoff, cutoff_range, [session])
+    seed, *rest = settings.inputs()
+    settings.go.click(
         run(h.act.sample),
-        [session, ui["seed"], *args[1:]],
-        [ui["gallery"], ui["info"], session],
+        [session, seed, *rest],
+        [results.gallery, results.info, session],
         **endpoint("sample"),
         **MODEL_EVENT,
     )
-    ui["dice"].click(
+    settings.dice.click(
         run(h.act.sample_random),
-        args,
-        [ui["seed"], ui["gallery"], ui["info"], session],
+        [session, *rest],
+        [seed, results.gallery, results.info, session],
         **endpoint("sample_random"),
         **MODEL_EVENT,
     )
-    ui["gallery"].select(
+    results.gallery.select(
         h.select,
         None,
-        ui["index"],
+        results.index,
         **endpoint("select_sample"),
         show_progress="hidden",
         queue=False,
     )
-    return ui
+    return SampleTab(settings, results)
 
 
-def _sample_settings(arch: Any) -> dict[str, Any]:
-    """The Sample tab's left column: first seed, number of images, truncation, noise, Generate."""
-    ui: dict[str, Any] = {}
+def _sample_settings(arch: Any) -> SampleSettings:
+    """The Sample tab's left column (inside the tab's Row)."""
     with gr.Column(scale=1, min_width=280):
         with gr.Row():
-            ui["seed"] = gr.Number(
+            seed = gr.Number(
                 0,
                 label="Seed",
                 precision=0,
@@ -85,11 +197,11 @@ def _sample_settings(arch: Any) -> dict[str, Any]:
                 elem_id="sample-seed",
                 scale=3,
             )
-            ui["dice"] = gr.Button("Random seed", scale=1, min_width=80, elem_id="sample-dice")
-        ui["n"] = gr.Slider(
+            dice = gr.Button("Random seed", scale=1, min_width=80, elem_id="sample-dice")
+        n = gr.Slider(
             1, MAX_IMAGES, 8, step=1, precision=0, label="Number of images", elem_id="sample-n"
         )
-        ui["psi"] = gr.Slider(
+        psi = gr.Slider(
             *PSI_RANGE,
             arch.truncation_psi,
             step=0.05,
@@ -97,7 +209,7 @@ def _sample_settings(arch: Any) -> dict[str, Any]:
             info="1 = off, 0 = the mean face",
             elem_id="sample-psi",
         )
-        ui["cutoff"] = gr.Slider(
+        cutoff = gr.Slider(
             0,
             arch.num_styles,
             min(arch.truncation_cutoff, arch.num_styles),
@@ -107,26 +219,25 @@ def _sample_settings(arch: Any) -> dict[str, Any]:
             info="ψ applies to the first N styles",
         )
         with gr.Row():
-            ui["noise"] = gr.Radio(
+            noise = gr.Radio(
                 NOISE_CHOICES,
                 value="image seed",
                 label="Noise",
                 scale=2,
                 info="image seed: each image as model.sample(1, seed=s)",
             )
-            ui["noise_seed"] = gr.Number(
+            noise_seed = gr.Number(
                 0, label="Noise seed", precision=0, minimum=0, maximum=SEED_MAX, scale=1
             )
-        ui["go"] = gr.Button("Generate", variant="primary", elem_id="sample-go")
-    return ui
+        go = gr.Button("Generate", variant="primary", elem_id="sample-go")
+    return SampleSettings(seed, dice, n, psi, cutoff, noise, noise_seed, go)
 
 
-def _sample_results() -> dict[str, Any]:
-    """The Sample tab's right column: the gallery, what it shows, and the image to send to Edit."""
-    ui: dict[str, Any] = {}
+def _sample_results() -> SampleResults:
+    """The Sample tab's right column (inside the tab's Row)."""
     with gr.Column(scale=2):
         # Six columns, never stretched to fewer images, no fixed height: 16 samples fit in three rows.
-        ui["gallery"] = gr.Gallery(
+        gallery = gr.Gallery(
             label="Samples",
             columns=6,
             format="png",
@@ -136,9 +247,9 @@ def _sample_results() -> dict[str, Any]:
             allow_preview=False,
             elem_classes="captions-below",
         )
-        ui["info"] = gr.Markdown(elem_id="sample-info", label="Info")
+        info = gr.Markdown(elem_id="sample-info", label="Info")
         with gr.Row():
-            ui["index"] = gr.Number(
+            index = gr.Number(
                 0,
                 label="Selected image",
                 info=PICK_HINT,
@@ -147,11 +258,13 @@ def _sample_results() -> dict[str, Any]:
                 scale=1,
                 elem_id="sample-index",
             )
-            ui["send"] = gr.Button("Send to Edit ➜", scale=1, elem_id="sample-send")
-    return ui
+            send = gr.Button("Send to Edit ➜", scale=1, elem_id="sample-send")
+    return SampleResults(gallery, info, index, send)
 
 
-def encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]:
+def encode_tab(h: Handlers, run: Callable, session: gr.State) -> EncodeTab:
+    """The Encode tab: uploads and their refinement on the left, the reconstructions on the right
+    (one is picked to send to Edit, which `alae_hf.app.ui` wires)."""
     with gr.Tab("Encode & reconstruct", id="encode"):
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
@@ -195,15 +308,15 @@ def encode_tab(h: Handlers, run: Callable, session: gr.State) -> dict[str, Any]:
     gallery.select(
         h.select, None, index, **endpoint("select_encoded"), show_progress="hidden", queue=False
     )
-    return {"index": index, "send": send}
+    return EncodeTab(files, steps, space, go, gallery, table, index, send)
 
 
-def mix_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel) -> dict[str, Any]:
+def mix_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel) -> MixTab:
     """The Style-mixing tab: sources and destinations (seeds and uploads) and the styles to copy
     on the left, the grid on the right."""
     with gr.Tab("Style mixing", id="mix"):
         with gr.Row():
-            ui = _mix_settings(loaded)
+            settings = _mix_settings(loaded)
             with gr.Column(scale=2):
                 grid = gr.Image(
                     label="Mixing grid",
@@ -215,66 +328,60 @@ def mix_tab(h: Handlers, run: Callable, session: gr.State, loaded: LoadedModel) 
                     elem_classes="upscale",
                 )
                 info = gr.Markdown(label="Info", elem_id="mix-info")
-    guard_range(ui["psi"], PSI_RANGE)
-    ui["go"].click(
+    guard_range(settings.psi, PSI_RANGE)
+    settings.go.click(
         run(h.mix),
-        [
-            session,
-            ui["src_seeds"],
-            ui["src_files"],
-            ui["dst_seeds"],
-            ui["dst_files"],
-            ui["psi"],
-            ui["layers"],
-            ui["custom"],
-            ui["noise_seed"],
-            ui["steps"],
-            ui["space"],
-        ],
+        [session, *settings.inputs()],
         [grid, info],
         **endpoint("mix"),
         **MODEL_EVENT,
     )
-    return {"layers": ui["layers"]}
+    return MixTab(settings, grid, info)
 
 
-def _mix_settings(loaded: LoadedModel) -> dict[str, Any]:
-    """The Style-mixing tab's left column: sources, destinations, refinement of their uploads,
-    the styles copied, ψ and noise for seeds, Mix."""
-    ui: dict[str, Any] = {}
+def _mix_settings(loaded: LoadedModel) -> MixSettings:
+    """The Style-mixing tab's left column (inside the tab's Row)."""
     with gr.Column(scale=1, min_width=280):
-        ui["src_seeds"] = gr.Textbox(
+        src_seeds = gr.Textbox(
             "1, 2, 3, 4, 5", label="Source seeds (top row)", info="e.g. 1, 2, 5-8"
         )
-        ui["src_files"] = files_input(
-            label="…and/or source images", height=110, elem_id="mix-src-files"
-        )
-        ui["dst_seeds"] = gr.Textbox("10, 11, 12", label="Destination seeds (left column)")
-        ui["dst_files"] = files_input(
+        src_files = files_input(label="…and/or source images", height=110, elem_id="mix-src-files")
+        dst_seeds = gr.Textbox("10, 11, 12", label="Destination seeds (left column)")
+        dst_files = files_input(
             label="…and/or destination images", height=110, elem_id="mix-dst-files"
         )
-        ui["steps"], ui["space"] = refine_controls("mix")
+        steps, space = refine_controls("mix")
         with gr.Row():
-            ui["layers"] = gr.Dropdown(
+            layers = gr.Dropdown(
                 mix_choices(loaded.layer_choices()),
                 value="coarse",
                 label="Styles to copy",
                 info="from each source into each destination",
                 scale=2,
             )
-            ui["custom"] = gr.Textbox("0-3", label="Custom styles", scale=1)
+            custom = gr.Textbox("0-3", label="Custom styles", scale=1)
         with gr.Row():
-            ui["psi"] = gr.Slider(
+            psi = gr.Slider(
                 *PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="ψ for seeds"
             )
-            ui["noise_seed"] = gr.Number(
-                0, label="Noise seed", precision=0, minimum=0, maximum=SEED_MAX
-            )
-        ui["go"] = gr.Button("Mix", variant="primary", elem_id="mix-go")
-    return ui
+            noise_seed = gr.Number(0, label="Noise seed", precision=0, minimum=0, maximum=SEED_MAX)
+        go = gr.Button("Mix", variant="primary", elem_id="mix-go")
+    return MixSettings(
+        src_seeds,
+        src_files,
+        dst_seeds,
+        dst_files,
+        steps,
+        space,
+        layers,
+        custom,
+        psi,
+        noise_seed,
+        go,
+    )
 
 
-def model_tab(h: Handlers, loaded: LoadedModel) -> dict[str, Any]:
+def model_tab(h: Handlers, loaded: LoadedModel) -> ModelTab:
     """Load another model: a list of the bundled ones (an MLP ALAE says it opens in its own app)
     that also takes a Hub repo id or, unless the app is public, a local folder."""
     where = "" if h.act.studio.public else " or a local folder"
@@ -297,11 +404,4 @@ def model_tab(h: Handlers, loaded: LoadedModel) -> dict[str, Any]:
             with gr.Column(scale=1):
                 with gr.Accordion("Model card", open=True):
                     card = gr.Markdown(elem_id="model-card", max_height=720, label="Model card")
-    return {
-        "source": source,
-        "load": load,
-        "progress": progress,
-        "status": status,
-        "info": info,
-        "card": card,
-    }
+    return ModelTab(source, load, progress, status, info, card)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
 
 import gradio as gr
 import torch
@@ -29,11 +28,22 @@ import torch
 from ..models.hub import bundled_checkpoints
 from .api import UI_ONLY, endpoint
 from .components import identity, user_errors
-from .edit_tab import edit_tab
+from .edit_tab import EditTab, edit_tab, follow_base
 from .handlers import Handlers
 from .mlp_ui import build_mlp_app
 from .state import GANSPACE_SAMPLES, Studio, new_session
-from .tabs import CONCURRENCY, MODEL_EVENT, encode_tab, mix_tab, model_tab, sample_tab
+from .tabs import (
+    CONCURRENCY,
+    MODEL_EVENT,
+    EncodeTab,
+    MixTab,
+    ModelTab,
+    SampleTab,
+    encode_tab,
+    mix_tab,
+    model_tab,
+    sample_tab,
+)
 
 DEFAULT_MODEL = bundled_checkpoints() / "alae-synthetic-faces-64"
 LOG = logging.getLogger("alae_app")
@@ -94,7 +104,7 @@ def build_app(
         demo.load(
             user_errors(h.act.model_info),
             [session],
-            [model_ui["status"], model_ui["info"], model_ui["card"]],
+            [model_ui.status, model_ui.info, model_ui.card],
             **endpoint("model_info"),
             show_progress="hidden",
         )
@@ -105,18 +115,17 @@ def build_app(
 
 
 def _sample_on_load(
-    demo: gr.Blocks, h: Handlers, run: Callable, session: gr.State, sample_ui: dict[str, Any]
+    demo: gr.Blocks, h: Handlers, run: Callable, session: gr.State, sample_ui: SampleTab
 ) -> None:
     """The Sample tab opens with the samples of its settings, not an empty gallery. The samples
     reach the session field-wise, once made (`Session.with_samples`): the visitor may have sent an
     image to Edit, encoded or sampled while they were being made, and writing back the session
     this event started from would undo that."""
     made = gr.State(None)
-    settings = [sample_ui[k] for k in ("seed", "n", "psi", "cutoff", "noise", "noise_seed")]
     demo.load(
         run(h.act.sample),
-        [session, *settings],
-        [sample_ui["gallery"], sample_ui["info"], made],
+        [session, *sample_ui.settings.inputs()],
+        [sample_ui.results.gallery, sample_ui.results.info, made],
         **{**MODEL_EVENT, **UI_ONLY},
     ).success(h.act.keep_samples, [session, made], session, queue=False, **UI_ONLY)
 
@@ -126,61 +135,83 @@ def _wire_cross_tab(
     run: Callable,
     session: gr.State,
     tabs: gr.Tabs,
-    sample_ui: dict,
-    encode_ui: dict,
-    mix_ui: dict,
-    edit_ui: dict,
-    model_ui: dict,
+    sample_ui: SampleTab,
+    encode_ui: EncodeTab,
+    mix_ui: MixTab,
+    edit_ui: EditTab,
+    model_ui: ModelTab,
 ) -> None:
     """Events whose outputs live on other tabs: sending latents to Edit, switching models. The
-    Edit tab's seed, ψ and base line follow each new base."""
-    to_edit = [session, tabs, edit_ui["base"], edit_ui["edited"], *edit_ui["sliders"]]
-    refresh = edit_ui["refresh_base"]
-    refresh(
-        sample_ui["send"].click(
+    Edit tab's seed, ψ and base line follow each new base (`follow_base`)."""
+    to_edit = [session, tabs, edit_ui.base.image, edit_ui.edited.image, *edit_ui.directions.sliders]
+    follow_base(
+        h,
+        session,
+        edit_ui,
+        sample_ui.results.send.click(
             run(h.send_sample_to_edit),
-            [session, sample_ui["index"]],
+            [session, sample_ui.results.index],
             to_edit,
             **endpoint("send_sample_to_edit"),
             **MODEL_EVENT,
-        )
+        ),
     )
-    refresh(
-        encode_ui["send"].click(
+    follow_base(
+        h,
+        session,
+        edit_ui,
+        encode_ui.send.click(
             run(h.send_encoded_to_edit),
-            [session, encode_ui["index"]],
+            [session, encode_ui.index],
             to_edit,
             **endpoint("send_encoded_to_edit"),
             **MODEL_EVENT,
-        )
+        ),
     )
+    _wire_model_switch(h, run, session, sample_ui, mix_ui, edit_ui, model_ui)
+
+
+def _wire_model_switch(
+    h: Handlers,
+    run: Callable,
+    session: gr.State,
+    sample_ui: SampleTab,
+    mix_ui: MixTab,
+    edit_ui: EditTab,
+    model_ui: ModelTab,
+) -> None:
+    """Loading a model: the Model tab's texts and every control that depends on the model."""
+    directions = edit_ui.directions
     outputs = [
         session,
-        model_ui["status"],
-        model_ui["info"],
-        model_ui["card"],
-        edit_ui["method"],
-        edit_ui["layers"],
-        edit_ui["k"],
-        mix_ui["layers"],
-        sample_ui["cutoff"],
-        edit_ui["base"],
-        edit_ui["edited"],
-        *edit_ui["sliders"],
-        edit_ui["direction"],
-        edit_ui["info"],
+        model_ui.status,
+        model_ui.info,
+        model_ui.card,
+        directions.method,
+        directions.layers,
+        directions.k,
+        mix_ui.settings.layers,
+        sample_ui.settings.cutoff,
+        edit_ui.base.image,
+        edit_ui.edited.image,
+        *directions.sliders,
+        edit_ui.traversal.direction,
+        directions.info,
     ]
-    # Progress and a failure show on their own line (model_ui["progress"]), covering no field.
-    refresh(
-        model_ui["load"].click(
+    # Progress and a failure show on their own line (model_ui.progress), covering no field.
+    follow_base(
+        h,
+        session,
+        edit_ui,
+        model_ui.load.click(
             run(h.load_model),
-            [session, model_ui["source"]],
+            [session, model_ui.source],
             outputs,
             **endpoint("load_model"),
             concurrency_limit=1,
             concurrency_id="load_model",
-            show_progress_on=[model_ui["progress"]],
-        )
+            show_progress_on=[model_ui.progress],
+        ),
     )
 
 
