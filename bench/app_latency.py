@@ -89,8 +89,10 @@ def alphas(i: int) -> list[float]:
 
 
 def direct(demo: Any, photo: str, reps: int) -> dict[str, dict[str, float]]:
+    from alae_hf.app.state import new_session
+
     fns = {fn.api_name: fn.fn for fn in demo.fns.values()}
-    session, *_ = fns["edit_base_from_seed"]({"model": demo.alae_context.default_key}, 3, 0.7)
+    session, *_ = fns["edit_base_from_seed"](new_session(demo.alae_context.default_key), 3, 0.7)
     fns["directions"](session, "SeFa", "all", "", 5)
     upload = {"path": photo, "orig_name": Path(photo).name}
     return {

@@ -248,9 +248,11 @@ def test_handlers_refuse_non_finite_numbers(server):
     """NaN and inf cannot travel as JSON, but a Python caller of the handlers can pass them."""
     import gradio as gr
 
+    from alae_hf.app.state import new_session
+
     demo, _ = server
     fns = {fn.api_name: fn.fn for fn in demo.fns.values()}
-    session = {"model": demo.alae_context.default_key}
+    session = new_session(demo.alae_context.default_key)
     with pytest.raises(gr.Error, match="ψ"):
         fns["sample"](session, 0, 2, float("nan"), 8, "fixed seed", 0)
     with pytest.raises(gr.Error, match="Slider 1"):

@@ -1,8 +1,8 @@
 """What each event of the editor app computes, without the UI: sample, encode, mix, edit,
 traverse, export, switch models.
 
-`Actions` methods take a `Session` (`alae_hf.app.state`; a Python caller may pass
-`{"model": key}`) and the raw request values, check them (`InputError` names the field;
+`Actions` methods take a `Session` (`alae_hf.app.state`; None: a fresh one on the default model)
+and the raw request values, check them (`InputError` names the field;
 `alae_hf.app.inputs`), run `StyleALAE` / `alae_hf.editing` (truncate-then-edit, shared noise maps,
 directions in σ units; see `alae_hf.latent.ops`) and return plain values: PNG paths in the
 `Studio`'s output folder, markdown text and new sessions (`dataclasses.replace`, never an edit in
@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -59,9 +59,16 @@ from .inputs import (
     parse_seeds,
 )
 from .sliders import SliderSet
-from .state import EditBase, EncodedImages, LoadedModel, Progress, Samples, Session, Studio
-
-SessionLike = Session | Mapping[str, Any] | None
+from .state import (
+    EditBase,
+    EncodedImages,
+    LoadedModel,
+    Progress,
+    Samples,
+    Session,
+    Studio,
+    new_session,
+)
 
 
 def truncation_text(loaded: LoadedModel, psi: float, cutoff: int) -> str:
@@ -117,18 +124,25 @@ class Actions:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
 
-    def session(self, session: SessionLike) -> Session:
-        """`session` as a `Session` (None: a fresh one on the default model)."""
-        return Session.of(session, self.studio.default_key)
+    def session(self, session: Session | None) -> Session:
+        """`session`, or a fresh one on the default model for None (a Python caller starting out)."""
+        if session is None:
+            return new_session(self.studio.default_key)
+        if not isinstance(session, Session):
+            raise TypeError(
+                f"expected a Session (alae_hf.app.state.new_session(model_key)) or None, "
+                f"got {type(session).__name__}"
+            )
+        return session
 
-    def model(self, session: SessionLike) -> LoadedModel:
+    def model(self, session: Session | None) -> LoadedModel:
         return self.studio.get(self.session(session).model)
 
     def png(self, image: Image.Image, name: str) -> str:
         """An image output as a PNG file path (see `OutputFiles`)."""
         return self.studio.files.png(image, name)
 
-    def base(self, session: SessionLike, loaded: LoadedModel) -> EditBase:
+    def base(self, session: Session | None, loaded: LoadedModel) -> EditBase:
         """The session's edit base on `loaded` (seed 0 at the config's truncation if it has none)."""
         base = self.session(session).base
         if base is None or base.model != loaded.key:
@@ -145,7 +159,7 @@ class Actions:
 
     def set_base(
         self,
-        session: SessionLike,
+        session: Session | None,
         loaded: LoadedModel,
         w: torch.Tensor,
         noise: int | None,
@@ -159,7 +173,7 @@ class Actions:
         image = self._render(loaded, base.w, noise, "base")
         return (replace(self.session(session), base=base), image, image, *[0.0] * MAX_K)
 
-    def base_fields(self, session: SessionLike) -> tuple[int | None, float, str]:
+    def base_fields(self, session: Session | None) -> tuple[int | None, float, str]:
         """What the Edit tab's base fields show for the session's base: (seed, or None when the base
         is not a seed's sample; ψ; a line saying what the base is)."""
         loaded = self.model(session)
@@ -173,7 +187,7 @@ class Actions:
     # ---- Sample ----------------------------------------------------------------------------------
     def sample(
         self,
-        session: SessionLike,
+        session: Session | None,
         seed: Any,
         n: Any,
         psi: Any,
@@ -213,20 +227,26 @@ class Actions:
         )
         return gallery, info, replace(self.session(session), samples=samples)
 
-    def keep_samples(self, session: SessionLike, made: Session | None) -> Session:
+    def keep_samples(self, session: Session | None, made: Session | None) -> Session:
         """The current session with the samples of `made` (the page-load sample's session, which
         started from an older copy), unless it has samples of its own since."""
         current = self.session(session)
         return current if made is None else current.with_samples(made)
 
     def sample_random(
-        self, session: SessionLike, n: Any, psi: Any, cutoff: Any, noise_mode: Any, noise_seed: Any
+        self,
+        session: Session | None,
+        n: Any,
+        psi: Any,
+        cutoff: Any,
+        noise_mode: Any,
+        noise_seed: Any,
     ) -> tuple:
         """A random seed, then `sample`: (seed, gallery, info, session)."""
         seed = random.randint(0, 2**31 - 1)
         return (seed, *self.sample(session, seed, n, psi, cutoff, noise_mode, noise_seed))
 
-    def send_sample_to_edit(self, session: SessionLike, index: Any) -> tuple:
+    def send_sample_to_edit(self, session: Session | None, index: Any) -> tuple:
         """Use sampled image #index as the edit base, with its own noise: (session, base, edited, *sliders)."""
         loaded = self.model(session)
         samples = self.session(session).samples
@@ -272,7 +292,7 @@ class Actions:
 
     def mix(
         self,
-        session: SessionLike,
+        session: Session | None,
         source_seeds: Any,
         source_files: Any = None,
         destination_seeds: Any = "",
@@ -331,7 +351,7 @@ class Actions:
 
     # ---- Encode and Edit -------------------------------------------------------------------------
     def _edited_w(
-        self, session: SessionLike, method: Any, layers: Any, custom: Any, alphas: Sequence[Any]
+        self, session: Session | None, method: Any, layers: Any, custom: Any, alphas: Sequence[Any]
     ) -> tuple[LoadedModel, EditBase, SliderSet, list[int], torch.Tensor]:
         loaded = self.model(session)
         label = check_choice("Method", method, loaded.methods())
@@ -344,7 +364,7 @@ class Actions:
 
     def encode(
         self,
-        session: SessionLike,
+        session: Session | None,
         files: Any,
         refine_steps: Any = 0,
         space: Any = "w+",
@@ -381,7 +401,7 @@ class Actions:
         table = psnr_table(encoded, before, scores, loaded.model.arch.resolution, took)
         return gallery, table, replace(self.session(session), encoded=stored)
 
-    def send_encoded_to_edit(self, session: SessionLike, index: Any) -> tuple:
+    def send_encoded_to_edit(self, session: Session | None, index: Any) -> tuple:
         """Use encoded image #index as the edit base (not truncated): (session, base, edited, *sliders)."""
         loaded = self.model(session)
         encoded = self.session(session).encoded
@@ -390,7 +410,7 @@ class Actions:
         label = f"{encoded.names[index]} from the Encode tab ({encoded.how})"
         return self.set_base(session, loaded, encoded.w[index : index + 1], 0, label)
 
-    def edit_base_from_seed(self, session: SessionLike, seed: Any, psi: Any) -> tuple:
+    def edit_base_from_seed(self, session: Session | None, seed: Any, psi: Any) -> tuple:
         """Base = the sample of a seed (its own noise): (session, base, edited, *sliders)."""
         loaded = self.model(session)
         seed = check_number("Seed", seed, 0, SEED_MAX, integer=True)
@@ -401,7 +421,7 @@ class Actions:
 
     def edit_base_from_upload(
         self,
-        session: SessionLike,
+        session: Session | None,
         image: Any,
         refine_steps: Any = 0,
         space: Any = "w+",
@@ -416,7 +436,7 @@ class Actions:
 
     def directions(
         self,
-        session: SessionLike,
+        session: Session | None,
         method: Any,
         layers: Any,
         custom: Any,
@@ -472,7 +492,7 @@ class Actions:
         )
 
     def slider_limit(
-        self, session: SessionLike, method: Any, layers: Any, custom: Any, index: int
+        self, session: Session | None, method: Any, layers: Any, custom: Any, index: int
     ) -> float:
         """How far (±σ) direction slider `index` of the session's set reaches (ALPHA_MAX past the set)."""
         loaded = self.model(session)
@@ -484,13 +504,13 @@ class Actions:
         return sliders.limits[index] if index < len(sliders.limits) else ALPHA_MAX
 
     def edit(
-        self, session: SessionLike, method: Any, layers: Any, custom: Any, *alphas: Any
+        self, session: Session | None, method: Any, layers: Any, custom: Any, *alphas: Any
     ) -> str:
         """Render the base with the slider values applied (the hot path: cached base and directions)."""
         loaded, base, _, _, w = self._edited_w(session, method, layers, custom, alphas)
         return self._render(loaded, w, base.noise, "edited")
 
-    def reset(self, session: SessionLike) -> tuple:
+    def reset(self, session: Session | None) -> tuple:
         """Sliders back to 0: (*sliders, base image)."""
         loaded = self.model(session)
         base = self.base(session, loaded)
@@ -498,7 +518,7 @@ class Actions:
 
     def traversal(
         self,
-        session: SessionLike,
+        session: Session | None,
         method: Any,
         layers: Any,
         custom: Any,
@@ -534,7 +554,7 @@ class Actions:
         return self.png(strip, f"direction_{k}_strip"), str(gif)
 
     def export(
-        self, session: SessionLike, method: Any, layers: Any, custom: Any, *alphas: Any
+        self, session: Session | None, method: Any, layers: Any, custom: Any, *alphas: Any
     ) -> list[str]:
         """Paths of the edited image (PNG), the direction set (.safetensors + .json) and the edit (JSON)."""
         loaded, base, sliders, indices, w = self._edited_w(session, method, layers, custom, alphas)
@@ -565,7 +585,7 @@ class Actions:
         return [str(p) for p in paths]
 
     # ---- Model -----------------------------------------------------------------------------------
-    def model_info(self, session: SessionLike) -> tuple[str, str, str]:
+    def model_info(self, session: Session | None) -> tuple[str, str, str]:
         """(status, info, card) for the session's model."""
         loaded = self.model(session)
         return (
@@ -575,7 +595,7 @@ class Actions:
         )
 
     def load_model(
-        self, session: SessionLike, source: Any, progress: Progress | None = None
+        self, session: Session | None, source: Any, progress: Progress | None = None
     ) -> LoadedModel:
         """The model to switch this session to (empty source: the default). On failure the
         session keeps its current model and the InputError says so."""

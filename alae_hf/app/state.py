@@ -22,7 +22,7 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -107,20 +107,6 @@ class Session(_ByName):
     base: EditBase | None = None
     samples: Samples | None = None
     encoded: EncodedImages | None = None
-
-    @classmethod
-    def of(cls, value: Session | Mapping[str, Any] | None, default: str = "") -> Session:
-        """`value` as a Session: as is, None as a fresh one on `default`, or a mapping (a Python
-        caller's `{"model": key}`) with the fields it names."""
-        if isinstance(value, Session):
-            return value
-        if value is None:
-            return cls(default)
-        parts = {f.name for f in fields(cls)} - {"model"}
-        return cls(
-            str(value.get("model") or default),
-            **{k: value[k] for k in parts if value.get(k) is not None},
-        )
 
     def with_samples(self, loaded: Session) -> Session:
         """This session with the samples of `loaded` (an event that started from an older copy of
