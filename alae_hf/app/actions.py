@@ -501,7 +501,7 @@ class Actions:
             check_choice("Method", method, loaded.methods()),
             check_layers(loaded.model, layers, custom),
         )
-        return sliders.limits[index] if index < len(sliders.limits) else ALPHA_MAX
+        return sliders.limit(index, ALPHA_MAX)
 
     def edit(
         self, session: Session | None, method: Any, layers: Any, custom: Any, *alphas: Any

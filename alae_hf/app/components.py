@@ -33,6 +33,16 @@ def identity(fn: Callable) -> Callable:
     return fn
 
 
+def runner(gpu: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    """How an app wraps the handlers that run the networks: `gpu` (`spaces.GPU` on a ZeroGPU),
+    then `user_errors`."""
+
+    def run(fn: Callable) -> Callable:
+        return user_errors(gpu(fn))
+
+    return run
+
+
 def handler(action: Callable, present: Callable | None = None) -> Callable:
     """`action` as a Gradio handler: the same parameters (what `view_api()` lists), a `progress`
     parameter given Gradio's progress bar (Gradio finds it by its default value) and passed to the
@@ -89,10 +99,29 @@ def slider_specs(sliders: SliderSet, count: int = MAX_K) -> list[dict[str, Any]]
     ]
 
 
-def slider_updates(sliders: SliderSet, k: int, count: int = MAX_K) -> list[gr.Slider]:
-    """Updates for `count` direction sliders of a set: the first k visible, all at 0."""
+def direction_sliders(
+    sliders: SliderSet, k: int, elem_prefix: str, count: int = MAX_K
+) -> list[gr.Slider]:
+    """`count` direction sliders for a set (inside a Blocks context): the first k visible, all at
+    0, with elem_ids `elem_prefix` + 0, 1, ... (what `thumb_values_js` looks for)."""
     return [
-        gr.Slider(value=0.0, visible=i < k, **spec)
+        gr.Slider(
+            value=0.0,
+            step=0.1,
+            label=f"Slider {i + 1}",
+            visible=i < k,
+            elem_id=f"{elem_prefix}{i}",
+            **spec,
+        )
+        for i, spec in enumerate(slider_specs(sliders, count))
+    ]
+
+
+def slider_updates(sliders: SliderSet, k: int, count: int = MAX_K) -> list[dict[str, Any]]:
+    """Updates for `count` direction sliders of a new set: the first k visible, all at 0, each
+    saying what its direction does and how far it goes."""
+    return [
+        gr.update(value=0.0, visible=i < k, **spec)
         for i, spec in enumerate(slider_specs(sliders, count))
     ]
 

@@ -19,7 +19,13 @@ from gradio.events import Dependency
 
 from ..models.config import SEED_MAX
 from .api import UI_ONLY, endpoint
-from .components import guard_range, named_sliders, refine_controls, slider_specs, thumb_values_js
+from .components import (
+    direction_sliders,
+    guard_range,
+    named_sliders,
+    refine_controls,
+    thumb_values_js,
+)
 from .handlers import Handlers
 from .inputs import ALPHA_MAX, MAX_K, PSI_RANGE, STEPS_RANGE
 from .sliders import SliderSet
@@ -209,17 +215,7 @@ def directions_column(
                 elem_id="edit-layers",
             )
             custom = gr.Textbox("0-3", label="Custom styles", scale=1)
-        sliders = [
-            gr.Slider(
-                value=0.0,
-                step=0.1,
-                label=f"Slider {i + 1}",
-                visible=i < k0,
-                elem_id=f"edit-slider-{i}",
-                **spec,
-            )
-            for i, spec in enumerate(slider_specs(sliders0))
-        ]
+        sliders = direction_sliders(sliders0, k0, "edit-slider-")
         info = gr.Markdown(info0, elem_id="edit-info", label="Directions info")
     return DirectionsColumn(method, k, layers, custom, sliders, info)
 

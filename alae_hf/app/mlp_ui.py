@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +24,15 @@ from ..imaging import make_grid, tensor_to_pil
 from ..latent.ops import apply_directions, render
 from ..latent.styles import layer_range
 from ..models.config import SEED_MAX
+from . import components
 from .api import UI_ONLY, endpoint
 from .components import (
+    direction_sliders,
     files_input,
     guard_range,
     identity,
     named_sliders,
-    slider_specs,
-    user_errors,
+    runner,
     widen,
 )
 from .inputs import (
@@ -136,21 +136,15 @@ def slider_updates(
             raise ValueError("slider_updates needs the Studio to look up a model key")
         loaded = studio.get(loaded)
     found = edit_sliders(loaded, method_label, cache)
-    return [
-        gr.update(value=0, visible=i < len(found.order), **spec)
-        for i, spec in enumerate(slider_specs(found, EDIT_SLIDERS))
-    ]
+    return components.slider_updates(found, len(found.order), EDIT_SLIDERS)
 
 
 def slider_limit(studio: Studio, cache: dict[tuple, SliderSet], index: int) -> Callable[..., float]:
-    """How far Edit slider `index` of a session's set reaches (inputs: model key, method label);
-    unbounded while the set is not made yet (the slider is then left as it is)."""
+    """How far Edit slider `index` of a session's set reaches (inputs: model key, method label),
+    as in the editor (`SliderSet.limit`)."""
 
     def limit(model: str, method_label: Any) -> float:
-        found = cache.get((studio.get(model).key, method_label))
-        if found is None:
-            return math.inf
-        return found.limits[index] if index < len(found.limits) else ALPHA_MAX
+        return edit_sliders(studio.get(model), method_label, cache).limit(index, ALPHA_MAX)
 
     return limit
 
@@ -196,7 +190,7 @@ def build_mlp_app(studio: Studio, gpu: Callable[[Callable], Callable] = identity
     """The Blocks for the MLP ALAEs of `studio` (its default model first; the Model tab switches a
     session to another). Endpoints are named and described as in the StyleALAE app
     (`alae_hf.app.api`)."""
-    run = lambda fn: user_errors(gpu(fn))  # noqa: E731
+    run = runner(gpu)
     loaded = studio.get(studio.default_key)
     cache: dict[tuple, SliderSet] = {}
     with gr.Blocks(title="MLP ALAE", analytics_enabled=False) as demo:
@@ -292,21 +286,6 @@ def _interpolate_tab(studio: Studio, key: gr.State, run: Callable[[Callable], Ca
     return strip
 
 
-def _sliders(first: SliderSet) -> list[gr.Slider]:
-    """The Edit tab's EDIT_SLIDERS sliders for the default model's first direction set."""
-    return [
-        gr.Slider(
-            value=0,
-            step=0.1,
-            label=f"Slider {i + 1}",
-            visible=i < len(first.order),
-            elem_id=f"mlp-edit-slider-{i}",
-            **spec,
-        )
-        for i, spec in enumerate(slider_specs(first, EDIT_SLIDERS))
-    ]
-
-
 @dataclass(frozen=True)
 class EditTab:
     """The MLP app's Edit tab: seed, direction method, ψ, the EDIT_SLIDERS sliders, Edit, and the
@@ -346,7 +325,7 @@ def _edit_tab(
             psi = gr.Slider(
                 *PSI_RANGE, loaded.model.arch.truncation_psi, step=0.05, label="Truncation ψ"
             )
-        sliders = _sliders(first)
+        sliders = direction_sliders(first, len(first.order), "mlp-edit-slider-", EDIT_SLIDERS)
         go = gr.Button("Edit", variant="primary", elem_id="mlp-edit-go")
         out = gr.Image(label="Sample and edit", type="pil", elem_id="mlp-edit-out")
     inputs = [key, seed, method, psi, *sliders]

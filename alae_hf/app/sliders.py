@@ -53,6 +53,10 @@ class SliderSet:
     measured: bool
     source: str = ""  # where the effects come from: the report, or measured here
 
+    def limit(self, index: int, beyond: float) -> float:
+        """How far (±σ) slider `index` reaches: its direction's range, `beyond` past the set."""
+        return self.limits[index] if index < len(self.limits) else beyond
+
     def alphas(self, values: list[float]) -> dict[int, float]:
         """Slider values -> {direction index: α} for `apply_directions`."""
         return {self.order[i]: v for i, v in enumerate(values) if i < len(self.order)}

@@ -27,7 +27,7 @@ import torch
 
 from ..models.hub import bundled_checkpoints
 from .api import UI_ONLY, endpoint
-from .components import identity, user_errors
+from .components import identity, runner, user_errors
 from .edit_tab import EditTab, edit_tab, follow_base
 from .handlers import Handlers
 from .mlp_ui import build_mlp_app
@@ -82,7 +82,7 @@ def build_app(
         model_path or DEFAULT_MODEL, device, ganspace_samples=ganspace_samples, public=public
     )
     h = Handlers(ctx)
-    run = lambda fn: user_errors(gpu(fn))  # noqa: E731
+    run = runner(gpu)
     loaded = ctx.get(ctx.default_key)
     if not loaded.model.supports_style_mixing:  # one w (the MLP ALAE): alae_hf.app.mlp_ui
         return build_mlp_app(ctx, gpu)
