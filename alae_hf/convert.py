@@ -15,7 +15,8 @@ saved in (PyTorch 1.4) and the zip format are read.
 An official `configs/mnist_fc.yaml` checkpoint (fully-connected G and E) becomes an `MLPALAE`
 (`alae_hf.convert_mlp`), by `--preset mnist-fc` or recognised from its keys.
 
-CLI: `alae-convert --checkpoint model_157.pth --preset ffhq --out ffhq-alae`.
+CLI (`alae_hf.convert_cli`): `alae-convert --checkpoint model_157.pth --preset ffhq --out ffhq-alae`,
+or `python -m alae_hf.convert` with the same options.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from typing import Any
 
 import torch
 
-from .convert_cli import main
 from .convert_mlp import (
     MLPConversionError,
     convert_mlp_state_dict,
@@ -280,6 +280,10 @@ def _convert_mlp(
 
 
 if __name__ == "__main__":
+    # `python -m alae_hf.convert`: the command line lives in `alae_hf.convert_cli`, which imports
+    # this module (never the reverse) so that `alae-convert --help` answers before torch loads.
+    from .convert_cli import main
+
     main()
 
 
@@ -289,6 +293,5 @@ __all__ = [
     "convert_state_dict",
     "infer_config",
     "load_official",
-    "main",
     "unsafe_globals",
 ]

@@ -116,7 +116,7 @@ def test_not_a_checkpoint(tmp_path):
 
 def test_cli_writes_a_loadable_folder(tmp_path):
     from alae_hf import StyleALAE
-    from alae_hf.convert import main
+    from alae_hf.convert_cli import main
 
     main(["--checkpoint", str(FIXTURES / "tiny_mnist" / "checkpoint.pth"), "--out", str(tmp_path / "out"), "--fp16"])
     model = StyleALAE.from_pretrained(tmp_path / "out")
@@ -130,7 +130,7 @@ def _official(name="tiny_mnist"):
 
 
 def _cli_error(tmp_path, capsys, data):
-    from alae_hf.convert import main
+    from alae_hf.convert_cli import main
 
     torch.save(data, tmp_path / "bad.pth")
     with pytest.raises(SystemExit) as caught:

@@ -91,7 +91,7 @@ def test_a_stylealae_preset_or_checkpoint_does_not_fit():
 
 def test_cli_writes_a_loadable_folder(tmp_path, io):
     import alae_hf
-    from alae_hf.convert import main
+    from alae_hf.convert_cli import main
 
     main(["--checkpoint", str(CHECKPOINT), "--preset", "mnist-fc", "--out", str(tmp_path / "out")])
     model = alae_hf.load(tmp_path / "out")
@@ -103,7 +103,7 @@ def test_cli_writes_a_loadable_folder(tmp_path, io):
 
 # ---- strictness: one line, exit code 2 ------------------------------------------------------
 def _cli_error(tmp_path, capsys, models):
-    from alae_hf.convert import main
+    from alae_hf.convert_cli import main
 
     torch.save({"models": models}, tmp_path / "bad.pth")
     with pytest.raises(SystemExit) as caught:
