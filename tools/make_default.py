@@ -28,7 +28,6 @@ from alae_hf.evaluation.evaluate import EvalSizes, evaluate
 from alae_hf.imaging import make_grid, tensor_to_pil
 from alae_hf.latent.directions import Directions
 from alae_hf.latent.spectral import ganspace, sefa
-from alae_hf.models.card import model_card
 from alae_hf.training.plots import learning_curve, loss_curves
 
 
@@ -122,7 +121,7 @@ def card(model: StyleALAE, out: Path, names: list[str], has_curves: bool, notes:
                         f"{recipe['model']}.\n\n" + recipe["table"] + "\n")
     sections.append(f"Precomputed directions in `directions/`: {', '.join(f'`{n}`' for n in names)}.\n\n"
                     f"## Evaluation (`python -m alae_hf.evaluation --model . --out report`)\n\n{report}")
-    return model_card(model.arch, title="StyleALAE — synthetic faces 64 px (alae_hf default)",
+    return model.card(title="StyleALAE — synthetic faces 64 px (alae_hf default)",
                       description="The default checkpoint bundled with alae_hf: a StyleALAE trained on procedural "
                                   "cartoon faces whose generative factors are known, so edits can be measured.",
                       license="apache-2.0", extra_sections="\n" + "\n".join(sections))

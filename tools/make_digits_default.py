@@ -33,7 +33,6 @@ from pathlib import Path
 import torch
 
 import alae_hf
-import alae_hf.models.card
 from alae_hf.datasets.labelled import labelled_split
 from alae_hf.evaluation import latent_classification as lc
 from alae_hf.evaluation.probes import to_model_input
@@ -195,10 +194,7 @@ def lineage(run: Path) -> dict | None:
 def write_card(out: Path, notes_file: str | None) -> None:
     """README.md from the folder's weights, training_summary.json and report/, plus the notes."""
     notes = Path(notes_file).read_text(encoding="utf-8") if notes_file else ""
-    arch = alae_hf.load(out).arch
-    card = alae_hf.models.card.mlp_model_card(
-        arch, title=TITLE, extra_sections=card_sections(out, notes)
-    )
+    card = alae_hf.load(out).card(title=TITLE, extra_sections=card_sections(out, notes))
     (out / "README.md").write_text(card, encoding="utf-8")
 
 

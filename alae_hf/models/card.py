@@ -14,7 +14,16 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from .config import ALAEConfig, MLPConfig
 
-TAGS = ("alae", "stylealae", "stylegan", "gan", "autoencoder", "image-to-image", "latent-editing")
+TAGS: tuple[str, ...] = (
+    "alae",
+    "stylealae",
+    "stylegan",
+    "gan",
+    "autoencoder",
+    "image-to-image",
+    "latent-editing",
+)
+MLP_TAGS: tuple[str, ...] = ("alae", "mlp-alae", "gan", "autoencoder", "mnist")
 PAPER = "Pidhorskyi et al., *Adversarial Latent Autoencoders*, CVPR 2020"
 
 
@@ -47,16 +56,36 @@ def render_card(
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
 
 
-def model_card(
-    arch: ALAEConfig,
-    title: str = "StyleALAE",
+def card_for(
+    arch: ALAEConfig | MLPConfig,
+    title: str | None = None,
     description: str = "",
-    datasets: tuple[str, ...] = (),
+    datasets: Sequence[str] = (),
     license: str = "cc-by-nc-4.0",
     extra_sections: str = "",
     base_model: str | None = None,
 ) -> str:
-    """A StyleALAE card: what the model is, how to load and edit it, its config."""
+    """The card of a model of either class, by its architecture config (`ALAEModel.card`): what
+    the model is, how to load and use it, its config. `title` defaults to the class's name."""
+    if isinstance(arch, MLPConfig):
+        default_title, tags, (intro, usage) = "MLP ALAE", MLP_TAGS, _mlp_text(arch, description)
+    else:
+        default_title, tags, (intro, usage) = "StyleALAE", TAGS, _style_text(arch, description)
+    return render_card(
+        arch,
+        title or default_title,
+        intro,
+        usage,
+        tags,
+        datasets,
+        license,
+        extra_sections,
+        base_model,
+    )
+
+
+def _style_text(arch: ALAEConfig, description: str) -> tuple[str, str]:
+    """A StyleALAE card's introduction and usage: its four networks, how to load and edit it."""
     intro = f"""{description or f"A StyleALAE model ({PAPER})."}
 
 It holds F (mapping z -> w), G (style-based generator), E (encoder, image -> w), D (latent
@@ -70,21 +99,11 @@ images = model.sample(4, seed=0, truncation_psi=0.7)      # [4, C, H, W] in [-1,
 w = model.encode(images)                                   # images -> w
 reconstruction = model.synthesize(w)                       # w -> images
 """
-    return render_card(
-        arch, title, intro, usage, TAGS, datasets, license, extra_sections, base_model
-    )
+    return intro, usage
 
 
-def mlp_model_card(
-    arch: MLPConfig,
-    title: str = "MLP ALAE",
-    description: str = "",
-    datasets: tuple[str, ...] = (),
-    license: str = "cc-by-nc-4.0",
-    extra_sections: str = "",
-    base_model: str | None = None,
-) -> str:
-    """A model card for an MLP ALAE folder: Hub metadata, what it is, how to use it, its config."""
+def _mlp_text(arch: MLPConfig, description: str) -> tuple[str, str]:
+    """An MLP ALAE card's introduction and usage: its four fully-connected networks, one w per image."""
     side, width = arch.fc_resolution, arch.hidden_size
     intro = f"""{description or f"The fully-connected ALAE of the paper's MNIST experiment ({PAPER}; official `configs/mnist_fc.yaml`)."}
 
@@ -98,21 +117,4 @@ images = model.sample(16, seed=0)               # [16, C, {arch.resolution}, {ar
 w = model.encode(images)                        # images -> w [16, {arch.latent_size}]
 reconstruction = model.synthesize(w)            # w -> images
 """
-    return render_card(
-        arch,
-        title,
-        intro,
-        usage,
-        ("alae", "mlp-alae", "gan", "autoencoder", "mnist"),
-        datasets,
-        license,
-        extra_sections,
-        base_model,
-    )
-
-
-def card_for(arch: ALAEConfig | MLPConfig, **fields: Any) -> str:
-    """The card of a model of either class, by its architecture config (`ALAEModel.card`)."""
-    if isinstance(arch, MLPConfig):
-        return mlp_model_card(arch, **fields)
-    return model_card(arch, **fields)
+    return intro, usage
